@@ -1,0 +1,1 @@
+"""Chat model providers behind the ChatModel port: one module per provider."""

@@ -1,0 +1,87 @@
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from adapters.orm.models import Member as MemberRow
+from application.errors import MemberNotFound, ValidationFailed
+from application.ports import MemberRepository, NewMember, PasswordPolicy
+from domain.ids import MemberId
+from domain.member import Member
+
+
+def to_domain(row: MemberRow) -> Member:
+    return Member(
+        id=MemberId(row.pk),
+        email=row.email,
+        nickname=row.nickname,
+        born_year=row.born_year,
+        job=row.job,
+        daily_limit=row.daily_limit,
+    )
+
+
+_TAKEN = {
+    "email": "A member with this email already exists.",
+    "nickname": "This nickname is taken.",
+}
+
+
+class DjangoMemberRepository(MemberRepository):
+    def get(self, member_id: MemberId) -> Member:
+        row = MemberRow.objects.filter(pk=member_id, is_active=True).first()
+        if row is None:
+            raise MemberNotFound("No such member.")
+        return to_domain(row)
+
+    def add(self, member: NewMember, password: str) -> Member:
+        email = MemberRow.objects.normalize_email_address(member.email)
+        taken = {}
+        if MemberRow.objects.filter(email=email).exists():
+            taken["email"] = [_TAKEN["email"]]
+        if MemberRow.objects.filter(nickname__iexact=member.nickname).exists():
+            taken["nickname"] = [_TAKEN["nickname"]]
+        if taken:
+            raise ValidationFailed(taken)
+        try:
+            row = MemberRow.objects.create_user(
+                email,
+                password,
+                nickname=member.nickname,
+                born_year=member.born_year,
+                job=member.job,
+            )
+        except IntegrityError as error:
+            # Another sign-up with the same email or nickname won the race since the check above.
+            raise ValidationFailed(_which_taken(error)) from error
+        return to_domain(row)
+
+    def update_profile(self, member: Member) -> None:
+        if (
+            MemberRow.objects.filter(nickname__iexact=member.nickname)
+            .exclude(pk=member.id)
+            .exists()
+        ):
+            raise ValidationFailed({"nickname": [_TAKEN["nickname"]]})
+        try:
+            MemberRow.objects.filter(pk=member.id).update(
+                nickname=member.nickname, born_year=member.born_year, job=member.job
+            )
+        except IntegrityError as error:
+            raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error
+
+
+def _which_taken(error: IntegrityError) -> dict[str, list[str]]:
+    field = "nickname" if "nickname" in str(error) else "email"
+    return {field: [_TAKEN[field]]}
+
+
+class DjangoPasswordPolicy(PasswordPolicy):
+    """Django's configured AUTH_PASSWORD_VALIDATORS."""
+
+    def check(self, password: str, member: NewMember) -> list[str]:
+        probe = MemberRow(email=member.email, nickname=member.nickname)
+        try:
+            password_validation.validate_password(password, user=probe)
+        except ValidationError as error:
+            return list(error.messages)
+        return []

@@ -1,0 +1,187 @@
+"""The tables. docs/erd.md draws them; tests/integration/test_erd.py keeps the two in step."""
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class MemberManager(BaseUserManager["Member"]):
+    use_in_migrations = True
+
+    @staticmethod
+    def normalize_email_address(email: str) -> str:
+        # The whole address is compared case-insensitively, so store it in one case.
+        return email.strip().lower()
+
+    def get_by_natural_key(self, username: str | None) -> "Member":
+        return self.get(email=self.normalize_email_address(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "Member":
+        member = self.model(email=self.normalize_email_address(email), **fields)
+        member.set_password(password)
+        member.save(using=self._db)
+        return member
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "Member":
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class Member(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(max_length=254, unique=True)
+    nickname = models.CharField(max_length=30)
+    born_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    job = models.CharField(max_length=100, null=True, blank=True)
+    daily_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Model requests a day for this member; empty means the service default.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[MemberManager] = MemberManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["nickname"]
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(Lower("email"), name="member_email_ci_unique"),
+            models.UniqueConstraint(Lower("nickname"), name="member_nickname_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nickname} <{self.email}>"
+
+
+class Chat(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="chats")
+    title = models.CharField(max_length=80)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    turn_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["member", "-id"], name="chat_member_newest")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Prompt(models.Model):
+    """An intake question as asked, with the member's answer (the seed's Prompt)."""
+
+    class Kind(models.TextChoices):
+        CURRENT_STATE = "current_state"
+        GOAL = "goal"
+        MISC = "misc"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="prompts")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    question = models.TextField()
+    answer = models.TextField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["chat", "position"], name="prompt_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.answer[:40]}"
+
+
+class Turn(models.Model):
+    """One exchange with the model: the member's message, the request exactly as sent (the
+    seed's ChatBotConfig plus the messages) and the response as received (its ChatBotReply;
+    the choices are rows of Choice)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="turns")
+    index = models.PositiveIntegerField()
+    content = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error_code = models.CharField(max_length=40, null=True, blank=True)
+    created_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # The request.
+    model = models.CharField(max_length=200)
+    temperature = models.FloatField()
+    max_tokens = models.PositiveIntegerField()
+    stream = models.BooleanField(default=False)
+    messages = models.JSONField(help_text="The messages exactly as sent: [{role, content}].")
+    private_messages = models.JSONField(
+        default=list, help_text="Positions in `messages` that only the owner may read."
+    )
+    # The response; empty until the model answers.
+    response_id = models.CharField(max_length=200, null=True, blank=True)
+    response_created = models.BigIntegerField(null=True, blank=True)
+    response_model = models.CharField(max_length=200, null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    total_tokens = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["chat", "index"], name="turn_index_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"chat {self.chat_id} turn {self.index} ({self.status})"
+
+
+class Choice(models.Model):
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="choices")
+    index = models.PositiveIntegerField()
+    role = models.CharField(max_length=20)
+    content = models.TextField()
+    finish_reason = models.CharField(max_length=40, null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["turn", "index"], name="choice_index_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"choice {self.index} of turn {self.turn_id}"
+
+
+class DailyUsage(models.Model):
+    """The quota ledger: requests taken per member per local day. Kept apart from chats so that
+    deleting a chat never gives quota back."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="daily_usage")
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["member", "day"], name="daily_usage_unique")
+        ]
+        verbose_name_plural = "daily usage"
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.day}: {self.used}"
+
+
+class QuotaReservation(models.Model):
+    """One request taken from a day's allowance; `refunded_at` makes refunds idempotent."""
+
+    id = models.UUIDField(primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reservations")
+    day = models.DateField()
+    created_at = models.DateTimeField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.day} ({'refunded' if self.refunded_at else 'taken'})"

@@ -1,0 +1,1 @@
+"""Use cases: what members can do, written against ports only."""

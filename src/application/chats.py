@@ -1,0 +1,67 @@
+"""Reading and deleting chats."""
+
+from dataclasses import dataclass
+
+from application.errors import NotChatOwner
+from application.ports import ChatQueries, UnitOfWork
+from application.views import ChatSummary, ChatView
+from domain.ids import ChatId, MemberId
+from domain.prompts import IntakeQuestion, intake_questions
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListChatsInput:
+    owner: MemberId | None = None  # None: every member's chats
+    before: ChatId | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    items: list[ChatSummary]
+    next_before: ChatId | None  # pass as `before` for the next page; None on the last one
+
+
+class ListChats:
+    """Chats newest first, a page at a time (keyset on the id, so any page costs the same)."""
+
+    def __init__(self, queries: ChatQueries) -> None:
+        self._queries = queries
+
+    def __call__(self, data: ListChatsInput) -> ChatPage:
+        limit = max(1, min(data.limit, MAX_PAGE))
+        rows = self._queries.list_chats(owner=data.owner, before=data.before, limit=limit + 1)
+        more = len(rows) > limit
+        items = rows[:limit]
+        return ChatPage(items=items, next_before=items[-1].id if more else None)
+
+
+class GetChat:
+    """Anyone reads any chat; the owner also sees the private parts of the stored requests."""
+
+    def __init__(self, queries: ChatQueries) -> None:
+        self._queries = queries
+
+    def __call__(self, chat_id: ChatId, viewer: MemberId | None) -> ChatView:
+        return self._queries.chat(chat_id).seen_by(viewer)
+
+
+class DeleteChat:
+    """The owner removes a chat. Quota already used is not given back."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def __call__(self, chat_id: ChatId, member_id: MemberId) -> None:
+        with self._uow as uow:
+            if uow.chats.owner_of(chat_id) != member_id:
+                raise NotChatOwner("Only the chat's owner can delete it.")
+            uow.chats.delete(chat_id)
+            uow.commit()
+
+
+class ListIntakeQuestions:
+    def __call__(self, language: str) -> tuple[IntakeQuestion, ...]:
+        return intake_questions(language)

@@ -1,0 +1,62 @@
+from datetime import datetime
+
+
+class ApplicationError(Exception):
+    """A request that cannot be served as asked. `code` is stable and machine-readable."""
+
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        # Public, machine-readable facts that go with the error (e.g. the chat that was kept).
+        self.extra: dict[str, object] = {}
+
+
+class ValidationFailed(ApplicationError):
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("The request has invalid fields.")
+        self.errors = errors
+
+
+class MemberNotFound(ApplicationError):
+    code = "member_not_found"
+
+
+class ChatNotFound(ApplicationError):
+    code = "chat_not_found"
+
+
+class NotChatOwner(ApplicationError):
+    code = "not_chat_owner"
+
+
+class DailyQuotaExceeded(ApplicationError):
+    code = "daily_quota_exceeded"
+
+    def __init__(self, limit: int, resets_at: datetime) -> None:
+        super().__init__(
+            f"The daily limit of {limit} requests is used up until {resets_at.isoformat()}."
+        )
+        self.limit = limit
+        self.resets_at = resets_at
+
+
+class ModelError(ApplicationError):
+    """The chat model gave no answer. Raised by ChatModel adapters."""
+
+    code = "upstream_error"
+
+
+class ModelUnavailable(ModelError):
+    code = "upstream_error"
+
+
+class ModelBusy(ModelError):
+    code = "upstream_busy"
+
+
+class ModelTimeout(ModelError):
+    code = "upstream_timeout"

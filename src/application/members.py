@@ -1,0 +1,121 @@
+from dataclasses import dataclass, replace
+from typing import Any
+
+from application.asking import ChatSettings
+from application.errors import ValidationFailed
+from application.ports import Clock, NewMember, PasswordPolicy, UnitOfWork
+from domain.errors import DomainError
+from domain.ids import MemberId
+from domain.member import Member, validate_born_year, validate_job, validate_nickname
+from domain.quota import QuotaStatus
+
+
+def _collect(errors: dict[str, list[str]], check: Any, *args: Any) -> Any:
+    try:
+        return check(*args)
+    except DomainError as error:
+        errors.setdefault(error.field or "non_field_errors", []).append(error.detail)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterMemberInput:
+    email: str
+    password: str
+    nickname: str
+    born_year: int | None = None
+    job: str | None = None
+
+
+class RegisterMember:
+    """Someone signs up. Every problem with the input is reported at once, per field."""
+
+    def __init__(self, uow: UnitOfWork, passwords: PasswordPolicy, clock: Clock) -> None:
+        self._uow = uow
+        self._passwords = passwords
+        self._clock = clock
+
+    def __call__(self, data: RegisterMemberInput) -> Member:
+        errors: dict[str, list[str]] = {}
+        nickname = _collect(errors, validate_nickname, data.nickname)
+        born_year = _collect(errors, validate_born_year, data.born_year, self._clock.now().date())
+        job = _collect(errors, validate_job, data.job)
+        new = NewMember(
+            email=data.email.strip(), nickname=nickname or "", born_year=born_year, job=job
+        )
+        if problems := self._passwords.check(data.password, new):
+            errors["password"] = problems
+        if errors:
+            raise ValidationFailed(errors)
+        with self._uow as uow:
+            member = uow.members.add(new, data.password)
+            uow.commit()
+        return member
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    member: Member
+    quota: QuotaStatus
+
+
+class GetProfile:
+    """A member looks at their profile and what is left of today's allowance."""
+
+    def __init__(self, uow: UnitOfWork, settings: ChatSettings, clock: Clock) -> None:
+        self._uow = uow
+        self._policy = settings.policy
+        self._clock = clock
+
+    def __call__(self, member_id: MemberId) -> Profile:
+        now = self._clock.now()
+        with self._uow as uow:
+            member = uow.members.get(member_id)
+            used = uow.quota.used(member_id, self._policy.day_of(now))
+        quota = QuotaStatus(
+            limit=self._policy.limit_for(member.daily_limit),
+            used=used,
+            resets_at=self._policy.resets_at(now),
+        )
+        return Profile(member=member, quota=quota)
+
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProfileInput:
+    """Fields left as UNSET are not changed; None clears an optional field."""
+
+    member_id: MemberId
+    nickname: str = _UNSET
+    born_year: int | None = _UNSET
+    job: str | None = _UNSET
+
+
+UNSET = _UNSET
+
+
+class UpdateProfile:
+    def __init__(self, uow: UnitOfWork, get_profile: GetProfile, clock: Clock) -> None:
+        self._uow = uow
+        self._get_profile = get_profile
+        self._clock = clock
+
+    def __call__(self, data: UpdateProfileInput) -> Profile:
+        errors: dict[str, list[str]] = {}
+        changes: dict[str, Any] = {}
+        if data.nickname is not UNSET:
+            changes["nickname"] = _collect(errors, validate_nickname, data.nickname)
+        if data.born_year is not UNSET:
+            today = self._clock.now().date()
+            changes["born_year"] = _collect(errors, validate_born_year, data.born_year, today)
+        if data.job is not UNSET:
+            changes["job"] = _collect(errors, validate_job, data.job)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._uow as uow:
+            member = uow.members.get(data.member_id)
+            uow.members.update_profile(replace(member, **changes))
+            uow.commit()
+        return self._get_profile(data.member_id)

@@ -1,0 +1,139 @@
+"""What the use cases need from the outside world. Adapters and fakes subclass these."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.views import ChatSummary, ChatView
+from domain.chat import Chat, Turn
+from domain.ids import ChatId, MemberId, TurnId
+from domain.llm import Completion, CompletionRequest
+from domain.member import Member
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class ChatModel(Protocol):
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Send `request` as it is and return the model's response as received.
+        Raise ModelTimeout when no answer came in time, ModelBusy when the provider is rate
+        limiting or overloaded, ModelUnavailable for any other failure. Never raise anything else
+        for a provider fault, and never let a secret reach the error's detail."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    email: str
+    nickname: str
+    born_year: int | None
+    job: str | None
+
+
+class MemberRepository(Protocol):
+    def get(self, member_id: MemberId) -> Member:
+        """Raise MemberNotFound."""
+        ...
+
+    def add(self, member: NewMember, password: str) -> Member:
+        """Store a member with a hashed password. Raise ValidationFailed when the email or the
+        nickname is taken (both compared case-insensitively)."""
+        ...
+
+    def update_profile(self, member: Member) -> None:
+        """Save nickname, born_year and job. Raise ValidationFailed when the nickname is taken."""
+        ...
+
+
+class PasswordPolicy(Protocol):
+    def check(self, password: str, member: NewMember) -> list[str]:
+        """Why `password` is not good enough for `member`; empty when it is."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: str
+    member_id: MemberId
+    day: date
+
+
+class QuotaLedger(Protocol):
+    def reserve(self, member: MemberId, day: date, limit: int) -> Reservation | None:
+        """Take one request from the member's allowance for `day`, atomically; None when none is
+        left. Exact under concurrent callers in any number of processes."""
+        ...
+
+    def refund(self, reservation: Reservation) -> None:
+        """Give the request back to the day it was taken from. Idempotent."""
+        ...
+
+    def used(self, member: MemberId, day: date) -> int:
+        """Requests taken and not refunded on `day`."""
+        ...
+
+
+class ChatRepository(Protocol):
+    def add(self, chat: Chat) -> ChatId:
+        """Store a new chat with its intake prompts."""
+        ...
+
+    def get_for_update(self, chat_id: ChatId) -> Chat:
+        """The chat with its history, locked until the unit of work ends. Raise ChatNotFound."""
+        ...
+
+    def owner_of(self, chat_id: ChatId) -> MemberId:
+        """Who owns the chat; locks it until the unit of work ends. Raise ChatNotFound."""
+        ...
+
+    def add_turn(self, chat: Chat, turn: Turn) -> TurnId:
+        """Store a new pending turn with its request and bump the chat's turn count."""
+        ...
+
+    def save_outcome(self, turn: Turn) -> bool:
+        """Store the turn's status, response and time. False when the turn is gone (its chat was
+        deleted meanwhile)."""
+        ...
+
+    def delete(self, chat_id: ChatId) -> None:
+        """Remove the chat and everything in it; quota already taken stays taken."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One short transaction. Changes are kept only if commit() is called before the block ends."""
+
+    members: MemberRepository
+    chats: ChatRepository
+    quota: QuotaLedger
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class ChatQueries(Protocol):
+    """The read side: public-safe views built straight from storage."""
+
+    def list_chats(
+        self, *, owner: MemberId | None, before: ChatId | None, limit: int
+    ) -> list[ChatSummary]:
+        """Chats newest first (by id), only those with an id below `before` when given, only
+        `owner`'s when given."""
+        ...
+
+    def chat(self, chat_id: ChatId) -> ChatView:
+        """The whole chat. Raise ChatNotFound."""
+        ...

@@ -1,0 +1,89 @@
+"""Read models: what the API shows of chats. Public-safe by construction: no email, born_year,
+job or member id, except `owner_id`, which is for access decisions and is never serialized."""
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.chat import Turn, TurnStatus
+from domain.ids import ChatId, MemberId, TurnId
+from domain.llm import Completion, CompletionRequest, Message, Role
+from domain.prompts import Prompt
+
+REDACTED = "[private: the member's profile, shown to its owner only]"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    id: ChatId
+    title: str
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    turn_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TurnView:
+    id: TurnId
+    index: int
+    content: str
+    status: TurnStatus
+    created_at: datetime
+    answered_at: datetime | None
+    error_code: str | None
+    request: CompletionRequest
+    response: Completion | None
+
+    @property
+    def answer(self) -> str | None:
+        return None if self.response is None else self.response.text
+
+    @classmethod
+    def of(cls, turn: Turn) -> "TurnView":
+        assert turn.id is not None, "only a stored turn has a view"
+        return cls(
+            id=turn.id,
+            index=turn.index,
+            content=turn.content,
+            status=turn.status,
+            created_at=turn.created_at,
+            answered_at=turn.answered_at,
+            error_code=turn.error_code,
+            request=turn.request,
+            response=turn.response,
+        )
+
+    def redacted(self) -> "TurnView":
+        if not any(m.private for m in self.request.messages):
+            return self
+        messages = tuple(
+            Message(Role.SYSTEM, REDACTED, private=True) if m.private else m
+            for m in self.request.messages
+        )
+        return dataclasses.replace(
+            self, request=dataclasses.replace(self.request, messages=messages)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChatView:
+    id: ChatId
+    owner_id: MemberId
+    title: str
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    prompts: tuple[Prompt, ...]
+    turns: tuple[TurnView, ...]
+
+    @property
+    def turn_count(self) -> int:
+        return len(self.turns)
+
+    def seen_by(self, viewer: MemberId | None) -> "ChatView":
+        """The chat as `viewer` may see it: the owner sees everything, anyone else sees the
+        member's private profile redacted from the stored requests."""
+        if viewer == self.owner_id:
+            return self
+        return dataclasses.replace(self, turns=tuple(t.redacted() for t in self.turns))

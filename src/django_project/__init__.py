@@ -1,0 +1,1 @@
+"""The composition root: settings, URLs, the dependency container and the HTTP API."""

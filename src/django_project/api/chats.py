@@ -1,0 +1,195 @@
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from django.utils import translation
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.chats import (
+    DeleteChat,
+    GetChat,
+    ListChats,
+    ListChatsInput,
+    ListIntakeQuestions,
+)
+from application.send_message import SendMessage, SendMessageInput
+from application.start_chat_session import StartChatSession, StartChatSessionInput
+from django_project.api.pagination import next_url, page_query
+from django_project.api.serializers import ChatOutput, ChatSummaryOutput, TurnOutput
+from django_project.container import Container
+from domain.chat import MESSAGE_MAX
+from domain.ids import ChatId
+from domain.prompts import ANSWER_MAX
+
+_PAGE_PARAMS = [
+    OpenApiParameter("cursor", str, description="The `next` link's cursor."),
+    OpenApiParameter("page_size", int, description="1 to 100; 20 by default."),
+]
+_PAGE = inline_serializer(
+    "ChatPage",
+    {"next": serializers.URLField(allow_null=True), "results": ChatSummaryOutput(many=True)},
+)
+
+
+def _viewer(request: Request) -> Any:
+    return request.user.pk if request.user is not None else None
+
+
+def _language(request: Request) -> str:
+    return translation.get_language_from_request(request._request)
+
+
+def _page(request: Request, list_chats: ListChats, owner: Any) -> Response:
+    before, size = page_query(request)
+    page = list_chats(ListChatsInput(owner=owner, before=before, limit=size))
+    return Response(
+        {
+            "next": next_url(request, page),
+            "results": ChatSummaryOutput(page.items, many=True).data,
+        }
+    )
+
+
+class _ReadIsPublic(BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return bool(request.user is not None and request.user.is_authenticated)
+
+
+class ChatCollectionApi(APIView):
+    permission_classes = (_ReadIsPublic,)
+
+    class InputSerializer(serializers.Serializer):
+        current_state = serializers.CharField(max_length=ANSWER_MAX)
+        goal = serializers.CharField(max_length=ANSWER_MAX)
+        misc = serializers.CharField(max_length=ANSWER_MAX, required=False, allow_blank=True)
+
+    @extend_schema(parameters=_PAGE_PARAMS, responses=_PAGE, tags=["chats"], auth=[])
+    @inject
+    def get(
+        self, request: Request, list_chats: ListChats = Provide[Container.list_chats]
+    ) -> Response:
+        """Every member's chats, newest first."""
+        return _page(request, list_chats, owner=None)
+
+    @extend_schema(request=InputSerializer, responses={201: ChatOutput}, tags=["chats"])
+    @inject
+    def post(
+        self,
+        request: Request,
+        start: StartChatSession = Provide[Container.start_chat_session],
+    ) -> Response:
+        """Answer the intake; the bot asks the model and the chat comes back with its reply."""
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        chat = start(
+            StartChatSessionInput(
+                member_id=request.user.pk, language=_language(request), **body.validated_data
+            )
+        )
+        return Response(
+            ChatOutput(chat).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/chats/{chat.id}/"},
+        )
+
+
+class MyChatsApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(parameters=_PAGE_PARAMS, responses=_PAGE, tags=["me"])
+    @inject
+    def get(
+        self, request: Request, list_chats: ListChats = Provide[Container.list_chats]
+    ) -> Response:
+        """The member's own chats, newest first."""
+        return _page(request, list_chats, owner=request.user.pk)
+
+
+class IntakeApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Intake",
+            {
+                "language": serializers.CharField(),
+                "questions": inline_serializer(
+                    "IntakeQuestion",
+                    {
+                        "kind": serializers.CharField(),
+                        "text": serializers.CharField(),
+                        "required": serializers.BooleanField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+        tags=["chats"],
+        auth=[],
+    )
+    @inject
+    def get(
+        self,
+        request: Request,
+        questions: ListIntakeQuestions = Provide[Container.list_intake_questions],
+    ) -> Response:
+        """The questions the bot asks before a chat starts, in the language the client asks for
+        (Accept-Language: ko or en)."""
+        language = _language(request)
+        items = [
+            {"kind": q.kind.value, "text": q.text, "required": q.required}
+            for q in questions(language)
+        ]
+        return Response(
+            {"language": language, "questions": items},
+            headers={"Content-Language": language, "Vary": "Accept-Language"},
+        )
+
+
+class ChatDetailApi(APIView):
+    permission_classes = (_ReadIsPublic,)
+
+    @extend_schema(responses=ChatOutput, tags=["chats"], auth=[])
+    @inject
+    def get(
+        self, request: Request, chat_id: int, get_chat: GetChat = Provide[Container.get_chat]
+    ) -> Response:
+        """The whole chat, readable by anyone."""
+        return Response(ChatOutput(get_chat(ChatId(chat_id), _viewer(request))).data)
+
+    @extend_schema(responses={204: None}, tags=["chats"])
+    @inject
+    def delete(
+        self, request: Request, chat_id: int, delete: DeleteChat = Provide[Container.delete_chat]
+    ) -> Response:
+        """The owner deletes the chat. Quota already used is not given back."""
+        delete(ChatId(chat_id), request.user.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChatMessageCreateApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    class InputSerializer(serializers.Serializer):
+        content = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={201: TurnOutput}, tags=["chats"])
+    @inject
+    def post(
+        self, request: Request, chat_id: int, send: SendMessage = Provide[Container.send_message]
+    ) -> Response:
+        """A follow-up message in one of the member's chats."""
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        turn = send(
+            SendMessageInput(
+                chat_id=ChatId(chat_id), member_id=request.user.pk, **body.validated_data
+            )
+        )
+        return Response(TurnOutput(turn).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,111 @@
+"""Every error the API gives is JSON: {"code": stable machine-readable, "detail": for people,
+...}. This module is the one table from exceptions to HTTP."""
+
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from application import errors as app
+
+log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[app.ApplicationError], int]] = [
+    (app.ValidationFailed, status.HTTP_400_BAD_REQUEST),
+    (app.MemberNotFound, status.HTTP_404_NOT_FOUND),
+    (app.ChatNotFound, status.HTTP_404_NOT_FOUND),
+    (app.NotChatOwner, status.HTTP_403_FORBIDDEN),
+    (app.DailyQuotaExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
+    (app.ModelBusy, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (app.ModelTimeout, status.HTTP_504_GATEWAY_TIMEOUT),
+    (app.ModelError, status.HTTP_502_BAD_GATEWAY),
+]
+
+# DRF's own codes, renamed where a clearer stable name helps clients.
+_DRF_CODES = {
+    "not_authenticated": "not_authenticated",
+    "authentication_failed": "authentication_failed",
+    "no_active_account": "invalid_credentials",
+    "token_not_valid": "token_not_valid",
+    "user_not_found": "token_not_valid",
+    "user_inactive": "token_not_valid",
+    "permission_denied": "permission_denied",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "not_acceptable": "not_acceptable",
+    "unsupported_media_type": "unsupported_media_type",
+    "parse_error": "parse_error",
+    "throttled": "throttled",
+}
+
+
+def _application_error(exc: app.ApplicationError) -> Response:
+    http_status = next(code for kind, code in _STATUS if isinstance(exc, kind))
+    body: dict[str, Any] = {"code": exc.code, "detail": exc.detail, **exc.extra}
+    headers = {}
+    if isinstance(exc, app.ValidationFailed):
+        body["errors"] = exc.errors
+    if isinstance(exc, app.DailyQuotaExceeded):
+        body["limit"] = exc.limit
+        body["resets_at"] = exc.resets_at.isoformat()
+        wait = (exc.resets_at - timezone.now()).total_seconds()
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return Response(body, status=http_status, headers=headers)
+
+
+def _first_code(codes: Any) -> str:
+    while isinstance(codes, dict | list):
+        if not codes:
+            return "error"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, app.ApplicationError):
+        return _application_error(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django logs it and answers 500
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {
+            "code": "invalid",
+            "detail": "The request has invalid fields.",
+            "errors": errors,
+        }
+        return response
+    assert isinstance(exc, exceptions.APIException)
+    drf_code = _first_code(exc.get_codes())
+    detail = exc.detail
+    if isinstance(detail, dict):
+        detail = detail.get("detail", next(iter(detail.values()), ""))
+    response.data = {
+        "code": _DRF_CODES.get(drf_code, drf_code),
+        "detail": str(detail),
+    }
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": "not_found", "detail": "Nothing is here."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": "bad_request", "detail": "The request is malformed."}, status=400)

@@ -1,0 +1,39 @@
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from application.members import GetProfile, UpdateProfile, UpdateProfileInput
+from django_project.api.serializers import ProfileOutput
+from django_project.container import Container
+
+
+class MeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        nickname = serializers.CharField(max_length=30, required=False)
+        born_year = serializers.IntegerField(required=False, allow_null=True)
+        job = serializers.CharField(
+            max_length=100, required=False, allow_null=True, allow_blank=True
+        )
+
+    @extend_schema(responses=ProfileOutput, tags=["me"])
+    @inject
+    def get(
+        self, request: Request, get_profile: GetProfile = Provide[Container.get_profile]
+    ) -> Response:
+        return Response(ProfileOutput(get_profile(request.user.pk)).data)
+
+    @extend_schema(request=InputSerializer, responses=ProfileOutput, tags=["me"])
+    @inject
+    def patch(
+        self, request: Request, update: UpdateProfile = Provide[Container.update_profile]
+    ) -> Response:
+        body = self.InputSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changes: dict[str, Any] = body.validated_data
+        profile = update(UpdateProfileInput(member_id=request.user.pk, **changes))
+        return Response(ProfileOutput(profile).data)

@@ -1,0 +1,101 @@
+"""Output shapes shared by several views. Public shapes list their fields explicitly: nothing
+private can appear in them by accident."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from application.views import TurnView
+
+
+class QuotaOutput(serializers.Serializer):
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    resets_at = serializers.SerializerMethodField()
+
+    def get_resets_at(self, quota: Any) -> str:
+        # In the quota's own time zone, so the offset tells the member when their day ends.
+        return str(quota.resets_at.isoformat())
+
+
+class MemberOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    nickname = serializers.CharField()
+    born_year = serializers.IntegerField(allow_null=True)
+    job = serializers.CharField(allow_null=True)
+
+
+class ProfileOutput(serializers.Serializer):
+    """The member's own view of themselves: private fields and today's quota."""
+
+    id = serializers.IntegerField(source="member.id")
+    email = serializers.EmailField(source="member.email")
+    nickname = serializers.CharField(source="member.nickname")
+    born_year = serializers.IntegerField(source="member.born_year", allow_null=True)
+    job = serializers.CharField(source="member.job", allow_null=True)
+    quota = QuotaOutput()
+
+
+class AuthorOutput(serializers.Serializer):
+    nickname = serializers.CharField()
+
+
+class ChatSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    turn_count = serializers.IntegerField()
+
+    def get_author(self, chat: Any) -> dict[str, str]:
+        return {"nickname": chat.author}
+
+
+class PromptOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    question = serializers.CharField()
+    answer = serializers.CharField()
+
+
+class ExchangeOutput(serializers.Serializer):
+    """The request and response exactly as they went over the wire (Chat Completions shape)."""
+
+    request = serializers.DictField()
+    response = serializers.DictField(allow_null=True)
+
+
+class TurnOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    index = serializers.IntegerField()
+    question = serializers.CharField(source="content")
+    answer = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    error_code = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    usage = serializers.SerializerMethodField()
+    exchange = serializers.SerializerMethodField()
+
+    def get_usage(self, turn: TurnView) -> dict[str, int] | None:
+        usage = None if turn.response is None else turn.response.usage
+        if usage is None:
+            return None
+        return {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        }
+
+    def get_exchange(self, turn: TurnView) -> dict[str, Any]:
+        return {
+            "request": turn.request.as_wire(),
+            "response": None if turn.response is None else turn.response.as_wire(),
+        }
+
+
+class ChatOutput(ChatSummaryOutput):
+    intake = PromptOutput(many=True, source="prompts")
+    turns = TurnOutput(many=True)

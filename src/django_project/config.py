@@ -1,0 +1,74 @@
+"""The service's own settings, read from the environment once and validated, so a typo in a
+variable stops the process at start-up with a clear message instead of failing a request later."""
+
+import os
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a supportive, practical coach. The member has told you where they are now, the goal "
+    "they want to reach and any other requirements. Help them get from one to the other with "
+    "concrete, realistic steps, and ask a clarifying question when something important is "
+    "missing. Answer in the language the member writes in. Use Markdown."
+)
+
+
+class ChatbotSettings(BaseModel):
+    daily_limit: int = Field(5, ge=0)
+    time_zone: str = "Asia/Seoul"
+    llm_provider: Literal["openai", "offline"]
+    llm_model: str
+    llm_temperature: float = Field(0.7, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(1024, ge=1)
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(1, ge=0, le=5)
+    history_budget_chars: int = Field(12_000, ge=0)
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @model_validator(mode="after")
+    def _openai_reachable(self) -> "ChatbotSettings":
+        if self.llm_provider == "openai" and not (self.openai_api_key or self.openai_base_url):
+            raise ValueError("the openai provider needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        return self
+
+
+_DEFAULT_MODELS = {"openai": "gpt-4o-mini", "offline": "offline-guide"}
+
+
+def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
+    env = dict(os.environ if env is None else env)
+    api_key = env.get("OPENAI_API_KEY") or None
+    provider = env.get("CHATBOT_LLM_PROVIDER") or ("openai" if api_key else "offline")
+    raw = {
+        "daily_limit": env.get("CHATBOT_DAILY_LIMIT"),
+        "time_zone": env.get("CHATBOT_TIME_ZONE"),
+        "llm_provider": provider,
+        "llm_model": env.get("CHATBOT_LLM_MODEL") or _DEFAULT_MODELS.get(provider, ""),
+        "llm_temperature": env.get("CHATBOT_LLM_TEMPERATURE"),
+        "llm_max_tokens": env.get("CHATBOT_LLM_MAX_TOKENS"),
+        "llm_timeout_s": env.get("CHATBOT_LLM_TIMEOUT_S"),
+        "llm_max_retries": env.get("CHATBOT_LLM_MAX_RETRIES"),
+        "history_budget_chars": env.get("CHATBOT_HISTORY_BUDGET_CHARS"),
+        "system_prompt": env.get("CHATBOT_SYSTEM_PROMPT"),
+        "openai_api_key": api_key,
+        "openai_base_url": env.get("OPENAI_BASE_URL") or None,
+    }
+    try:
+        return ChatbotSettings(**{k: v for k, v in raw.items() if v not in (None, "")})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ImproperlyConfigured(f"Invalid chatbot configuration: {problems}") from None

@@ -1,0 +1,76 @@
+"""Which adapter serves which port. Swapping the LLM provider is a configuration value."""
+
+from zoneinfo import ZoneInfo
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.llm.offline import OfflineChatModel
+from adapters.llm.openai_compatible import OpenAIChatModel
+from adapters.orm.members import DjangoPasswordPolicy
+from adapters.orm.queries import DjangoChatQueries
+from adapters.orm.unit_of_work import DjangoUnitOfWork
+from application.asking import ChatSettings
+from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
+from application.members import GetProfile, RegisterMember, UpdateProfile
+from application.send_message import SendMessage
+from application.start_chat_session import StartChatSession
+from domain.chat import Guide
+from domain.llm import Sampling
+from domain.quota import DailyQuotaPolicy
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    clock = providers.Singleton(SystemClock)
+    # A new unit of work per use case call: each one holds its own transaction state.
+    uow = providers.Factory(DjangoUnitOfWork)
+    queries = providers.Singleton(DjangoChatQueries)
+    passwords = providers.Singleton(DjangoPasswordPolicy)
+
+    chat_model = providers.Selector(
+        config.llm_provider,
+        openai=providers.Singleton(
+            OpenAIChatModel,
+            api_key=config.openai_api_key,
+            base_url=config.openai_base_url,
+            timeout_s=config.llm_timeout_s,
+            max_retries=config.llm_max_retries,
+        ),
+        offline=providers.Singleton(OfflineChatModel),
+    )
+
+    chat_settings = providers.Singleton(
+        ChatSettings,
+        guide=providers.Singleton(
+            Guide,
+            system_prompt=config.system_prompt,
+            sampling=providers.Singleton(
+                Sampling,
+                model=config.llm_model,
+                temperature=config.llm_temperature,
+                max_tokens=config.llm_max_tokens,
+            ),
+            history_budget=config.history_budget_chars,
+        ),
+        policy=providers.Singleton(
+            DailyQuotaPolicy,
+            limit=config.daily_limit,
+            time_zone=providers.Singleton(ZoneInfo, config.time_zone),
+        ),
+    )
+
+    register_member = providers.Factory(RegisterMember, uow=uow, passwords=passwords, clock=clock)
+    get_profile = providers.Factory(GetProfile, uow=uow, settings=chat_settings, clock=clock)
+    update_profile = providers.Factory(UpdateProfile, uow=uow, get_profile=get_profile, clock=clock)
+    start_chat_session = providers.Factory(
+        StartChatSession, uow=uow, model=chat_model, settings=chat_settings, clock=clock
+    )
+    send_message = providers.Factory(
+        SendMessage, uow=uow, model=chat_model, settings=chat_settings, clock=clock
+    )
+    list_chats = providers.Factory(ListChats, queries=queries)
+    get_chat = providers.Factory(GetChat, queries=queries)
+    delete_chat = providers.Factory(DeleteChat, uow=uow)
+    list_intake_questions = providers.Factory(ListIntakeQuestions)

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.urls import path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from django_project.api import auth, chats, me
+
+
+class _IdConverter:
+    # At most 18 digits: any longer number is no id (and would overflow a bigint column).
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(_IdConverter, "id")
+
+handler400 = "django_project.api.errors.bad_request"
+handler404 = "django_project.api.errors.not_found"
+handler500 = "django_project.api.errors.server_error"
+
+urlpatterns = [
+    path("api/auth/signup/", auth.SignupApi.as_view(), name="signup"),
+    path("api/auth/login/", auth.LoginApi.as_view(), name="login"),
+    path("api/auth/refresh/", auth.RefreshApi.as_view(), name="refresh"),
+    path("api/auth/logout/", auth.LogoutApi.as_view(), name="logout"),
+    path("api/me/", me.MeApi.as_view(), name="me"),
+    path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
+    path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),
+    path("api/chats/intake/", chats.IntakeApi.as_view(), name="intake"),
+    path("api/chats/<id:chat_id>/", chats.ChatDetailApi.as_view(), name="chat"),
+    path(
+        "api/chats/<id:chat_id>/messages/",
+        chats.ChatMessageCreateApi.as_view(),
+        name="chat-messages",
+    ),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""The chatbot's entities and rules: pure Python, standard library only."""

@@ -1,0 +1,125 @@
+"""What goes to a chat model and what comes back, in the OpenAI Chat Completions shape.
+
+These are the records that make every exchange reproducible: the request exactly as sent and the
+response exactly as received.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from domain.errors import InvalidValue
+
+
+class Role(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+    # A system message that carries the member's private profile: shown to the owner only.
+    private: bool = field(default=False, compare=False)
+
+    def as_wire(self) -> dict[str, str]:
+        return {"role": self.role.value, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """The server-side generation settings; never taken from clients."""
+
+    model: str
+    temperature: float = 0.7
+    max_tokens: int = 1024
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise InvalidValue("A model name is required.", field="model")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise InvalidValue("temperature must be between 0 and 2.", field="temperature")
+        if self.max_tokens < 1:
+            raise InvalidValue("max_tokens must be positive.", field="max_tokens")
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    model: str
+    messages: tuple[Message, ...]
+    temperature: float
+    max_tokens: int
+    stream: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            raise InvalidValue("A request needs at least one message.")
+
+    def as_wire(self) -> dict[str, Any]:
+        """The JSON body of a Chat Completions request."""
+        return {
+            "model": self.model,
+            "messages": [m.as_wire() for m in self.messages],
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "stream": self.stream,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    index: int
+    role: str
+    content: str
+    finish_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    id: str
+    created: int
+    model: str
+    choices: tuple[Choice, ...]
+    usage: Usage | None
+
+    def __post_init__(self) -> None:
+        if not self.choices:
+            raise InvalidValue("A completion has at least one choice.")
+
+    @property
+    def text(self) -> str:
+        """The answer shown to the member: the first choice."""
+        return min(self.choices, key=lambda c: c.index).content
+
+    def as_wire(self) -> dict[str, Any]:
+        """The JSON body of a Chat Completions response."""
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {
+                    "index": c.index,
+                    "message": {"role": c.role, "content": c.content},
+                    "finish_reason": c.finish_reason,
+                }
+                for c in self.choices
+            ],
+            "usage": None
+            if self.usage is None
+            else {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+                "total_tokens": self.usage.total_tokens,
+            },
+        }

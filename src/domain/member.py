@@ -1,0 +1,60 @@
+from dataclasses import dataclass
+from datetime import date
+
+from domain.errors import InvalidValue
+from domain.ids import MemberId
+
+NICKNAME_MAX = 30
+JOB_MAX = 100
+EARLIEST_BORN_YEAR = 1900
+
+
+def validate_nickname(nickname: str) -> str:
+    cleaned = nickname.strip()
+    if not cleaned:
+        raise InvalidValue("A nickname cannot be blank.", field="nickname")
+    if len(cleaned) > NICKNAME_MAX:
+        raise InvalidValue(f"A nickname has at most {NICKNAME_MAX} characters.", field="nickname")
+    if any(not ch.isprintable() for ch in cleaned):
+        raise InvalidValue("A nickname cannot hold control characters.", field="nickname")
+    return cleaned
+
+
+def validate_born_year(born_year: int | None, today: date) -> int | None:
+    if born_year is None:
+        return None
+    if not EARLIEST_BORN_YEAR <= born_year <= today.year:
+        raise InvalidValue(
+            f"born_year must be between {EARLIEST_BORN_YEAR} and {today.year}.", field="born_year"
+        )
+    return born_year
+
+
+def validate_job(job: str | None) -> str | None:
+    if job is None:
+        return None
+    cleaned = job.strip()
+    if len(cleaned) > JOB_MAX:
+        raise InvalidValue(f"A job has at most {JOB_MAX} characters.", field="job")
+    return cleaned or None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A registered person. born_year and job are private: they never appear in public views."""
+
+    id: MemberId
+    email: str
+    nickname: str
+    born_year: int | None = None
+    job: str | None = None
+    daily_limit: int | None = None  # a per-member override of the policy's default, set by staff
+
+    def profile_facts(self) -> list[str]:
+        """What the member told us about themselves, as lines fit for the model's context."""
+        facts = []
+        if self.born_year is not None:
+            facts.append(f"Born in {self.born_year}.")
+        if self.job:
+            facts.append(f"Job: {self.job}.")
+        return facts
