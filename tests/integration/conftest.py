@@ -1,0 +1,132 @@
+"""Fixtures for tests that talk to real things: the database, the HTTP API with real JWTs."""
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from adapters.llm.offline import OfflineChatModel
+from application.asking import ChatSettings
+from application.ports import ChatModel
+from django_project.container import Container
+from domain.chat import Guide
+from domain.llm import Sampling
+from domain.quota import DailyQuotaPolicy
+
+PASSWORD = "a long enough passphrase"
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> Iterator[None]:
+    # Throttle counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def container() -> Iterator[Container]:
+    c: Container = apps.get_app_config("chatbot_api").container  # type: ignore[attr-defined]
+    yield c
+    c.reset_override()
+    c.reset_singletons()
+
+
+@dataclass
+class Configure:
+    container: Container
+
+    def __call__(
+        self,
+        *,
+        limit: int = 5,
+        time_zone: str = "Asia/Seoul",
+        model: ChatModel | None = None,
+        model_name: str = "offline-guide",
+        history_budget: int = 12_000,
+        system_prompt: str = "You are a test coach.",
+    ) -> None:
+        guide = Guide(
+            system_prompt=system_prompt,
+            sampling=Sampling(model=model_name, temperature=0.5, max_tokens=256),
+            history_budget=history_budget,
+        )
+        policy = DailyQuotaPolicy(limit=limit, time_zone=ZoneInfo(time_zone))
+        self.container.chat_settings.override(ChatSettings(guide, policy))
+        self.container.chat_model.override(model or OfflineChatModel())
+
+
+@pytest.fixture
+def configure(container: Container) -> Configure:
+    """Pin the chat settings and the model for a test; defaults: limit 5, offline model."""
+    setup = Configure(container)
+    setup()
+    return setup
+
+
+@dataclass
+class Member:
+    id: int
+    email: str
+    nickname: str
+    access: str
+    refresh: str
+    client: APIClient
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()
+
+
+def sign_up(client: APIClient, **fields: Any) -> Any:
+    n = next(_numbers)
+    body = {"email": f"member{n}@example.com", "password": PASSWORD, "nickname": f"member{n}"}
+    body.update(fields)
+    return client.post("/api/auth/signup/", body, format="json")
+
+
+def log_in(client: APIClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/api/auth/login/", {"email": email, "password": password}, format="json")
+
+
+@pytest.fixture
+def make_member(db: None, configure: Configure) -> Callable[..., Member]:
+    """Sign up and log in through the API; the member's client carries a real access token."""
+
+    def make(**fields: Any) -> Member:
+        signed = sign_up(APIClient(), **fields)
+        assert signed.status_code == 201, signed.json()
+        tokens = log_in(APIClient(), signed.json()["email"], fields.get("password", PASSWORD))
+        assert tokens.status_code == 200, tokens.json()
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['access']}")
+        return Member(
+            id=signed.json()["id"],
+            email=signed.json()["email"],
+            nickname=signed.json()["nickname"],
+            access=tokens.json()["access"],
+            refresh=tokens.json()["refresh"],
+            client=client,
+        )
+
+    return make
+
+
+@pytest.fixture
+def member(make_member: Callable[..., Member]) -> Member:
+    return make_member()
+
+
+INTAKE = {"current_state": "I write Python at a small startup.", "goal": "Lead a team in 2 years."}
+
+
+def start_chat(member: Member, **answers: str) -> Any:
+    return member.client.post("/api/chats/", {**INTAKE, **answers}, format="json")
