@@ -31,6 +31,12 @@ def _fresh_throttles() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # The production hasher costs ~0.3 s a call by design; tests hash hundreds of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def container() -> Iterator[Container]:
     c: Container = apps.get_app_config("chatbot_api").container  # type: ignore[attr-defined]

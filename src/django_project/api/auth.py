@@ -1,7 +1,12 @@
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -14,7 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from application.members import RegisterMember, RegisterMemberInput
-from django_project.api.serializers import MemberOutput
+from django_project.api.serializers import MemberOutput, errors
 from django_project.container import Container
 
 _TOKENS = inline_serializer(
@@ -28,6 +33,7 @@ class SignupApi(APIView):
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "signup"
 
+    @extend_schema_serializer(component_name="SignupInput")
     class InputSerializer(serializers.Serializer):
         # Anything else in the body (is_staff, id, ...) is ignored: only these fields are read.
         email = serializers.EmailField(max_length=254)
@@ -38,7 +44,12 @@ class SignupApi(APIView):
             max_length=100, required=False, allow_null=True, allow_blank=True
         )
 
-    @extend_schema(request=InputSerializer, responses={201: MemberOutput}, tags=["auth"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: MemberOutput, **errors(400, 429)},
+        tags=["auth"],
+        auth=[],
+    )
     @inject
     def post(
         self,
@@ -51,7 +62,7 @@ class SignupApi(APIView):
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["auth"], responses={200: _TOKENS})
+@extend_schema(tags=["auth"], responses={200: _TOKENS, **errors(400, 401, 429)}, auth=[])
 class LoginApi(TokenObtainPairView):
     """Email and password in, a JWT pair out. An unknown email and a wrong password get the
     same answer."""
@@ -60,7 +71,7 @@ class LoginApi(TokenObtainPairView):
     throttle_scope = "login"
 
 
-@extend_schema(tags=["auth"], responses={200: _TOKENS})
+@extend_schema(tags=["auth"], responses={200: _TOKENS, **errors(400, 401)}, auth=[])
 class RefreshApi(TokenRefreshView):
     """A refresh token in, a new pair out; the old refresh token is revoked (rotation)."""
 
@@ -68,6 +79,7 @@ class RefreshApi(TokenRefreshView):
 class LogoutApi(APIView):
     permission_classes = (IsAuthenticated,)
 
+    @extend_schema_serializer(component_name="LogoutInput")
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
 

@@ -2,7 +2,12 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -19,7 +24,7 @@ from application.chats import (
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
 from django_project.api.pagination import next_url, page_query
-from django_project.api.serializers import ChatOutput, ChatSummaryOutput, TurnOutput
+from django_project.api.serializers import ChatOutput, ChatSummaryOutput, TurnOutput, errors
 from django_project.container import Container
 from domain.chat import MESSAGE_MAX
 from domain.ids import ChatId
@@ -64,12 +69,19 @@ class _ReadIsPublic(BasePermission):
 class ChatCollectionApi(APIView):
     permission_classes = (_ReadIsPublic,)
 
+    @extend_schema_serializer(component_name="IntakeAnswers")
     class InputSerializer(serializers.Serializer):
         current_state = serializers.CharField(max_length=ANSWER_MAX)
         goal = serializers.CharField(max_length=ANSWER_MAX)
         misc = serializers.CharField(max_length=ANSWER_MAX, required=False, allow_blank=True)
 
-    @extend_schema(parameters=_PAGE_PARAMS, responses=_PAGE, tags=["chats"], auth=[])
+    @extend_schema(
+        operation_id="chats_list",
+        parameters=_PAGE_PARAMS,
+        responses={200: _PAGE, **errors(400)},
+        tags=["chats"],
+        auth=[],
+    )
     @inject
     def get(
         self, request: Request, list_chats: ListChats = Provide[Container.list_chats]
@@ -77,7 +89,11 @@ class ChatCollectionApi(APIView):
         """Every member's chats, newest first."""
         return _page(request, list_chats, owner=None)
 
-    @extend_schema(request=InputSerializer, responses={201: ChatOutput}, tags=["chats"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ChatOutput, **errors(400, 401, 429, 502, 503, 504)},
+        tags=["chats"],
+    )
     @inject
     def post(
         self,
@@ -102,7 +118,12 @@ class ChatCollectionApi(APIView):
 class MyChatsApi(APIView):
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(parameters=_PAGE_PARAMS, responses=_PAGE, tags=["me"])
+    @extend_schema(
+        operation_id="me_chats_list",
+        parameters=_PAGE_PARAMS,
+        responses={200: _PAGE, **errors(400, 401)},
+        tags=["me"],
+    )
     @inject
     def get(
         self, request: Request, list_chats: ListChats = Provide[Container.list_chats]
@@ -155,7 +176,7 @@ class IntakeApi(APIView):
 class ChatDetailApi(APIView):
     permission_classes = (_ReadIsPublic,)
 
-    @extend_schema(responses=ChatOutput, tags=["chats"], auth=[])
+    @extend_schema(responses={200: ChatOutput, **errors(404)}, tags=["chats"], auth=[])
     @inject
     def get(
         self, request: Request, chat_id: int, get_chat: GetChat = Provide[Container.get_chat]
@@ -163,7 +184,7 @@ class ChatDetailApi(APIView):
         """The whole chat, readable by anyone."""
         return Response(ChatOutput(get_chat(ChatId(chat_id), _viewer(request))).data)
 
-    @extend_schema(responses={204: None}, tags=["chats"])
+    @extend_schema(responses={204: None, **errors(401, 403, 404)}, tags=["chats"])
     @inject
     def delete(
         self, request: Request, chat_id: int, delete: DeleteChat = Provide[Container.delete_chat]
@@ -176,10 +197,15 @@ class ChatDetailApi(APIView):
 class ChatMessageCreateApi(APIView):
     permission_classes = (IsAuthenticated,)
 
+    @extend_schema_serializer(component_name="MessageInput")
     class InputSerializer(serializers.Serializer):
         content = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, responses={201: TurnOutput}, tags=["chats"])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: TurnOutput, **errors(400, 401, 403, 404, 429, 502, 503, 504)},
+        tags=["chats"],
+    )
     @inject
     def post(
         self, request: Request, chat_id: int, send: SendMessage = Provide[Container.send_message]

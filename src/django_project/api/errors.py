@@ -86,9 +86,11 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         }
         return response
     assert isinstance(exc, exceptions.APIException)
-    drf_code = _first_code(exc.get_codes())
     detail = exc.detail
+    drf_code = _first_code(exc.get_codes())
     if isinstance(detail, dict):
+        # simplejwt puts its specific code beside the detail: {"detail": ..., "code": ...}.
+        drf_code = str(detail.get("code", drf_code))
         detail = detail.get("detail", next(iter(detail.values()), ""))
     response.data = {
         "code": _DRF_CODES.get(drf_code, drf_code),

@@ -1,18 +1,19 @@
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.members import GetProfile, UpdateProfile, UpdateProfileInput
-from django_project.api.serializers import ProfileOutput
+from django_project.api.serializers import ProfileOutput, errors
 from django_project.container import Container
 
 
 class MeApi(APIView):
+    @extend_schema_serializer(component_name="ProfileInput")
     class InputSerializer(serializers.Serializer):
         nickname = serializers.CharField(max_length=30, required=False)
         born_year = serializers.IntegerField(required=False, allow_null=True)
@@ -20,14 +21,16 @@ class MeApi(APIView):
             max_length=100, required=False, allow_null=True, allow_blank=True
         )
 
-    @extend_schema(responses=ProfileOutput, tags=["me"])
+    @extend_schema(responses={200: ProfileOutput, **errors(401)}, tags=["me"])
     @inject
     def get(
         self, request: Request, get_profile: GetProfile = Provide[Container.get_profile]
     ) -> Response:
         return Response(ProfileOutput(get_profile(request.user.pk)).data)
 
-    @extend_schema(request=InputSerializer, responses=ProfileOutput, tags=["me"])
+    @extend_schema(
+        request=InputSerializer, responses={200: ProfileOutput, **errors(400, 401)}, tags=["me"]
+    )
     @inject
     def patch(
         self, request: Request, update: UpdateProfile = Provide[Container.update_profile]

@@ -3,9 +3,40 @@ private can appear in them by accident."""
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from application.views import TurnView
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable and machine-readable.")
+    detail = serializers.CharField(help_text="For people.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages (code `invalid`).",
+    )
+    limit = serializers.IntegerField(required=False, help_text="With `daily_quota_exceeded`.")
+    resets_at = serializers.CharField(required=False, help_text="With `daily_quota_exceeded`.")
+    chat_id = serializers.IntegerField(required=False, help_text="With upstream errors.")
+    turn_id = serializers.IntegerField(required=False, help_text="With upstream errors.")
+
+
+_MEANING = {
+    400: "Invalid input (`invalid`, `parse_error`).",
+    401: "Missing, invalid or expired token; bad credentials.",
+    403: "Not the chat's owner (`not_chat_owner`).",
+    404: "No such chat (`chat_not_found`).",
+    429: "Daily quota used up (`daily_quota_exceeded`, with `Retry-After`) or throttled.",
+    502: "The model provider failed (`upstream_error`); the request is given back.",
+    503: "The model provider is busy (`upstream_busy`); the request is given back.",
+    504: "The model did not answer in time (`upstream_timeout`); the request is given back.",
+}
+
+
+def errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {s: OpenApiResponse(ErrorOutput, description=_MEANING[s]) for s in statuses}
 
 
 class QuotaOutput(serializers.Serializer):
