@@ -1,4 +1,4 @@
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signing_up_returns_the_profile_and_nothing_internal(anonymous: APIClient) -> None:
-    response = sign_up(anonymous, email="Kim@Example.COM", nickname="kim", born_year=1990, job="dev")
+    response = sign_up(
+        anonymous, email="Kim@Example.COM", nickname="kim", born_year=1990, job="dev"
+    )
 
     assert response.status_code == 201
     assert response.json() == {
@@ -109,11 +111,10 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(member: Member) ->
 
 
 @pytest.fixture
-def strict_login_rate(member: Member, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def strict_login_rate(member: Member, monkeypatch: pytest.MonkeyPatch) -> None:
     rates = {**ScopedRateThrottle.THROTTLE_RATES, "login": "3/minute"}
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
     cache.clear()  # forget the fixture's own login
-    yield
 
 
 def test_login_attempts_are_throttled(member: Member, strict_login_rate: None) -> None:

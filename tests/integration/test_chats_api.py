@@ -60,7 +60,11 @@ def test_a_member_keeps_talking_with_the_conversation_as_context(member: Member)
 
     assert response.status_code == 201
     turn = response.json()
-    assert (turn["index"], turn["question"], turn["status"]) == (1, "Where do I start?", "completed")
+    assert (turn["index"], turn["question"], turn["status"]) == (
+        1,
+        "Where do I start?",
+        "completed",
+    )
     sent = turn["exchange"]["request"]["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
     assert sent[1]["content"] == chat["turns"][0]["question"]
@@ -112,7 +116,9 @@ def test_a_bad_intake_is_refused_before_any_quota_is_taken(member: Member, body:
 
 
 @pytest.mark.parametrize("content", ["", "   ", "x" * 4001, None])
-def test_a_bad_message_is_refused_before_any_quota_is_taken(member: Member, content: object) -> None:
+def test_a_bad_message_is_refused_before_any_quota_is_taken(
+    member: Member, content: object
+) -> None:
     chat_id = start_chat(member).json()["id"]
 
     response = member.client.post(
@@ -172,7 +178,9 @@ def test_the_daily_limit_answers_429_with_when_it_resets(member: Member, configu
     chat_id = start_chat(member).json()["id"]
     member.client.post(f"/api/chats/{chat_id}/messages/", {"content": "one"}, format="json")
 
-    refused = member.client.post(f"/api/chats/{chat_id}/messages/", {"content": "two"}, format="json")
+    refused = member.client.post(
+        f"/api/chats/{chat_id}/messages/", {"content": "two"}, format="json"
+    )
     refused_start = start_chat(member)
 
     assert refused.status_code == refused_start.status_code == 429
@@ -229,7 +237,13 @@ def test_my_chats_lists_only_mine(make_member: Callable[..., Member]) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"page_size": 101}, {"page_size": 0}, {"page_size": "many"}, {"cursor": "!!!"}, {"cursor": "YQ"}],
+    [
+        {"page_size": 101},
+        {"page_size": 0},
+        {"page_size": "many"},
+        {"cursor": "!!!"},
+        {"cursor": "YQ"},
+    ],
 )
 def test_bad_page_parameters_are_a_400(anonymous: APIClient, query: dict) -> None:  # type: ignore[type-arg]
     response = anonymous.get("/api/chats/", query)

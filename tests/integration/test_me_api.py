@@ -56,7 +56,9 @@ def test_a_partial_edit_leaves_other_fields_alone_and_null_clears(member: Member
 
 def test_the_email_and_flags_cannot_be_edited(member: Member) -> None:
     member.client.patch(
-        "/api/me/", {"email": "other@example.com", "is_staff": True, "daily_limit": 99}, format="json"
+        "/api/me/",
+        {"email": "other@example.com", "is_staff": True, "daily_limit": 99},
+        format="json",
     )
 
     row = MemberRow.objects.get(pk=member.id)

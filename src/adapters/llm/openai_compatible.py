@@ -1,8 +1,11 @@
 """OpenAI, and any server that speaks its Chat Completions protocol, through the official SDK."""
 
+import json
 import logging
+from typing import TypeVar
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from application.errors import ModelBusy, ModelTimeout, ModelUnavailable
 from application.ports import ChatModel
@@ -12,20 +15,26 @@ log = logging.getLogger(__name__)
 
 # 503 and 529 mean "overloaded, try later" in practice, like a 429.
 _BUSY_STATUSES = frozenset({429, 503, 529})
+_UNREADABLE = "The model provider sent an answer that could not be read."
+# The SDK refuses to start without a key, but a local OpenAI-compatible server (Ollama, vLLM)
+# needs none: the settings allow OPENAI_BASE_URL alone, and then this stands in for the key.
+_NO_KEY = "no-key"
+
+_T = TypeVar("_T")
 
 
 class OpenAIChatModel(ChatModel):
     def __init__(
         self,
         *,
-        api_key: str,
+        api_key: str | None,
         base_url: str | None = None,
         timeout_s: float = 30.0,
         max_retries: int = 1,
     ) -> None:
         # The SDK's default timeout is ten minutes: no answer for someone waiting on a web page.
         self._client = openai.OpenAI(
-            api_key=api_key,
+            api_key=api_key or _NO_KEY,
             base_url=base_url or None,
             timeout=openai.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
             max_retries=max_retries,
@@ -52,28 +61,53 @@ class OpenAIChatModel(ChatModel):
             raise ModelUnavailable(
                 f"The model provider answered with an error (HTTP {error.status_code})."
             ) from error
+        except json.JSONDecodeError as error:
+            # A body labelled JSON that does not parse escapes the SDK as a bare ValueError.
+            log.warning("model provider sent a body that is not JSON")
+            raise ModelUnavailable(_UNREADABLE) from error
         except openai.OpenAIError as error:
             log.warning("model provider failed: %s", type(error).__name__)
-            raise ModelUnavailable(
-                "The model provider sent an answer that could not be read."
-            ) from error
-        if not response.choices:
-            raise ModelUnavailable("The model provider sent an answer with no choices.")
-        usage = response.usage
-        return Completion(
-            id=response.id,
-            created=response.created,
-            model=response.model,
-            choices=tuple(
-                Choice(
-                    index=c.index,
-                    role=c.message.role,
-                    content=c.message.content or "",
-                    finish_reason=c.finish_reason,
-                )
-                for c in response.choices
-            ),
-            usage=None
-            if usage is None
-            else Usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens),
-        )
+            raise ModelUnavailable(_UNREADABLE) from error
+        try:
+            return _completion(response)
+        except (AttributeError, TypeError) as error:
+            log.warning("model provider sent something else than a chat completion")
+            raise ModelUnavailable(_UNREADABLE) from error
+
+
+def _completion(response: object) -> Completion:
+    # The SDK does not validate what it parses: a body that is not JSON comes back as a str, and
+    # JSON of another shape as a model with attributes missing or of other types. Both end here
+    # as AttributeError or TypeError instead of reaching the records as they are.
+    if not isinstance(response, ChatCompletion):
+        raise TypeError(f"expected a chat completion, got {type(response).__name__}")
+    if not response.choices:
+        raise ModelUnavailable("The model provider sent an answer with no choices.")
+    usage = response.usage
+    return Completion(
+        id=_checked(response.id, str),
+        created=_checked(response.created, int),
+        model=_checked(response.model, str),
+        choices=tuple(
+            Choice(
+                index=_checked(c.index, int),
+                role=_checked(c.message.role, str),
+                content=_checked(c.message.content or "", str),
+                finish_reason=None if c.finish_reason is None else _checked(c.finish_reason, str),
+            )
+            for c in response.choices
+        ),
+        usage=None
+        if usage is None
+        else Usage(
+            _checked(usage.prompt_tokens, int),
+            _checked(usage.completion_tokens, int),
+            _checked(usage.total_tokens, int),
+        ),
+    )
+
+
+def _checked(value: object, kind: type[_T]) -> _T:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value

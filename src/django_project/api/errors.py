@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -70,6 +71,11 @@ def _first_code(codes: Any) -> str:
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, app.ApplicationError):
         return _application_error(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"code": "request_too_large", "detail": "The request body is too large."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
