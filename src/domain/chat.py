@@ -87,7 +87,7 @@ def intake_message(prompts: Sequence[Prompt]) -> str:
 def _title_from(prompts: Sequence[Prompt]) -> str:
     goal = next((p.answer for p in prompts if p.kind is PromptKind.GOAL), prompts[0].answer)
     line = " ".join(goal.split())
-    return line if len(line) <= TITLE_MAX else line[: TITLE_MAX - 1] + "…"
+    return line if len(line) <= TITLE_MAX else line[: TITLE_MAX - 1].rstrip() + "…"
 
 
 def validate_message(content: str) -> str:

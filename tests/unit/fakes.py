@@ -1,0 +1,517 @@
+"""One in-memory fake per port in application/ports.py, and a harness that wires them to the use
+cases. Each fake subclasses its Protocol explicitly, so mypy flags a missing or mistyped method.
+
+The fakes keep their own copies of what is stored: a use case that mutates a domain object after
+saving it does not change what the fake holds, exactly as with a database.
+"""
+
+import copy
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from zoneinfo import ZoneInfo
+
+from application.asking import ChatSettings
+from application.chats import DeleteChat, GetChat, ListChats
+from application.errors import ChatNotFound, MemberNotFound, ValidationFailed
+from application.members import GetProfile, RegisterMember, UpdateProfile
+from application.ports import (
+    ChatModel,
+    ChatQueries,
+    ChatRepository,
+    Clock,
+    MemberRepository,
+    NewMember,
+    PasswordPolicy,
+    QuotaLedger,
+    Reservation,
+    UnitOfWork,
+)
+from application.send_message import SendMessage
+from application.start_chat_session import StartChatSession
+from application.views import ChatSummary, ChatView, TurnView
+from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
+from domain.ids import ChatId, MemberId, TurnId
+from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
+from domain.member import Member
+from domain.quota import DailyQuotaPolicy
+
+SEOUL = ZoneInfo("Asia/Seoul")
+# Noon in Seoul: far from the day boundary unless a test moves the clock on purpose.
+NOON_IN_SEOUL = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
+
+
+class FakeClock(Clock):
+    def __init__(self, at: datetime = NOON_IN_SEOUL) -> None:
+        self._at = self._aware(at)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = self._aware(at)
+
+    def advance(self, by: timedelta) -> None:
+        self._at += by
+
+    @staticmethod
+    def _aware(at: datetime) -> datetime:
+        if at.tzinfo is None:
+            raise ValueError("FakeClock only tells timezone-aware time.")
+        return at
+
+
+def completion(text: str, *, model: str = "fake-model", number: int = 1) -> Completion:
+    """A response as a provider would send it, with `text` as the answer."""
+    return Completion(
+        id=f"fake-{number}",
+        created=1_767_225_600 + number,
+        model=model,
+        choices=(Choice(index=0, role="assistant", content=text, finish_reason="stop"),),
+        usage=Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15),
+    )
+
+
+Outcome = str | Completion | BaseException
+
+
+class FakeChatModel(ChatModel):
+    """Answers from a script: a str becomes a completion with that text, a Completion is returned
+    as is, an exception is raised. Past the end of the script it answers `default`. Every request
+    it receives is kept in `requests`; `during` runs while the model "thinks"."""
+
+    def __init__(
+        self,
+        *script: Outcome,
+        default: str = "A fake answer.",
+        during: Callable[[CompletionRequest], None] | None = None,
+    ) -> None:
+        self._script: deque[Outcome] = deque(script)
+        self._default = default
+        self.during = during
+        self.requests: list[CompletionRequest] = []
+
+    def then(self, *outcomes: Outcome) -> None:
+        self._script.extend(outcomes)
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        self.requests.append(request)
+        if self.during is not None:
+            self.during(request)
+        outcome = self._script.popleft() if self._script else self._default
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, Completion):
+            return outcome
+        return completion(outcome, model=request.model, number=len(self.requests))
+
+
+class _Snapshots:
+    """State a FakeUnitOfWork can roll back: everything in `_state`."""
+
+    _state: dict[str, Any]
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy(self._state)
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+
+class FakeMemberRepository(_Snapshots, MemberRepository):
+    def __init__(self) -> None:
+        self._state = {"members": {}, "passwords": {}}
+        # Like a database sequence: ids are never reused, even after a rollback.
+        self._ids = itertools.count(1)
+
+    @property
+    def _members(self) -> dict[MemberId, Member]:
+        members: dict[MemberId, Member] = self._state["members"]
+        return members
+
+    def put(self, member: Member) -> Member:
+        """Seed a member as staff would (any daily_limit), bypassing the uniqueness checks."""
+        self._members[member.id] = member
+        return member
+
+    def new(self, nickname: str = "mina", **fields: Any) -> Member:
+        """Seed a member with a fresh id."""
+        member_id = MemberId(next(self._ids))
+        email = fields.pop("email", f"{nickname.lower()}@example.com")
+        return self.put(Member(id=member_id, email=email, nickname=nickname, **fields))
+
+    def all(self) -> list[Member]:
+        return list(self._members.values())
+
+    def password_of(self, member_id: MemberId) -> str:
+        password: str = self._state["passwords"][member_id]
+        return password
+
+    def get(self, member_id: MemberId) -> Member:
+        try:
+            return self._members[member_id]
+        except KeyError:
+            raise MemberNotFound("No such member.") from None
+
+    def add(self, member: NewMember, password: str) -> Member:
+        taken: dict[str, list[str]] = {}
+        if any(m.email.lower() == member.email.lower() for m in self._members.values()):
+            taken["email"] = ["A member with this email already exists."]
+        if self._nickname_taken(member.nickname, by_other_than=None):
+            taken["nickname"] = ["This nickname is taken."]
+        if taken:
+            raise ValidationFailed(taken)
+        stored = Member(
+            id=MemberId(next(self._ids)),
+            email=member.email,
+            nickname=member.nickname,
+            born_year=member.born_year,
+            job=member.job,
+        )
+        self._state["passwords"][stored.id] = password
+        return self.put(stored)
+
+    def update_profile(self, member: Member) -> None:
+        if self._nickname_taken(member.nickname, by_other_than=member.id):
+            raise ValidationFailed({"nickname": ["This nickname is taken."]})
+        current = self.get(member.id)
+        self.put(
+            replace(current, nickname=member.nickname, born_year=member.born_year, job=member.job)
+        )
+
+    def _nickname_taken(self, nickname: str, by_other_than: MemberId | None) -> bool:
+        return any(
+            m.nickname.lower() == nickname.lower() and m.id != by_other_than
+            for m in self._members.values()
+        )
+
+
+class FakePasswordPolicy(PasswordPolicy):
+    """Too short, or containing the nickname, is weak; messages phrased like Django's."""
+
+    def __init__(self, min_length: int = 10) -> None:
+        self.min_length = min_length
+        self.checked: list[tuple[str, NewMember]] = []
+
+    def check(self, password: str, member: NewMember) -> list[str]:
+        self.checked.append((password, member))
+        problems = []
+        if len(password) < self.min_length:
+            problems.append(
+                "This password is too short. "
+                f"It must contain at least {self.min_length} characters."
+            )
+        if member.nickname and member.nickname.lower() in password.lower():
+            problems.append("The password is too similar to the nickname.")
+        return problems
+
+
+class FakeQuotaLedger(_Snapshots, QuotaLedger):
+    """The DjangoQuotaLedger's contract in memory: a counter per member and day that reserve()
+    takes from only while it is below the limit, and that refund() gives back to once."""
+
+    def __init__(self) -> None:
+        self._state = {"used": {}, "refunded": set(), "taken": {}}
+        self._ids = itertools.count(1)
+
+    def reserve(self, member: MemberId, day: date, limit: int) -> Reservation | None:
+        used: dict[tuple[MemberId, date], int] = self._state["used"]
+        if used.get((member, day), 0) >= limit:
+            return None
+        used[(member, day)] = used.get((member, day), 0) + 1
+        reservation = Reservation(id=f"r{next(self._ids)}", member_id=member, day=day)
+        self._state["taken"][reservation.id] = reservation
+        return reservation
+
+    def refund(self, reservation: Reservation) -> None:
+        refunded: set[str] = self._state["refunded"]
+        if reservation.id not in self._state["taken"] or reservation.id in refunded:
+            return
+        refunded.add(reservation.id)
+        key = (reservation.member_id, reservation.day)
+        used: dict[tuple[MemberId, date], int] = self._state["used"]
+        used[key] = max(0, used.get(key, 0) - 1)
+
+    def used(self, member: MemberId, day: date) -> int:
+        return int(self._state["used"].get((member, day), 0))
+
+
+@dataclass
+class _StoredChat:
+    chat: Chat  # history left empty: it is rebuilt from the turns
+    turns: dict[TurnId, Turn] = field(default_factory=dict)
+
+
+class FakeChatRepository(_Snapshots, ChatRepository):
+    def __init__(self) -> None:
+        self._state = {"chats": {}}
+        self._chat_ids = itertools.count(1)
+        self._turn_ids = itertools.count(1)
+
+    @property
+    def _chats(self) -> dict[ChatId, _StoredChat]:
+        chats: dict[ChatId, _StoredChat] = self._state["chats"]
+        return chats
+
+    # What tests look at.
+    def ids(self) -> list[ChatId]:
+        return sorted(self._chats)
+
+    def stored(self, chat_id: ChatId) -> Chat:
+        return copy.deepcopy(self._stored(chat_id).chat)
+
+    def turns(self, chat_id: ChatId) -> list[Turn]:
+        turns = self._stored(chat_id).turns.values()
+        return copy.deepcopy(sorted(turns, key=lambda t: t.index))
+
+    def all_turns(self) -> list[Turn]:
+        return [turn for chat_id in self.ids() for turn in self.turns(chat_id)]
+
+    # The port.
+    def add(self, chat: Chat) -> ChatId:
+        chat_id = ChatId(next(self._chat_ids))
+        stored = copy.deepcopy(chat)
+        stored.id, stored.history, stored.turn_count = chat_id, [], 0
+        self._chats[chat_id] = _StoredChat(stored)
+        return chat_id
+
+    def get_for_update(self, chat_id: ChatId) -> Chat:
+        stored = self._stored(chat_id)
+        chat = copy.deepcopy(stored.chat)
+        chat.history = [
+            PastTurn(t.index, t.content, t.answer if t.status is TurnStatus.COMPLETED else None)
+            for t in sorted(stored.turns.values(), key=lambda t: t.index)
+        ]
+        return chat
+
+    def owner_of(self, chat_id: ChatId) -> MemberId:
+        return self._stored(chat_id).chat.owner_id
+
+    def add_turn(self, chat: Chat, turn: Turn) -> TurnId:
+        assert chat.id is not None, "add the chat before its turns"
+        stored = self._stored(chat.id)
+        turn_id = TurnId(next(self._turn_ids))
+        kept = copy.deepcopy(turn)
+        kept.id = turn_id
+        stored.turns[turn_id] = kept
+        stored.chat.turn_count += 1
+        stored.chat.updated_at = turn.created_at
+        return turn_id
+
+    def save_outcome(self, turn: Turn) -> bool:
+        for stored in self._chats.values():
+            if turn.id in stored.turns:
+                kept = stored.turns[turn.id]
+                kept.status = turn.status
+                kept.response = copy.deepcopy(turn.response)
+                kept.answered_at = turn.answered_at
+                kept.error_code = turn.error_code
+                return True
+        return False
+
+    def delete(self, chat_id: ChatId) -> None:
+        self._chats.pop(chat_id, None)
+
+    def _stored(self, chat_id: ChatId) -> _StoredChat:
+        try:
+            return self._chats[chat_id]
+        except KeyError:
+            raise ChatNotFound("No such chat.") from None
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Snapshots the repositories on entry and restores them on exit unless commit() was called
+    and the block ended without an exception, as DjangoUnitOfWork does. Not re-entrant."""
+
+    members: FakeMemberRepository
+    chats: FakeChatRepository
+    quota: FakeQuotaLedger
+
+    def __init__(
+        self,
+        members: FakeMemberRepository | None = None,
+        chats: FakeChatRepository | None = None,
+        quota: FakeQuotaLedger | None = None,
+    ) -> None:
+        self.members = members or FakeMemberRepository()
+        self.chats = chats or FakeChatRepository()
+        self.quota = quota or FakeQuotaLedger()
+        self.commits = 0
+        self.rollbacks = 0
+        self._saved: tuple[dict[str, Any], ...] | None = None
+        self._committed = False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._saved is not None
+
+    def __enter__(self) -> Self:
+        if self._saved is not None:
+            raise AssertionError("FakeUnitOfWork is not re-entrant.")
+        self._saved = tuple(r.snapshot() for r in self._repositories())
+        self._committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._saved is not None, "__exit__ without __enter__"
+        saved, self._saved = self._saved, None
+        if self._committed and exc_type is None:
+            self.commits += 1
+            return
+        self.rollbacks += 1
+        for repository, state in zip(self._repositories(), saved, strict=True):
+            repository.restore(state)
+
+    def commit(self) -> None:
+        assert self._saved is not None, "commit() outside the block"
+        self._committed = True
+
+    def _repositories(self) -> tuple[_Snapshots, ...]:
+        return (self.members, self.chats, self.quota)
+
+
+class FakeChatQueries(ChatQueries):
+    """The read side, built from what the fake repositories hold."""
+
+    def __init__(self, chats: FakeChatRepository, members: FakeMemberRepository) -> None:
+        self._chats = chats
+        self._members = members
+        self.limits_asked: list[int] = []
+
+    def list_chats(
+        self, *, owner: MemberId | None, before: ChatId | None, limit: int
+    ) -> list[ChatSummary]:
+        self.limits_asked.append(limit)
+        ids = [
+            chat_id
+            for chat_id in sorted(self._chats.ids(), reverse=True)
+            if (before is None or chat_id < before)
+            and (owner is None or self._chats.owner_of(chat_id) == owner)
+        ]
+        return [self._summary(chat_id) for chat_id in ids[:limit]]
+
+    def chat(self, chat_id: ChatId) -> ChatView:
+        chat = self._chats.stored(chat_id)
+        return ChatView(
+            id=chat_id,
+            owner_id=chat.owner_id,
+            title=chat.title,
+            author=self._members.get(chat.owner_id).nickname,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            prompts=chat.prompts,
+            turns=tuple(TurnView.of(t) for t in self._chats.turns(chat_id)),
+        )
+
+    def _summary(self, chat_id: ChatId) -> ChatSummary:
+        chat = self._chats.stored(chat_id)
+        return ChatSummary(
+            id=chat_id,
+            title=chat.title,
+            author=self._members.get(chat.owner_id).nickname,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            turn_count=chat.turn_count,
+        )
+
+
+@dataclass
+class Harness:
+    """Every use case wired to one set of fakes."""
+
+    clock: FakeClock
+    uow: FakeUnitOfWork
+    model: FakeChatModel
+    settings: ChatSettings
+    passwords: FakePasswordPolicy
+    queries: FakeChatQueries
+
+    @property
+    def members(self) -> FakeMemberRepository:
+        return self.uow.members
+
+    @property
+    def chats(self) -> FakeChatRepository:
+        return self.uow.chats
+
+    @property
+    def quota(self) -> FakeQuotaLedger:
+        return self.uow.quota
+
+    def used_today(self, member: MemberId) -> int:
+        return self.quota.used(member, self.settings.policy.day_of(self.clock.now()))
+
+    @property
+    def start(self) -> StartChatSession:
+        return StartChatSession(self.uow, self.model, self.settings, self.clock)
+
+    @property
+    def send(self) -> SendMessage:
+        return SendMessage(self.uow, self.model, self.settings, self.clock)
+
+    @property
+    def register(self) -> RegisterMember:
+        return RegisterMember(self.uow, self.passwords, self.clock)
+
+    @property
+    def get_profile(self) -> GetProfile:
+        return GetProfile(self.uow, self.settings, self.clock)
+
+    @property
+    def update_profile(self) -> UpdateProfile:
+        return UpdateProfile(self.uow, self.get_profile, self.clock)
+
+    @property
+    def list_chats(self) -> ListChats:
+        return ListChats(self.queries)
+
+    @property
+    def get_chat(self) -> GetChat:
+        return GetChat(self.queries)
+
+    @property
+    def delete_chat(self) -> DeleteChat:
+        return DeleteChat(self.uow)
+
+
+SYSTEM_PROMPT = "You are a patient coach."
+
+
+def a_guide(*, history_budget: int = 12_000, system_prompt: str = SYSTEM_PROMPT) -> Guide:
+    return Guide(
+        system_prompt=system_prompt,
+        sampling=Sampling(model="fake-model", temperature=0.5, max_tokens=256),
+        history_budget=history_budget,
+    )
+
+
+def harness(
+    *,
+    limit: int = 5,
+    model: FakeChatModel | None = None,
+    history_budget: int = 12_000,
+    system_prompt: str = SYSTEM_PROMPT,
+    at: datetime = NOON_IN_SEOUL,
+    time_zone: ZoneInfo = SEOUL,
+) -> Harness:
+    uow = FakeUnitOfWork()
+    return Harness(
+        clock=FakeClock(at),
+        uow=uow,
+        model=model or FakeChatModel(),
+        settings=ChatSettings(
+            a_guide(history_budget=history_budget, system_prompt=system_prompt),
+            DailyQuotaPolicy(limit=limit, time_zone=time_zone),
+        ),
+        passwords=FakePasswordPolicy(),
+        queries=FakeChatQueries(uow.chats, uow.members),
+    )

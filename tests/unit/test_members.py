@@ -1,0 +1,193 @@
+from datetime import datetime, timedelta
+
+import pytest
+
+from application.errors import MemberNotFound, ValidationFailed
+from application.members import UNSET, RegisterMemberInput, UpdateProfileInput
+from application.start_chat_session import StartChatSessionInput
+from domain.ids import MemberId
+from domain.member import JOB_MAX, NICKNAME_MAX
+from tests.unit.fakes import SEOUL, harness
+
+GOOD_PASSWORD = "correct horse battery"
+
+
+def sign_up(**fields: object) -> RegisterMemberInput:
+    data: dict[str, object] = {
+        "email": "mina@example.com",
+        "password": GOOD_PASSWORD,
+        "nickname": "mina",
+        **fields,
+    }
+    return RegisterMemberInput(**data)  # type: ignore[arg-type]
+
+
+class TestRegisterMember:
+    def test_a_new_member_is_stored_with_a_clean_profile_and_the_password(self) -> None:
+        app = harness()
+        member = app.register(
+            sign_up(email="  mina@example.com ", nickname="  mina  ", born_year=1990, job=" Nurse ")
+        )
+        assert (member.email, member.nickname, member.born_year, member.job) == (
+            "mina@example.com",
+            "mina",
+            1990,
+            "Nurse",
+        )
+        assert app.members.get(member.id) == member
+        assert app.members.password_of(member.id) == GOOD_PASSWORD
+        assert app.uow.commits == 1
+
+    def test_a_blank_job_is_no_job(self) -> None:
+        assert harness().register(sign_up(job="   ")).job is None
+
+    def test_every_problem_is_reported_at_once_by_field(self) -> None:
+        app = harness()
+        with pytest.raises(ValidationFailed) as error:
+            app.register(
+                sign_up(nickname=" ", born_year=1850, job="j" * (JOB_MAX + 1), password="short")
+            )
+        assert set(error.value.errors) == {"nickname", "born_year", "job", "password"}
+        assert error.value.errors["nickname"] == ["A nickname cannot be blank."]
+        assert "1900" in error.value.errors["born_year"][0]
+        assert str(JOB_MAX) in error.value.errors["job"][0]
+        assert app.members.all() == []
+
+    def test_the_password_policys_messages_are_passed_on_word_for_word(self) -> None:
+        app = harness()
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(nickname="mina", password="mina123"))
+        assert error.value.errors == {
+            "password": [
+                "This password is too short. It must contain at least 10 characters.",
+                "The password is too similar to the nickname.",
+            ]
+        }
+
+    def test_the_password_is_judged_against_the_cleaned_profile(self) -> None:
+        app = harness()
+        app.register(sign_up(email=" mina@example.com", nickname=" mina ", job=""))
+        [(password, seen)] = app.passwords.checked
+        assert password == GOOD_PASSWORD
+        assert (seen.email, seen.nickname, seen.job) == ("mina@example.com", "mina", None)
+
+    @pytest.mark.parametrize(
+        "nickname", ["n" * (NICKNAME_MAX + 1), "tab\there", "new\nline", "\x00"]
+    )
+    def test_a_nickname_must_be_short_and_printable(self, nickname: str) -> None:
+        with pytest.raises(ValidationFailed) as error:
+            harness().register(sign_up(nickname=nickname))
+        assert list(error.value.errors) == ["nickname"]
+
+    def test_the_birth_year_can_be_this_year_but_not_next_year(self) -> None:
+        app = harness()
+        this_year = app.clock.now().year
+        assert app.register(sign_up(born_year=this_year)).born_year == this_year
+        with pytest.raises(ValidationFailed) as error:
+            app.register(
+                sign_up(email="yuna@example.com", nickname="yuna", born_year=this_year + 1)
+            )
+        assert list(error.value.errors) == ["born_year"]
+
+    def test_a_taken_nickname_is_reported_by_the_repository(self) -> None:
+        app = harness()
+        app.register(sign_up())
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(email="other@example.com", nickname="MINA"))
+        assert list(error.value.errors) == ["nickname"]
+        assert len(app.members.all()) == 1
+
+
+class TestGetProfile:
+    def test_the_profile_shows_what_is_left_of_todays_allowance(self) -> None:
+        app = harness(limit=3)
+        mina = app.members.new(born_year=1990, job="Nurse")
+        app.start(StartChatSessionInput(mina.id, "Now.", "Later."))
+
+        profile = app.get_profile(mina.id)
+
+        assert profile.member == mina
+        assert (profile.quota.limit, profile.quota.used, profile.quota.remaining) == (3, 1, 2)
+        assert profile.quota.resets_at == datetime(2026, 1, 2, tzinfo=SEOUL)
+
+    def test_the_allowance_shown_is_the_members_own_limit(self) -> None:
+        app = harness(limit=3)
+        vip = app.members.new(daily_limit=50)
+        assert app.get_profile(vip.id).quota.limit == 50
+
+    def test_yesterdays_use_does_not_count_today(self) -> None:
+        app = harness(limit=3)
+        mina = app.members.new()
+        app.start(StartChatSessionInput(mina.id, "Now.", "Later."))
+        app.clock.advance(timedelta(days=1))
+        assert app.get_profile(mina.id).quota.used == 0
+
+    def test_an_unknown_member_has_no_profile(self) -> None:
+        with pytest.raises(MemberNotFound):
+            harness().get_profile(MemberId(404))
+
+
+class TestUpdateProfile:
+    def test_fields_left_unset_are_not_touched(self) -> None:
+        app = harness()
+        mina = app.members.new("mina", born_year=1990, job="Nurse", daily_limit=9)
+
+        profile = app.update_profile(UpdateProfileInput(mina.id, nickname="  Mina K "))
+
+        assert profile.member == app.members.get(mina.id)
+        assert (profile.member.nickname, profile.member.born_year, profile.member.job) == (
+            "Mina K",
+            1990,
+            "Nurse",
+        )
+        assert profile.member.daily_limit == 9
+        assert profile.member.email == mina.email
+
+    def test_none_clears_an_optional_field(self) -> None:
+        app = harness()
+        mina = app.members.new("mina", born_year=1990, job="Nurse")
+        app.update_profile(UpdateProfileInput(mina.id, born_year=None, job=None))
+        stored = app.members.get(mina.id)
+        assert (stored.nickname, stored.born_year, stored.job) == ("mina", None, None)
+
+    def test_a_blank_job_clears_it_too(self) -> None:
+        app = harness()
+        mina = app.members.new(job="Nurse")
+        assert app.update_profile(UpdateProfileInput(mina.id, job="  ")).member.job is None
+
+    def test_an_update_with_nothing_set_changes_nothing(self) -> None:
+        app = harness()
+        mina = app.members.new(born_year=1990, job="Nurse")
+        assert UpdateProfileInput(mina.id).nickname is UNSET
+        assert app.update_profile(UpdateProfileInput(mina.id)).member == mina
+
+    def test_invalid_fields_are_all_reported_and_nothing_is_changed(self) -> None:
+        app = harness()
+        mina = app.members.new("mina", born_year=1990, job="Nurse")
+        with pytest.raises(ValidationFailed) as error:
+            app.update_profile(
+                UpdateProfileInput(mina.id, nickname="", born_year=3000, job="Baker")
+            )
+        assert set(error.value.errors) == {"nickname", "born_year"}
+        assert app.members.get(mina.id) == mina
+
+    def test_the_updated_profile_comes_with_the_quota(self) -> None:
+        app = harness(limit=4)
+        mina = app.members.new()
+        profile = app.update_profile(UpdateProfileInput(mina.id, job="Nurse"))
+        assert profile.quota.limit == 4
+        assert profile.quota.used == 0
+
+    def test_an_unknown_member_cannot_be_updated(self) -> None:
+        with pytest.raises(MemberNotFound):
+            harness().update_profile(UpdateProfileInput(MemberId(404), job="Nurse"))
+
+    def test_the_new_profile_is_what_the_model_hears_about(self) -> None:
+        app = harness()
+        mina = app.members.new()
+        app.update_profile(UpdateProfileInput(mina.id, born_year=1985, job="Pilot"))
+        app.start(StartChatSessionInput(mina.id, "Now.", "Later."))
+        private = [m for m in app.model.requests[0].messages if m.private]
+        assert [m.content for m in private] == [
+            "About the member (private): Born in 1985. Job: Pilot."
+        ]
