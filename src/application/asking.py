@@ -1,5 +1,8 @@
 """The part of a chat request shared by starting a chat and sending a message."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from application.errors import (
     ChatNotFound,
     DailyQuotaExceeded,
@@ -14,14 +17,34 @@ from domain.member import Member
 from domain.quota import DailyQuotaPolicy
 
 INTERNAL_ERROR = "internal_error"
+INTERRUPTED = "interrupted"  # the server stopped while the model was answering
 
 
 class ChatSettings:
-    """What every chat request needs besides its ports: the bot's guide and the quota policy."""
+    """What every chat request needs besides its ports: the bot's guide, the quota policy and
+    the models members may choose from (the guide's model first, as the default)."""
 
-    def __init__(self, guide: Guide, policy: DailyQuotaPolicy) -> None:
+    def __init__(self, guide: Guide, policy: DailyQuotaPolicy, models: Sequence[str] = ()) -> None:
         self.guide = guide
         self.policy = policy
+        default = guide.sampling.model
+        self.models = (default, *(m for m in models if m != default))
+
+    def choose_model(self, wanted: str | None) -> str:
+        if wanted is None or wanted == "":
+            return self.models[0]
+        if wanted not in self.models:
+            raise ValidationFailed({"model": [f"Choose one of: {', '.join(self.models)}."]})
+        return wanted
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTurn:
+    """A stored, pending turn whose request has been paid for and not yet sent."""
+
+    chat_id: ChatId
+    turn: Turn
+    reservation: Reservation
 
 
 def invalid(error: DomainError) -> ValidationFailed:
@@ -39,16 +62,10 @@ def reserve(
     return reservation
 
 
-def answer(
-    uow: UnitOfWork,
-    model: ChatModel,
-    clock: Clock,
-    reservation: Reservation,
-    chat_id: ChatId,
-    turn: Turn,
-) -> Turn:
+def answer(uow: UnitOfWork, model: ChatModel, clock: Clock, prepared: PreparedTurn) -> Turn:
     """Ask the model with no transaction open, then store the answer, or give the request back
     and mark the turn failed. The question is stored either way."""
+    turn, reservation, chat_id = prepared.turn, prepared.reservation, prepared.chat_id
     try:
         completion = model.complete(turn.request)
     except BaseException as error:

@@ -1,12 +1,13 @@
 """What the use cases need from the outside world. Adapters and fakes subclass these."""
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from application.views import ChatSummary, ChatView
-from domain.chat import Chat, Turn
+from domain.chat import Chat, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest
 from domain.member import Member
@@ -18,12 +19,42 @@ class Clock(Protocol):
         ...
 
 
+class AnswerStream(Protocol):
+    """An answer being generated. Iterating yields its text as it comes; errors surface there."""
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    def result(self) -> Completion | None:
+        """The response assembled from everything received so far (id, model, choices with
+        their text and finish_reason, usage); None when nothing came."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop generating and release the connection. Idempotent."""
+        ...
+
+
 class ChatModel(Protocol):
     def complete(self, request: CompletionRequest) -> Completion:
         """Send `request` as it is and return the model's response as received.
         Raise ModelTimeout when no answer came in time, ModelBusy when the provider is rate
         limiting or overloaded, ModelUnavailable for any other failure. Never raise anything else
         for a provider fault, and never let a secret reach the error's detail."""
+        ...
+
+    def stream(self, request: CompletionRequest) -> AnswerStream:
+        """The same request, streamed (`request.stream` is true). Iterating the stream raises the
+        errors `complete` does; retries happen only before the first piece of text, and no piece
+        takes longer than the configured timeout to come."""
+        ...
+
+
+T = TypeVar("T")
+
+
+class Blocking(Protocol):
+    def __call__(self, work: Callable[[], T]) -> Awaitable[T]:
+        """Run `work` (database access, anything that blocks) off the event loop."""
         ...
 
 
@@ -98,6 +129,18 @@ class ChatRepository(Protocol):
     def save_outcome(self, turn: Turn) -> bool:
         """Store the turn's status, response and time. False when the turn is gone (its chat was
         deleted meanwhile)."""
+        ...
+
+    def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:
+        """Raise ChatNotFound when the chat has no such turn."""
+        ...
+
+    def request_stop(self, turn_id: TurnId) -> None:
+        """Note that the owner wants the answer stopped, for whichever process generates it."""
+        ...
+
+    def stop_requested(self, turn_ids: list[TurnId]) -> list[TurnId]:
+        """Those of `turn_ids` whose owner asked to stop them."""
         ...
 
     def delete(self, chat_id: ChatId) -> None:

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.asking import ChatSettings, answer, invalid, reserve
+from application.asking import ChatSettings, PreparedTurn, answer, invalid, reserve
 from application.errors import NotChatOwner
 from application.ports import ChatModel, Clock, UnitOfWork
 from application.views import TurnView
@@ -28,6 +28,12 @@ class SendMessage:
         self._clock = clock
 
     def __call__(self, data: SendMessageInput) -> TurnView:
+        prepared = self.prepare(data, stream=False)
+        return TurnView.of(answer(self._uow, self._model, self._clock, prepared))
+
+    def prepare(self, data: SendMessageInput, *, stream: bool) -> PreparedTurn:
+        """Check, take one request from the quota and store the pending turn, in one short
+        transaction. Nothing is reserved or stored for invalid input or someone else's chat."""
         try:
             validate_message(data.content)
         except DomainError as error:
@@ -38,7 +44,9 @@ class SendMessage:
                 raise NotChatOwner("Only the chat's owner can write to it.")
             member = uow.members.get(data.member_id)
             reservation = reserve(uow.quota, member, self._settings.policy, self._clock)
-            turn = chat.ask(data.content, member, self._settings.guide, self._clock.now())
+            turn = chat.ask(
+                data.content, member, self._settings.guide, self._clock.now(), stream=stream
+            )
             turn.id = uow.chats.add_turn(chat, turn)
             uow.commit()
-        return TurnView.of(answer(uow, self._model, self._clock, reservation, data.chat_id, turn))
+        return PreparedTurn(chat_id=data.chat_id, turn=turn, reservation=reservation)

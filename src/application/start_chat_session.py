@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.asking import ChatSettings, answer, invalid, reserve
+from application.asking import ChatSettings, PreparedTurn, answer, invalid, reserve
 from application.ports import ChatModel, Clock, UnitOfWork
 from application.views import ChatView, TurnView
 from domain.chat import Chat
@@ -16,6 +16,7 @@ class StartChatSessionInput:
     goal: str
     misc: str = ""
     language: str = "en"
+    model: str | None = None  # one of the allowed models; None: the default
 
 
 class StartChatSession:
@@ -30,6 +31,15 @@ class StartChatSession:
         self._clock = clock
 
     def __call__(self, data: StartChatSessionInput) -> ChatView:
+        view, prepared = self.prepare(data, stream=False)
+        turn = answer(self._uow, self._model, self._clock, prepared)
+        return view.with_turn(TurnView.of(turn))
+
+    def prepare(
+        self, data: StartChatSessionInput, *, stream: bool
+    ) -> tuple[ChatView, PreparedTurn]:
+        """Validate, take one request from the quota and store the chat with its pending first
+        turn, in one short transaction. Nothing is reserved or stored for invalid input."""
         answers = {
             PromptKind.CURRENT_STATE: data.current_state,
             PromptKind.GOAL: data.goal,
@@ -39,15 +49,17 @@ class StartChatSession:
             prompts = answer_intake(data.language, answers)
         except DomainError as error:
             raise invalid(error) from error
+        model = self._settings.choose_model(data.model)
         with self._uow as uow:
             member = uow.members.get(data.member_id)
             reservation = reserve(uow.quota, member, self._settings.policy, self._clock)
-            chat, turn = Chat.start(member, prompts, self._settings.guide, self._clock.now())
+            chat, turn = Chat.start(
+                member, prompts, self._settings.guide, self._clock.now(), stream=stream, model=model
+            )
             chat.id = uow.chats.add(chat)
             turn.id = uow.chats.add_turn(chat, turn)
             uow.commit()
-        answer(uow, self._model, self._clock, reservation, chat.id, turn)
-        return ChatView(
+        view = ChatView(
             id=chat.id,
             owner_id=member.id,
             title=chat.title,
@@ -56,4 +68,6 @@ class StartChatSession:
             updated_at=chat.updated_at,
             prompts=chat.prompts,
             turns=(TurnView.of(turn),),
+            model=chat.model,
         )
+        return view, PreparedTurn(chat_id=chat.id, turn=turn, reservation=reservation)

@@ -76,10 +76,16 @@ class ChatView:
     updated_at: datetime
     prompts: tuple[Prompt, ...]
     turns: tuple[TurnView, ...]
+    model: str = ""
 
     @property
     def turn_count(self) -> int:
         return len(self.turns)
+
+    def with_turn(self, turn: TurnView) -> "ChatView":
+        """The same chat with `turn` in place of the turn of the same index (or added)."""
+        turns = (*(t for t in self.turns if t.index != turn.index), turn)
+        return dataclasses.replace(self, turns=tuple(sorted(turns, key=lambda t: t.index)))
 
     def seen_by(self, viewer: MemberId | None) -> "ChatView":
         """The chat as `viewer` may see it: the owner sees everything, anyone else sees the

@@ -25,6 +25,8 @@ class ChatbotSettings(BaseModel):
     llm_max_tokens: int = Field(1024, ge=1)
     llm_timeout_s: float = Field(30.0, gt=0)
     llm_max_retries: int = Field(1, ge=0, le=5)
+    llm_models: list[str] = Field(default_factory=list)
+    offline_delay_ms: float = Field(20, ge=0, le=5000)
     history_budget_chars: int = Field(12_000, ge=0)
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     openai_api_key: str | None = None
@@ -62,6 +64,9 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "llm_max_tokens": env.get("CHATBOT_LLM_MAX_TOKENS"),
         "llm_timeout_s": env.get("CHATBOT_LLM_TIMEOUT_S"),
         "llm_max_retries": env.get("CHATBOT_LLM_MAX_RETRIES"),
+        "llm_models": [m.strip() for m in env.get("CHATBOT_LLM_MODELS", "").split(",") if m.strip()]
+        or None,
+        "offline_delay_ms": env.get("CHATBOT_OFFLINE_DELAY_MS"),
         "history_budget_chars": env.get("CHATBOT_HISTORY_BUDGET_CHARS"),
         "system_prompt": env.get("CHATBOT_SYSTEM_PROMPT"),
         "openai_api_key": api_key,

@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.openai_compatible import OpenAIChatModel
+from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
 from adapters.orm.unit_of_work import DjangoUnitOfWork
@@ -15,6 +16,7 @@ from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestion
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.send_message import SendMessage
 from application.start_chat_session import StartChatSession
+from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
 from domain.chat import Guide
 from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
@@ -38,7 +40,7 @@ class Container(containers.DeclarativeContainer):
             timeout_s=config.llm_timeout_s,
             max_retries=config.llm_max_retries,
         ),
-        offline=providers.Singleton(OfflineChatModel),
+        offline=providers.Singleton(OfflineChatModel, delay_ms=config.offline_delay_ms),
     )
 
     chat_settings = providers.Singleton(
@@ -59,7 +61,11 @@ class Container(containers.DeclarativeContainer):
             limit=config.daily_limit,
             time_zone=providers.Singleton(ZoneInfo, config.time_zone),
         ),
+        models=config.llm_models,
     )
+    blocking = providers.Singleton(DjangoBlocking)
+    # The answers this process is generating: one registry per process.
+    live_answers = providers.Singleton(LiveAnswers)
 
     register_member = providers.Factory(RegisterMember, uow=uow, passwords=passwords, clock=clock)
     get_profile = providers.Factory(GetProfile, uow=uow, settings=chat_settings, clock=clock)
@@ -70,6 +76,15 @@ class Container(containers.DeclarativeContainer):
     send_message = providers.Factory(
         SendMessage, uow=uow, model=chat_model, settings=chat_settings, clock=clock
     )
+    stream_answer = providers.Factory(
+        StreamAnswer,
+        uow=uow,
+        model=chat_model,
+        clock=clock,
+        blocking=blocking,
+        live=live_answers,
+    )
+    stop_answer = providers.Factory(StopAnswer, uow=uow, live=live_answers)
     list_chats = providers.Factory(ListChats, queries=queries)
     get_chat = providers.Factory(GetChat, queries=queries)
     delete_chat = providers.Factory(DeleteChat, uow=uow)

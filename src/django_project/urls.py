@@ -37,6 +37,12 @@ urlpatterns = [
         chats.ChatMessageCreateApi.as_view(),
         name="chat-messages",
     ),
+    path(
+        "api/chats/<id:chat_id>/turns/<id:turn_id>/stop/",
+        chats.TurnStopApi.as_view(),
+        name="turn-stop",
+    ),
+    path("api/models/", chats.ModelListApi.as_view(), name="models"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

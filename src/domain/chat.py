@@ -18,7 +18,8 @@ TITLE_MAX = 80
 class TurnStatus(StrEnum):
     PENDING = "pending"  # the question is stored and the model has been asked
     COMPLETED = "completed"
-    FAILED = "failed"  # the model gave no answer; the request was given back
+    FAILED = "failed"  # the model gave no (whole) answer
+    STOPPED = "stopped"  # the member stopped the answer; what came so far is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +63,29 @@ class Turn:
     def answer(self) -> str | None:
         return None if self.response is None else self.response.text
 
+    @property
+    def has_answer_text(self) -> bool:
+        """Whether any answer text reached us: a request is charged exactly when it did."""
+        return bool(self.answer)
+
     def complete(self, response: Completion, at: datetime) -> None:
         self._require_pending()
         self.status = TurnStatus.COMPLETED
         self.response = response
         self.answered_at = at
 
-    def fail(self, code: str, at: datetime) -> None:
+    def fail(self, code: str, at: datetime, partial: Completion | None = None) -> None:
+        """The model failed; `partial` is what it had sent before, if anything."""
         self._require_pending()
         self.status = TurnStatus.FAILED
         self.error_code = code
+        self.response = partial
+        self.answered_at = at
+
+    def stop(self, partial: Completion | None, at: datetime) -> None:
+        self._require_pending()
+        self.status = TurnStatus.STOPPED
+        self.response = partial
         self.answered_at = at
 
     def _require_pending(self) -> None:
@@ -118,11 +132,19 @@ class Chat:
     updated_at: datetime
     history: list[PastTurn] = field(default_factory=list)
     turn_count: int = 0
+    model: str = ""  # chosen when the chat starts; every turn asks the same model
     id: ChatId | None = None
 
     @classmethod
     def start(
-        cls, owner: Member, prompts: Sequence[Prompt], guide: Guide, at: datetime
+        cls,
+        owner: Member,
+        prompts: Sequence[Prompt],
+        guide: Guide,
+        at: datetime,
+        *,
+        stream: bool = False,
+        model: str | None = None,
     ) -> tuple["Chat", Turn]:
         """Open a session from the answered intake; its first turn asks the model."""
         if not prompts:
@@ -133,27 +155,33 @@ class Chat:
             prompts=tuple(prompts),
             created_at=at,
             updated_at=at,
+            model=model or guide.sampling.model,
         )
-        return chat, chat._add_turn(intake_message(prompts), owner, guide, at)
+        return chat, chat._add_turn(intake_message(prompts), owner, guide, at, stream)
 
-    def ask(self, content: str, owner: Member, guide: Guide, at: datetime) -> Turn:
+    def ask(
+        self, content: str, owner: Member, guide: Guide, at: datetime, *, stream: bool = False
+    ) -> Turn:
         """A follow-up message; the request carries the conversation so far, bounded."""
-        return self._add_turn(validate_message(content), owner, guide, at)
+        return self._add_turn(validate_message(content), owner, guide, at, stream)
 
     def is_owned_by(self, member_id: MemberId) -> bool:
         return self.owner_id == member_id
 
-    def _add_turn(self, content: str, owner: Member, guide: Guide, at: datetime) -> Turn:
+    def _add_turn(
+        self, content: str, owner: Member, guide: Guide, at: datetime, stream: bool
+    ) -> Turn:
         messages = [
             *guide.system_messages(owner),
             *select_history(self.history, guide.history_budget),
             Message(Role.USER, content),
         ]
         request = CompletionRequest(
-            model=guide.sampling.model,
+            model=self.model or guide.sampling.model,
             messages=tuple(messages),
             temperature=guide.sampling.temperature,
             max_tokens=guide.sampling.max_tokens,
+            stream=stream,
         )
         turn = Turn(index=self.turn_count, content=content, request=request, created_at=at)
         self.history.append(PastTurn(turn.index, content, None))

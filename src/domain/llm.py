@@ -90,6 +90,10 @@ class Completion:
     model: str
     choices: tuple[Choice, ...]
     usage: Usage | None
+    # For providers that do not speak Chat Completions: their own request and response bodies,
+    # so the exchange stays reproducible in the provider's terms too.
+    native_request: dict[str, Any] | None = field(default=None, compare=False)
+    native_response: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.choices:
@@ -101,7 +105,7 @@ class Completion:
         return min(self.choices, key=lambda c: c.index).content
 
     def as_wire(self) -> dict[str, Any]:
-        """The JSON body of a Chat Completions response."""
+        """The JSON body of a Chat Completions response (of a streamed one: its chunks joined)."""
         return {
             "id": self.id,
             "object": "chat.completion",
@@ -123,3 +127,70 @@ class Completion:
                 "total_tokens": self.usage.total_tokens,
             },
         }
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer as the model generates it."""
+
+    text: str
+
+
+StreamEvent = TextDelta | Completion
+"""A streamed answer is TextDeltas, then the Completion assembled from everything received."""
+
+
+class CompletionAssembler:
+    """Builds the Completion of a streamed answer from its chunks, as they arrive. At any moment
+    `result()` is what was received so far, so a stopped or broken stream keeps its part."""
+
+    def __init__(self, model: str) -> None:
+        self.id = ""
+        self.created = 0
+        self.model = model
+        self._roles: dict[int, str] = {}
+        self._texts: dict[int, list[str]] = {}
+        self._finish: dict[int, str | None] = {}
+        self.usage: Usage | None = None
+
+    def header(self, id: str, created: int, model: str) -> None:
+        self.id = self.id or id
+        self.created = self.created or created
+        self.model = model or self.model
+
+    def add(
+        self,
+        index: int,
+        *,
+        text: str = "",
+        role: str | None = None,
+        finish_reason: str | None = None,
+    ) -> None:
+        self._texts.setdefault(index, [])
+        if role:
+            self._roles[index] = role
+        if text:
+            self._texts[index].append(text)
+        if finish_reason is not None:
+            self._finish[index] = finish_reason
+
+    @property
+    def text(self) -> str:
+        return "".join(self._texts.get(min(self._texts, default=0), []))
+
+    def result(self) -> Completion | None:
+        """None until the first choice arrived."""
+        if not self._texts:
+            return None
+        choices = tuple(
+            Choice(
+                index=i,
+                role=self._roles.get(i, "assistant"),
+                content="".join(self._texts[i]),
+                finish_reason=self._finish.get(i),
+            )
+            for i in sorted(self._texts)
+        )
+        return Completion(
+            id=self.id, created=self.created, model=self.model, choices=choices, usage=self.usage
+        )

@@ -5,14 +5,15 @@ The fakes keep their own copies of what is stored: a use case that mutates a dom
 saving it does not change what the fake holds, exactly as with a database.
 """
 
+import asyncio
 import copy
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
 
 from application.asking import ChatSettings
@@ -20,6 +21,8 @@ from application.chats import DeleteChat, GetChat, ListChats
 from application.errors import ChatNotFound, MemberNotFound, ValidationFailed
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
+    AnswerStream,
+    Blocking,
     ChatModel,
     ChatQueries,
     ChatRepository,
@@ -33,6 +36,7 @@ from application.ports import (
 )
 from application.send_message import SendMessage
 from application.start_chat_session import StartChatSession
+from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
 from application.views import ChatSummary, ChatView, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
@@ -40,6 +44,7 @@ from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
 from domain.member import Member
 from domain.quota import DailyQuotaPolicy
 
+T = TypeVar("T")
 SEOUL = ZoneInfo("Asia/Seoul")
 # Noon in Seoul: far from the day boundary unless a test moves the clock on purpose.
 NOON_IN_SEOUL = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
@@ -76,7 +81,7 @@ def completion(text: str, *, model: str = "fake-model", number: int = 1) -> Comp
     )
 
 
-Outcome = str | Completion | BaseException
+Outcome: TypeAlias = "str | Completion | BaseException | FakeStream"
 
 
 class FakeChatModel(ChatModel):
@@ -108,6 +113,74 @@ class FakeChatModel(ChatModel):
         if isinstance(outcome, Completion):
             return outcome
         return completion(outcome, model=request.model, number=len(self.requests))
+
+    def stream(self, request: CompletionRequest) -> AnswerStream:
+        """The scripted answer a word at a time. A FakeStream in the script is used as it is."""
+        self.requests.append(request)
+        outcome = self._script.popleft() if self._script else self._default
+        if isinstance(outcome, FakeStream):
+            return outcome
+        if isinstance(outcome, BaseException):
+            return FakeStream([], fail_with=outcome)
+        whole = outcome if isinstance(outcome, Completion) else completion(
+            outcome, model=request.model, number=len(self.requests)
+        )
+        return FakeStream(whole.text.split(" "), whole=whole)
+
+
+class FakeStream(AnswerStream):
+    """Yields `pieces` (joined by spaces), waiting on `gate` before each when given, then raises
+    `fail_with` when given. `result()` is what was yielded so far."""
+
+    def __init__(
+        self,
+        pieces: list[str],
+        *,
+        whole: Completion | None = None,
+        fail_with: BaseException | None = None,
+        gate: "asyncio.Event | None" = None,
+    ) -> None:
+        self.pieces = pieces
+        self.whole = whole
+        self.fail_with = fail_with
+        self.gate = gate
+        self.sent: list[str] = []
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[str]:  # type: ignore[override]
+        for n, piece in enumerate(self.pieces):
+            if self.gate is not None:
+                await self.gate.wait()
+                self.gate.clear()
+            text = piece if n == 0 else " " + piece
+            self.sent.append(text)
+            yield text
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def result(self) -> Completion | None:
+        if not self.sent:
+            return None
+        text = "".join(self.sent)
+        if self.whole is not None and text == self.whole.text:
+            return self.whole
+        return Completion(
+            id="chatcmpl-partial",
+            created=1,
+            model="fake-model",
+            choices=(Choice(0, "assistant", text, None),),
+            usage=None,
+        )
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class FakeBlocking(Blocking):
+    """Runs the work right away, on the event loop: the fakes never block."""
+
+    async def __call__(self, work: Callable[[], T]) -> T:  # type: ignore[override]
+        return work()
 
 
 class _Snapshots:
@@ -313,6 +386,19 @@ class FakeChatRepository(_Snapshots, ChatRepository):
                 return True
         return False
 
+    def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:
+        turn = self._stored(chat_id).turns.get(turn_id)
+        if turn is None:
+            raise ChatNotFound("No such turn in this chat.")
+        return turn.status
+
+    def request_stop(self, turn_id: TurnId) -> None:
+        self._state.setdefault("stops", set()).add(turn_id)
+
+    def stop_requested(self, turn_ids: list[TurnId]) -> list[TurnId]:
+        stops = self._state.get("stops", set())
+        return [t for t in turn_ids if t in stops]
+
     def delete(self, chat_id: ChatId) -> None:
         self._chats.pop(chat_id, None)
 
@@ -410,6 +496,7 @@ class FakeChatQueries(ChatQueries):
             updated_at=chat.updated_at,
             prompts=chat.prompts,
             turns=tuple(TurnView.of(t) for t in self._chats.turns(chat_id)),
+            model=chat.model,
         )
 
     def _summary(self, chat_id: ChatId) -> ChatSummary:
@@ -434,6 +521,7 @@ class Harness:
     settings: ChatSettings
     passwords: FakePasswordPolicy
     queries: FakeChatQueries
+    live: LiveAnswers = field(default_factory=LiveAnswers)
 
     @property
     def members(self) -> FakeMemberRepository:
@@ -481,6 +569,14 @@ class Harness:
     @property
     def delete_chat(self) -> DeleteChat:
         return DeleteChat(self.uow)
+
+    @property
+    def stream_answer(self) -> StreamAnswer:
+        return StreamAnswer(self.uow, self.model, self.clock, FakeBlocking(), self.live)
+
+    @property
+    def stop_answer(self) -> StopAnswer:
+        return StopAnswer(self.uow, self.live)
 
 
 SYSTEM_PROMPT = "You are a patient coach."

@@ -1,15 +1,17 @@
 """OpenAI, and any server that speaks its Chat Completions protocol, through the official SDK."""
 
+import asyncio
 import json
 import logging
-from typing import TypeVar
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
 
 import openai
 from openai.types.chat import ChatCompletion
 
-from application.errors import ModelBusy, ModelTimeout, ModelUnavailable
-from application.ports import ChatModel
-from domain.llm import Choice, Completion, CompletionRequest, Usage
+from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
+from application.ports import AnswerStream, ChatModel
+from domain.llm import Choice, Completion, CompletionAssembler, CompletionRequest, Usage
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,21 @@ class OpenAIChatModel(ChatModel):
         max_retries: int = 1,
     ) -> None:
         # The SDK's default timeout is ten minutes: no answer for someone waiting on a web page.
-        self._client = openai.OpenAI(
-            api_key=api_key or _NO_KEY,
-            base_url=base_url or None,
-            timeout=openai.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            max_retries=max_retries,
-        )
+        self._options: dict[str, Any] = {
+            "api_key": api_key or _NO_KEY,
+            "base_url": base_url or None,
+            "timeout": openai.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            "max_retries": max_retries,
+        }
+        self._timeout_s = timeout_s
+        self._client = openai.OpenAI(**self._options)
+        # Made on first use, inside the event loop that will use its connections.
+        self._async_client: openai.AsyncOpenAI | None = None
+
+    def stream(self, request: CompletionRequest) -> AnswerStream:
+        if self._async_client is None:
+            self._async_client = openai.AsyncOpenAI(**self._options)
+        return _OpenAIStream(self._async_client, request, self._timeout_s)
 
     def complete(self, request: CompletionRequest) -> Completion:
         try:
@@ -111,3 +122,95 @@ def _checked(value: object, kind: type[_T]) -> _T:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _model_error(error: BaseException) -> ModelError:
+    """The port's error for anything the SDK or the connection raised."""
+    if isinstance(error, openai.APITimeoutError | TimeoutError):
+        return ModelTimeout("The model did not answer in time.")
+    if isinstance(error, openai.APIStatusError):
+        log.warning("model provider answered HTTP %s", error.status_code)
+        if error.status_code in _BUSY_STATUSES:
+            return ModelBusy("The model provider is busy; try again shortly.")
+        return ModelUnavailable(
+            f"The model provider answered with an error (HTTP {error.status_code})."
+        )
+    if isinstance(error, openai.APIConnectionError):
+        return ModelUnavailable("The model provider could not be reached.")
+    # A broken stream surfaces as an SDK APIError (an error event), a JSON error (a malformed
+    # chunk) or a transport error (a cut connection): to the member they are all the same.
+    log.warning("model provider stream failed: %s", type(error).__name__)
+    return ModelUnavailable("The model provider's answer broke off.")
+
+
+class _OpenAIStream(AnswerStream):
+    def __init__(
+        self, client: openai.AsyncOpenAI, request: CompletionRequest, timeout_s: float
+    ) -> None:
+        self._client = client
+        self._request = request
+        self._timeout_s = timeout_s
+        self._received = CompletionAssembler(request.model)
+        self._upstream: Any = None
+
+    async def __aiter__(self) -> AsyncIterator[str]:  # type: ignore[override]
+        request = self._request
+        try:
+            # Retries (the SDK's) happen only here, before the first chunk; the whole wait for
+            # the first chunk is bounded, and the HTTP read timeout bounds every later one.
+            async with asyncio.timeout(self._timeout_s):
+                self._upstream = await self._client.chat.completions.create(
+                    model=request.model,
+                    messages=[m.as_wire() for m in request.messages],  # type: ignore[misc]
+                    temperature=request.temperature,
+                    max_tokens=request.max_tokens,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                chunks = aiter(self._upstream)
+                first = await anext(chunks, None)
+            if first is None:
+                raise ModelUnavailable("The model provider sent an empty answer.")
+            text = self._take(first)
+            if text:
+                yield text
+            async for chunk in chunks:
+                text = self._take(chunk)
+                if text:
+                    yield text
+        except ModelError:
+            raise
+        except Exception as error:  # every provider fault maps to a ModelError
+            raise _model_error(error) from error
+
+    def _take(self, chunk: Any) -> str:
+        received = self._received
+        received.header(_checked(chunk.id, str), _checked(chunk.created, int), chunk.model or "")
+        if chunk.usage is not None:
+            u = chunk.usage
+            received.usage = Usage(
+                _checked(u.prompt_tokens, int),
+                _checked(u.completion_tokens, int),
+                _checked(u.total_tokens, int),
+            )
+        first_text = ""
+        for choice in chunk.choices or ():
+            delta = choice.delta
+            text = (delta.content if delta is not None else None) or ""
+            received.add(
+                _checked(choice.index, int),
+                text=_checked(text, str),
+                role=delta.role if delta is not None else None,
+                finish_reason=choice.finish_reason,
+            )
+            if choice.index == 0:
+                first_text = text
+        return first_text
+
+    def result(self) -> Completion | None:
+        return self._received.result()
+
+    async def aclose(self) -> None:
+        upstream, self._upstream = self._upstream, None
+        if upstream is not None:
+            await upstream.close()

@@ -10,7 +10,7 @@ from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
 from application.ports import ChatRepository
-from domain.chat import Chat, PastTurn, Turn
+from domain.chat import Chat, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
 from domain.prompts import Prompt, PromptKind
@@ -47,19 +47,22 @@ def request_from(row: dict[str, Any]) -> CompletionRequest:
 
 
 def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Completion | None:
-    if row["response_id"] is None:
+    choices = list(choices)
+    if row["response_id"] is None and not choices:
         return None
     usage = None
     if row["total_tokens"] is not None:
         usage = Usage(row["prompt_tokens"], row["completion_tokens"], row["total_tokens"])
     return Completion(
-        id=row["response_id"],
-        created=row["response_created"],
-        model=row["response_model"],
+        id=row["response_id"] or "",
+        created=row["response_created"] or 0,
+        model=row["response_model"] or "",
         choices=tuple(
             Choice(c["index"], c["role"], c["content"], c["finish_reason"]) for c in choices
         ),
         usage=usage,
+        native_request=row["native_request"],
+        native_response=row["native_response"],
     )
 
 
@@ -70,6 +73,7 @@ class DjangoChatRepository(ChatRepository):
             title=chat.title,
             created_at=chat.created_at,
             updated_at=chat.updated_at,
+            model=chat.model,
         )
         PromptRow.objects.bulk_create(
             PromptRow(chat=row, position=i, kind=p.kind.value, question=p.question, answer=p.answer)
@@ -117,6 +121,7 @@ class DjangoChatRepository(ChatRepository):
             updated_at=row.updated_at,
             history=history,
             turn_count=row.turn_count,
+            model=row.model,
         )
 
     def add_turn(self, chat: Chat, turn: Turn) -> TurnId:
@@ -145,6 +150,8 @@ class DjangoChatRepository(ChatRepository):
                 response_id=response.id,
                 response_created=response.created,
                 response_model=response.model,
+                native_request=response.native_request,
+                native_response=response.native_response,
             )
             if response.usage is not None:
                 fields.update(
@@ -166,6 +173,27 @@ class DjangoChatRepository(ChatRepository):
                 for c in response.choices
             )
         return True
+
+    def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:
+        status = (
+            TurnRow.objects.filter(pk=turn_id, chat_id=chat_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status is None:
+            raise ChatNotFound("No such turn in this chat.")
+        return TurnStatus(status)
+
+    def request_stop(self, turn_id: TurnId) -> None:
+        TurnRow.objects.filter(pk=turn_id).update(stop_requested=True)
+
+    def stop_requested(self, turn_ids: list[TurnId]) -> list[TurnId]:
+        return [
+            TurnId(pk)
+            for pk in TurnRow.objects.filter(pk__in=turn_ids, stop_requested=True).values_list(
+                "pk", flat=True
+            )
+        ]
 
     def delete(self, chat_id: ChatId) -> None:
         ChatRow.objects.filter(pk=chat_id).delete()

@@ -66,6 +66,7 @@ class Chat(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     turn_count = models.PositiveIntegerField(default=0)
+    model = models.CharField(max_length=200, help_text="The model every turn of the chat asks.")
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["member", "-id"], name="chat_member_newest")]
@@ -106,6 +107,7 @@ class Turn(models.Model):
         PENDING = "pending"
         COMPLETED = "completed"
         FAILED = "failed"
+        STOPPED = "stopped"
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="turns")
     index = models.PositiveIntegerField()
@@ -114,6 +116,7 @@ class Turn(models.Model):
     error_code = models.CharField(max_length=40, null=True, blank=True)
     created_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
+    stop_requested = models.BooleanField(default=False)
     # The request.
     model = models.CharField(max_length=200)
     temperature = models.FloatField()
@@ -130,6 +133,9 @@ class Turn(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     total_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # Providers that do not speak Chat Completions: their own bodies, as sent and received.
+    native_request = models.JSONField(null=True, blank=True)
+    native_response = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [

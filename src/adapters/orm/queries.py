@@ -40,7 +40,7 @@ class DjangoChatQueries(ChatQueries):
         ]
 
     def chat(self, chat_id: ChatId) -> ChatView:
-        chat = ChatRow.objects.filter(pk=chat_id).values(*_SUMMARY, "member_id").first()
+        chat = ChatRow.objects.filter(pk=chat_id).values(*_SUMMARY, "member_id", "model").first()
         if chat is None:
             raise ChatNotFound("No such chat.")
         prompts = tuple(
@@ -79,4 +79,5 @@ class DjangoChatQueries(ChatQueries):
             updated_at=chat["updated_at"],
             prompts=prompts,
             turns=turns,
+            model=chat["model"],
         )

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from application.asking import ChatSettings
 from application.chats import (
     DeleteChat,
     GetChat,
@@ -23,11 +24,18 @@ from application.chats import (
 )
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
+from application.streaming import StopAnswer, StreamAnswer
 from django_project.api.pagination import next_url, page_query
 from django_project.api.serializers import ChatOutput, ChatSummaryOutput, TurnOutput, errors
+from django_project.api.streaming import (
+    STREAMING_NOTE,
+    StreamingNegotiation,
+    stream_response,
+    wants_stream,
+)
 from django_project.container import Container
 from domain.chat import MESSAGE_MAX
-from domain.ids import ChatId
+from domain.ids import ChatId, TurnId
 from domain.prompts import ANSWER_MAX
 
 _PAGE_PARAMS = [
@@ -68,12 +76,18 @@ class _ReadIsPublic(BasePermission):
 
 class ChatCollectionApi(APIView):
     permission_classes = (_ReadIsPublic,)
+    content_negotiation_class = StreamingNegotiation
 
     @extend_schema_serializer(component_name="IntakeAnswers")
     class InputSerializer(serializers.Serializer):
         current_state = serializers.CharField(max_length=ANSWER_MAX)
         goal = serializers.CharField(max_length=ANSWER_MAX)
         misc = serializers.CharField(max_length=ANSWER_MAX, required=False, allow_blank=True)
+        model = serializers.CharField(
+            max_length=200,
+            required=False,
+            help_text="One of GET /api/models/; the default if left out.",
+        )
 
     @extend_schema(
         operation_id="chats_list",
@@ -93,21 +107,25 @@ class ChatCollectionApi(APIView):
         request=InputSerializer,
         responses={201: ChatOutput, **errors(400, 401, 429, 502, 503, 504)},
         tags=["chats"],
+        description=STREAMING_NOTE,
     )
     @inject
     def post(
         self,
         request: Request,
         start: StartChatSession = Provide[Container.start_chat_session],
-    ) -> Response:
+        stream_answer: StreamAnswer = Provide[Container.stream_answer],
+    ) -> Any:
         """Answer the intake; the bot asks the model and the chat comes back with its reply."""
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        chat = start(
-            StartChatSessionInput(
-                member_id=request.user.pk, language=_language(request), **body.validated_data
-            )
+        data = StartChatSessionInput(
+            member_id=request.user.pk, language=_language(request), **body.validated_data
         )
+        if wants_stream(request):
+            _, prepared = start.prepare(data, stream=True)
+            return stream_response(stream_answer, prepared)
+        chat = start(data)
         return Response(
             ChatOutput(chat).data,
             status=status.HTTP_201_CREATED,
@@ -196,6 +214,7 @@ class ChatDetailApi(APIView):
 
 class ChatMessageCreateApi(APIView):
     permission_classes = (IsAuthenticated,)
+    content_negotiation_class = StreamingNegotiation
 
     @extend_schema_serializer(component_name="MessageInput")
     class InputSerializer(serializers.Serializer):
@@ -205,17 +224,71 @@ class ChatMessageCreateApi(APIView):
         request=InputSerializer,
         responses={201: TurnOutput, **errors(400, 401, 403, 404, 429, 502, 503, 504)},
         tags=["chats"],
+        description=STREAMING_NOTE,
     )
     @inject
     def post(
-        self, request: Request, chat_id: int, send: SendMessage = Provide[Container.send_message]
-    ) -> Response:
+        self,
+        request: Request,
+        chat_id: int,
+        send: SendMessage = Provide[Container.send_message],
+        stream_answer: StreamAnswer = Provide[Container.stream_answer],
+    ) -> Any:
         """A follow-up message in one of the member's chats."""
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        turn = send(
-            SendMessageInput(
-                chat_id=ChatId(chat_id), member_id=request.user.pk, **body.validated_data
-            )
+        data = SendMessageInput(
+            chat_id=ChatId(chat_id), member_id=request.user.pk, **body.validated_data
         )
-        return Response(TurnOutput(turn).data, status=status.HTTP_201_CREATED)
+        if wants_stream(request):
+            return stream_response(stream_answer, send.prepare(data, stream=True))
+        return Response(TurnOutput(send(data)).data, status=status.HTTP_201_CREATED)
+
+
+class TurnStopApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer("Stopping", {"stopping": serializers.BooleanField()}),
+            **errors(401, 403, 404),
+        },
+        tags=["chats"],
+    )
+    @inject
+    def post(
+        self,
+        request: Request,
+        chat_id: int,
+        turn_id: int,
+        stop: StopAnswer = Provide[Container.stop_answer],
+    ) -> Response:
+        """The owner stops an answer being generated; the part already generated is kept (and
+        charged). `stopping` is false when the answer had already ended."""
+        stopping = stop(ChatId(chat_id), TurnId(turn_id), request.user.pk)
+        return Response({"stopping": stopping}, status=status.HTTP_202_ACCEPTED)
+
+
+class ModelListApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Models",
+            {
+                "default": serializers.CharField(),
+                "models": inline_serializer("Model", {"id": serializers.CharField()}, many=True),
+            },
+        ),
+        tags=["chats"],
+        auth=[],
+    )
+    @inject
+    def get(
+        self, request: Request, settings: ChatSettings = Provide[Container.chat_settings]
+    ) -> Response:
+        """The models a member may choose from when starting a chat."""
+        return Response(
+            {"default": settings.models[0], "models": [{"id": m} for m in settings.models]}
+        )

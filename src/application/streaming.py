@@ -1,0 +1,256 @@
+"""Answers streamed as they are generated.
+
+The generation of an answer runs as its own task, apart from whoever is watching it: a member
+who closes the page does not stop it, the finished turn is stored and charged all the same, and a
+reload shows it. Only the owner's stop request ends it early; what came so far is kept.
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+from application.asking import INTERRUPTED, PreparedTurn
+from application.errors import ApplicationError, ModelError, ModelUnavailable, NotChatOwner
+from application.ports import Blocking, ChatModel, Clock, UnitOfWork
+from application.views import TurnView
+from domain.chat import TurnStatus
+from domain.ids import ChatId, MemberId, TurnId
+from domain.llm import Completion
+
+# How often a process asks the database whether another process was told to stop one of its
+# answers. A stop request that lands on the generating process acts at once.
+STOP_POLL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The stored turn; for a failed one, `error` says why."""
+
+    turn: TurnView
+    error: ApplicationError | None = None
+
+
+Event = Delta | Finished
+
+
+class LiveAnswer:
+    """One answer being generated: its text so far, and the queues of those watching it."""
+
+    def __init__(self, turn_id: TurnId) -> None:
+        self.turn_id = turn_id
+        self.pieces: list[str] = []
+        self.finished: Finished | None = None
+        self.stopping = False
+        self.task: asyncio.Task[None] | None = None
+        self._streaming = False
+        self._watchers: list[asyncio.Queue[Event]] = []
+
+    def watch(self) -> "asyncio.Queue[Event]":
+        """A queue of everything from the start (a late watcher catches up), then what comes;
+        the last event is Finished. Call unwatch() when done with it."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        if self.pieces:
+            queue.put_nowait(Delta("".join(self.pieces)))
+        if self.finished is not None:
+            queue.put_nowait(self.finished)
+        else:
+            self._watchers.append(queue)
+        return queue
+
+    def unwatch(self, queue: "asyncio.Queue[Event]") -> None:
+        with contextlib.suppress(ValueError):
+            self._watchers.remove(queue)
+
+    def stop(self) -> None:
+        """Must run on the event loop that generates the answer."""
+        self.stopping = True
+        if self._streaming and self.task is not None:
+            self.task.cancel()
+
+    def _publish(self, event: Event) -> None:
+        if isinstance(event, Delta):
+            self.pieces.append(event.text)
+        else:
+            self.finished = event
+        for queue in self._watchers:
+            queue.put_nowait(event)
+
+
+class LiveAnswers:
+    """The answers this process is generating. One per process, living on its event loop."""
+
+    def __init__(self) -> None:
+        self._live: dict[TurnId, LiveAnswer] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    def get(self, turn_id: TurnId) -> LiveAnswer | None:
+        return self._live.get(turn_id)
+
+    def add(self, live: LiveAnswer) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._live[live.turn_id] = live
+
+    def remove(self, turn_id: TurnId) -> None:
+        self._live.pop(turn_id, None)
+
+    def needs_poller(self) -> bool:
+        return self._poller is None or self._poller.done()
+
+    def set_poller(self, task: asyncio.Task[None]) -> None:
+        self._poller = task
+
+    def ids(self) -> list[TurnId]:
+        return list(self._live)
+
+    def stop_soon(self, turn_id: TurnId) -> None:
+        """Stop an answer from any thread; nothing happens if this process is not generating it."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.stop_here, turn_id)
+
+    def stop_here(self, turn_id: TurnId) -> None:
+        """Stop an answer this process generates; must run on its event loop."""
+        live = self._live.get(turn_id)
+        if live is not None:
+            live.stop()
+
+
+class StreamAnswer:
+    """Generate the answer to a prepared turn in the background and let callers watch it."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        model: ChatModel,
+        clock: Clock,
+        blocking: Blocking,
+        live: LiveAnswers,
+    ) -> None:
+        self._uow = uow
+        self._model = model
+        self._clock = clock
+        self._blocking = blocking
+        self._live = live
+
+    def start(self, prepared: PreparedTurn) -> LiveAnswer:
+        """Must be called on the event loop; the answer goes on without any watcher."""
+        turn = prepared.turn
+        assert turn.id is not None
+        live = LiveAnswer(turn.id)
+        self._live.add(live)
+        live.task = asyncio.create_task(self._generate(prepared, live))
+        if self._live.needs_poller():
+            self._live.set_poller(asyncio.create_task(self._poll_stops()))
+        return live
+
+    async def _generate(self, prepared: PreparedTurn, live: LiveAnswer) -> None:
+        turn = prepared.turn
+        stream = self._model.stream(turn.request)
+        outcome: Literal["completed", "stopped", "failed"] = "completed"
+        error: ApplicationError | None = None
+        cancelled = False
+        live._streaming = True
+        try:
+            if live.stopping:
+                raise asyncio.CancelledError
+            async for piece in stream:
+                if piece:
+                    live._publish(Delta(piece))
+            if stream.result() is None:
+                raise ModelUnavailable("The model ended its answer before saying anything.")
+        except asyncio.CancelledError:
+            if live.stopping:
+                outcome = "stopped"
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()  # a handled stop, not a cancellation of the whole task
+            else:  # the process is shutting down: keep what came and say so
+                outcome, cancelled = "failed", True
+                error = ModelError("The answer was interrupted.")
+                error.code = INTERRUPTED
+        except ModelError as failure:
+            outcome, error = "failed", failure
+        except Exception as failure:  # a bug in an adapter must not leave the turn pending
+            outcome, error = "failed", ModelError("The answer failed.")
+            error.__cause__ = failure
+        finally:
+            live._streaming = False
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+        received = stream.result()
+        try:
+            await self._blocking(lambda: self._store(prepared, outcome, received, error))
+        finally:
+            self._live.remove(live.turn_id)
+            if error is not None:
+                error.extra.update(chat_id=prepared.chat_id, turn_id=turn.id)
+            live._publish(Finished(TurnView.of(turn), error))
+        if cancelled:
+            raise asyncio.CancelledError
+
+    def _store(
+        self,
+        prepared: PreparedTurn,
+        outcome: str,
+        received: Completion | None,
+        error: ApplicationError | None,
+    ) -> None:
+        turn = prepared.turn
+        now = self._clock.now()
+        with self._uow as uow:
+            if outcome == "completed" and received is not None:
+                turn.complete(received, now)
+            elif outcome == "stopped":
+                turn.stop(received, now)
+            else:
+                code = error.code if error is not None else ModelUnavailable.code
+                turn.fail(code, now, received)
+            # A request is charged exactly when answer text came back.
+            if turn.status is not TurnStatus.COMPLETED and not turn.has_answer_text:
+                uow.quota.refund(prepared.reservation)
+            uow.chats.save_outcome(turn)
+            uow.commit()
+
+    async def _poll_stops(self) -> None:
+        while self._live.ids():
+            await asyncio.sleep(STOP_POLL_S)
+            ids = self._live.ids()
+            if not ids:
+                break
+            with contextlib.suppress(Exception):
+                asked = await self._blocking(partial(self._stops_requested, ids))
+                for turn_id in asked:
+                    self._live.stop_here(turn_id)
+
+    def _stops_requested(self, ids: list[TurnId]) -> list[TurnId]:
+        with self._uow as uow:
+            return uow.chats.stop_requested(ids)
+
+
+class StopAnswer:
+    """The owner stops an answer being generated, in whichever process generates it."""
+
+    def __init__(self, uow: UnitOfWork, live: LiveAnswers) -> None:
+        self._uow = uow
+        self._live = live
+
+    def __call__(self, chat_id: ChatId, turn_id: TurnId, member_id: MemberId) -> bool:
+        """True when the answer was still being generated."""
+        with self._uow as uow:
+            if uow.chats.owner_of(chat_id) != member_id:
+                raise NotChatOwner("Only the chat's owner can stop its answers.")
+            status = uow.chats.turn_status(chat_id, turn_id)
+            if status is not TurnStatus.PENDING:
+                return False
+            uow.chats.request_stop(turn_id)
+            uow.commit()
+        self._live.stop_soon(turn_id)
+        return True

@@ -1,0 +1,92 @@
+"""Server-Sent Events for streamed answers.
+
+Events, in order: `chat` {chat_id, turn_id, turn_index}; `delta` {text} per piece of the answer;
+then `done` (the stored turn) or `error` {code, detail, chat_id, turn_id, turn}. Comment lines
+(`: ping`) keep idle proxies from closing the connection while the model thinks.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+
+from application.asking import PreparedTurn
+from application.streaming import Delta, StreamAnswer
+from django_project.api.serializers import TurnOutput
+
+EVENT_STREAM = "text/event-stream"
+STREAMING_NOTE = (
+    "With `Accept: text/event-stream` the answer streams as Server-Sent Events: `chat` "
+    "{chat_id, turn_id, turn_index}, then `delta` {text} per piece, then `done` (the stored turn) "
+    "or `error` {code, detail, chat_id, turn_id, turn}; `: ping` comments keep the connection "
+    "alive. Errors before the stream starts (400, 401, 403, 404, 429) are plain JSON. The answer "
+    "is generated and stored even if the client goes away; "
+    "`POST /api/chats/{id}/turns/{turn_id}/stop/` ends it early."
+)
+HEARTBEAT_S = 15.0
+
+
+class StreamingNegotiation(DefaultContentNegotiation):
+    """A client asking for an event stream gets one from the view itself; anything said before
+    the stream starts (errors included) is JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        if wants_stream(request):
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+def wants_stream(request: Request) -> bool:
+    return EVENT_STREAM in request.META.get("HTTP_ACCEPT", "")
+
+
+def _event(name: str, data: Any) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + JSONRenderer().render(data) + b"\n\n"
+
+
+async def _events(
+    stream_answer: StreamAnswer, prepared: PreparedTurn, heartbeat_s: float
+) -> AsyncIterator[bytes]:
+    live = stream_answer.start(prepared)
+    turn = prepared.turn
+    yield _event(
+        "chat", {"chat_id": prepared.chat_id, "turn_id": turn.id, "turn_index": turn.index}
+    )
+    queue = live.watch()
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), heartbeat_s)
+            except TimeoutError:
+                yield b": ping\n\n"
+                continue
+            if isinstance(event, Delta):
+                yield _event("delta", {"text": event.text})
+                continue
+            done = TurnOutput(event.turn).data
+            if event.error is None:
+                yield _event("done", done)
+            else:
+                body = {"code": event.error.code, "detail": event.error.detail, **event.error.extra}
+                yield _event("error", {**body, "turn": done})
+            return
+    finally:
+        # The member went away or the answer ended; generation goes on without a watcher.
+        live.unwatch(queue)
+
+
+def stream_response(
+    stream_answer: StreamAnswer, prepared: PreparedTurn, heartbeat_s: float = HEARTBEAT_S
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        _events(stream_answer, prepared, heartbeat_s), content_type=EVENT_STREAM
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

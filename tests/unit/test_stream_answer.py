@@ -1,0 +1,218 @@
+"""Streamed answers: generated apart from whoever watches, stored like plain ones, charged
+exactly when answer text came back."""
+
+import asyncio
+
+from application.asking import PreparedTurn
+from application.errors import ModelBusy, ModelTimeout
+from application.start_chat_session import StartChatSessionInput
+from application.streaming import Delta, Event, Finished, LiveAnswer
+from domain.chat import TurnStatus
+from domain.member import Member
+from tests.unit.fakes import FakeChatModel, FakeStream, Harness, completion, harness
+
+
+def begin(app: Harness) -> tuple[Member, PreparedTurn]:
+    mina = app.members.new("mina")
+    _, prepared = app.start.prepare(
+        StartChatSessionInput(member_id=mina.id, current_state="now", goal="later"), stream=True
+    )
+    return mina, prepared
+
+
+async def drain(live: LiveAnswer) -> list[Event]:
+    queue = live.watch()
+    events: list[Event] = []
+    while not events or not isinstance(events[-1], Finished):
+        events.append(await queue.get())
+    live.unwatch(queue)
+    return events
+
+
+def text_of(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, Delta))
+
+
+def finished(events: list[Event]) -> Finished:
+    last = events[-1]
+    assert isinstance(last, Finished)
+    return last
+
+
+def test_a_streamed_answer_arrives_in_pieces_and_is_stored_like_a_plain_one() -> None:
+    answer = completion("Start with short runs.")
+    app = harness(model=FakeChatModel(answer))
+    mina, prepared = begin(app)
+
+    async def run() -> list[Event]:
+        return await drain(app.stream_answer.start(prepared))
+
+    events = asyncio.run(run())
+
+    assert [e.text for e in events if isinstance(e, Delta)] == ["Start", " with", " short", " runs."]
+    (stored,) = app.chats.all_turns()
+    assert stored.status is TurnStatus.COMPLETED
+    assert stored.response == answer
+    assert stored.request.stream is True
+    assert finished(events).turn.status is TurnStatus.COMPLETED
+    assert finished(events).error is None
+    assert app.used_today(mina.id) == 1
+
+
+def test_the_answer_goes_on_when_the_watcher_leaves() -> None:
+    gate = asyncio.Event()
+    stream = FakeStream(["one", "two", "three"], gate=gate)
+    app = harness(model=FakeChatModel(stream))
+    mina, prepared = begin(app)
+
+    async def run() -> None:
+        live = app.stream_answer.start(prepared)
+        queue = live.watch()
+        gate.set()
+        assert await queue.get() == Delta("one")
+        live.unwatch(queue)  # the member closed the page
+        for _ in range(2):
+            await asyncio.sleep(0)
+            gate.set()
+        assert live.task is not None
+        await live.task
+
+    asyncio.run(run())
+
+    (stored,) = app.chats.all_turns()
+    assert (stored.status, stored.answer) == (TurnStatus.COMPLETED, "one two three")
+    assert app.used_today(mina.id) == 1
+
+
+def test_a_late_watcher_catches_up_with_what_came_before() -> None:
+    gate = asyncio.Event()
+    app = harness(model=FakeChatModel(FakeStream(["a", "b", "c"], gate=gate)))
+    _, prepared = begin(app)
+
+    async def run() -> list[Event]:
+        live = app.stream_answer.start(prepared)
+        gate.set()
+        await asyncio.sleep(0.01)
+        gate.set()
+        await asyncio.sleep(0.01)
+        late = live.watch()
+        gate.set()
+        events = [await late.get()]
+        while not isinstance(events[-1], Finished):
+            events.append(await late.get())
+        return events
+
+    events = asyncio.run(run())
+
+    assert events[0] == Delta("a b")
+    assert text_of(events) == "a b c"
+
+
+def test_a_stopped_answer_keeps_its_part_and_is_charged() -> None:
+    gate = asyncio.Event()
+    app = harness(model=FakeChatModel(FakeStream(["first", "second", "third"], gate=gate)))
+    mina, prepared = begin(app)
+
+    async def run() -> list[Event]:
+        live = app.stream_answer.start(prepared)
+        queue = live.watch()
+        gate.set()
+        events: list[Event] = [await queue.get()]
+        live.stop()
+        while not isinstance(events[-1], Finished):
+            events.append(await queue.get())
+        return events
+
+    events = asyncio.run(run())
+
+    (stored,) = app.chats.all_turns()
+    assert stored.status is TurnStatus.STOPPED
+    assert stored.answer == "first"
+    assert finished(events).turn.status is TurnStatus.STOPPED
+    assert app.used_today(mina.id) == 1
+
+
+def test_an_answer_stopped_before_any_text_is_not_charged() -> None:
+    app = harness(model=FakeChatModel(FakeStream(["never"], gate=asyncio.Event())))
+    mina, prepared = begin(app)
+
+    async def run() -> list[Event]:
+        live = app.stream_answer.start(prepared)
+        await asyncio.sleep(0)
+        live.stop()
+        return await drain(live)
+
+    asyncio.run(run())
+
+    (stored,) = app.chats.all_turns()
+    assert (stored.status, stored.response) == (TurnStatus.STOPPED, None)
+    assert app.used_today(mina.id) == 0
+
+
+def test_an_owner_stops_an_answer_through_the_use_case() -> None:
+    gate = asyncio.Event()
+    app = harness(model=FakeChatModel(FakeStream(["first", "second"], gate=gate)))
+    mina, prepared = begin(app)
+    assert prepared.turn.id is not None
+
+    async def run() -> bool:
+        live = app.stream_answer.start(prepared)
+        queue = live.watch()
+        gate.set()
+        await queue.get()
+        # The stop use case runs in a request thread, as a view would call it.
+        stopping = await asyncio.to_thread(
+            app.stop_answer, prepared.chat_id, prepared.turn.id, mina.id
+        )
+        assert live.task is not None
+        await live.task
+        return stopping
+
+    assert asyncio.run(run()) is True
+    (stored,) = app.chats.all_turns()
+    assert (stored.status, stored.answer) == (TurnStatus.STOPPED, "first")
+
+
+def test_a_failure_before_any_text_gives_the_request_back() -> None:
+    app = harness(model=FakeChatModel(ModelBusy("busy")))
+    mina, prepared = begin(app)
+
+    events = asyncio.run(_run_to_end(app, prepared))
+
+    (stored,) = app.chats.all_turns()
+    assert (stored.status, stored.error_code) == (TurnStatus.FAILED, "upstream_busy")
+    error = finished(events).error
+    assert error is not None
+    assert error.code == "upstream_busy"
+    assert error.extra == {"chat_id": prepared.chat_id, "turn_id": prepared.turn.id}
+    assert app.used_today(mina.id) == 0
+
+
+def test_a_failure_after_some_text_keeps_it_and_charges_the_request() -> None:
+    stream = FakeStream(["half", "an", "answer"], fail_with=ModelTimeout("slow"))
+    app = harness(model=FakeChatModel(stream))
+    mina, prepared = begin(app)
+
+    events = asyncio.run(_run_to_end(app, prepared))
+
+    (stored,) = app.chats.all_turns()
+    assert (stored.status, stored.error_code) == (TurnStatus.FAILED, "upstream_timeout")
+    assert stored.answer == "half an answer"
+    assert text_of(events) == "half an answer"
+    assert app.used_today(mina.id) == 1
+    assert stream.closed
+
+
+def test_a_bug_in_the_model_adapter_fails_the_turn_instead_of_leaving_it_pending() -> None:
+    app = harness(model=FakeChatModel(FakeStream([], fail_with=KeyError("oops"))))
+    mina, prepared = begin(app)
+
+    asyncio.run(_run_to_end(app, prepared))
+
+    (stored,) = app.chats.all_turns()
+    assert stored.status is TurnStatus.FAILED
+    assert app.used_today(mina.id) == 0
+
+
+async def _run_to_end(app: Harness, prepared: PreparedTurn) -> list[Event]:
+    return await drain(app.stream_answer.start(prepared))
