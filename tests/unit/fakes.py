@@ -122,8 +122,10 @@ class FakeChatModel(ChatModel):
             return outcome
         if isinstance(outcome, BaseException):
             return FakeStream([], fail_with=outcome)
-        whole = outcome if isinstance(outcome, Completion) else completion(
-            outcome, model=request.model, number=len(self.requests)
+        whole = (
+            outcome
+            if isinstance(outcome, Completion)
+            else completion(outcome, model=request.model, number=len(self.requests))
         )
         return FakeStream(whole.text.split(" "), whole=whole)
 

@@ -49,7 +49,12 @@ def test_a_streamed_answer_arrives_in_pieces_and_is_stored_like_a_plain_one() ->
 
     events = asyncio.run(run())
 
-    assert [e.text for e in events if isinstance(e, Delta)] == ["Start", " with", " short", " runs."]
+    assert [e.text for e in events if isinstance(e, Delta)] == [
+        "Start",
+        " with",
+        " short",
+        " runs.",
+    ]
     (stored,) = app.chats.all_turns()
     assert stored.status is TurnStatus.COMPLETED
     assert stored.response == answer
