@@ -21,8 +21,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 migrate: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 
+# uvicorn (ASGI), so streamed answers arrive token by token as they would in production.
 run: migrate
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$${PORT:-$(PORT)}
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(VENV)/bin/uvicorn django_project.asgi:application \
+		--app-dir src --host 127.0.0.1 --port $${PORT:-$(PORT)}
 
 test: lint unit integration
 
