@@ -28,6 +28,7 @@ class ChatbotSettings(BaseModel):
     llm_models: list[str] = Field(default_factory=list)
     offline_delay_ms: float = Field(20, ge=0, le=5000)
     history_budget_chars: int = Field(12_000, ge=0)
+    sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -68,6 +69,7 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         or None,
         "offline_delay_ms": env.get("CHATBOT_OFFLINE_DELAY_MS"),
         "history_budget_chars": env.get("CHATBOT_HISTORY_BUDGET_CHARS"),
+        "sse_heartbeat_s": env.get("CHATBOT_SSE_HEARTBEAT_S"),
         "system_prompt": env.get("CHATBOT_SYSTEM_PROMPT"),
         "openai_api_key": api_key,
         "openai_base_url": env.get("OPENAI_BASE_URL") or None,

@@ -59,13 +59,17 @@ class CompletionRequest:
 
     def as_wire(self) -> dict[str, Any]:
         """The JSON body of a Chat Completions request."""
-        return {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": [m.as_wire() for m in self.messages],
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "stream": self.stream,
         }
+        if self.stream:
+            # The usage of a streamed answer comes in a last chunk only when asked for.
+            body["stream_options"] = {"include_usage": True}
+        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,11 +54,7 @@ class OpenAIChatModel(ChatModel):
     def complete(self, request: CompletionRequest) -> Completion:
         try:
             response = self._client.chat.completions.create(
-                model=request.model,
-                messages=[m.as_wire() for m in request.messages],  # type: ignore[misc]
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
-                stream=False,
+                **request.as_wire()  # exactly the body that is stored
             )
         except openai.APITimeoutError as error:
             raise ModelTimeout("The model did not answer in time.") from error
@@ -160,12 +156,7 @@ class _OpenAIStream(AnswerStream):
             # the first chunk is bounded, and the HTTP read timeout bounds every later one.
             async with asyncio.timeout(self._timeout_s):
                 self._upstream = await self._client.chat.completions.create(
-                    model=request.model,
-                    messages=[m.as_wire() for m in request.messages],  # type: ignore[misc]
-                    temperature=request.temperature,
-                    max_tokens=request.max_tokens,
-                    stream=True,
-                    stream_options={"include_usage": True},
+                    **request.as_wire()  # exactly the body that is stored
                 )
                 chunks = aiter(self._upstream)
                 first = await anext(chunks, None)

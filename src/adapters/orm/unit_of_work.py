@@ -1,3 +1,4 @@
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -13,20 +14,22 @@ class DjangoUnitOfWork(UnitOfWork):
     """One `transaction.atomic()` block. Django commits when the block ends, so commit() marks the
     work to keep and leaving the block without it rolls back.
 
-    Not re-entrant: use one instance per unit of work at a time (the container hands out a new one
-    per use case call)."""
+    Django's transactions belong to a thread (each thread has its own connection), and so does
+    this object's state: one instance serves any number of threads at once, as a streamed
+    answer's background work needs. Within a thread it is not re-entrant."""
 
     def __init__(self) -> None:
         self.members = DjangoMemberRepository()
         self.chats = DjangoChatRepository()
         self.quota = DjangoQuotaLedger()
-        self._atomic: transaction.Atomic | None = None
-        self._keep = False
+        self._local = threading.local()
 
     def __enter__(self) -> Self:
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
-        self._keep = False
+        if getattr(self._local, "atomic", None) is not None:
+            raise RuntimeError("This unit of work is already open in this thread.")
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        self._local.atomic, self._local.keep = atomic, False
         return self
 
     def __exit__(
@@ -35,11 +38,10 @@ class DjangoUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._atomic is not None
-        if exc_type is None and not self._keep:
+        atomic, self._local.atomic = self._local.atomic, None
+        if exc_type is None and not self._local.keep:
             transaction.set_rollback(True)
-        atomic, self._atomic = self._atomic, None
         atomic.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
-        self._keep = True
+        self._local.keep = True

@@ -2,13 +2,15 @@
 
 Events, in order: `chat` {chat_id, turn_id, turn_index}; `delta` {text} per piece of the answer;
 then `done` (the stored turn) or `error` {code, detail, chat_id, turn_id, turn}. Comment lines
-(`: ping`) keep idle proxies from closing the connection while the model thinks.
+(`: ping`, every CHATBOT_SSE_HEARTBEAT_S seconds of silence) keep idle proxies from closing the
+connection while the model thinks.
 """
 
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -27,7 +29,6 @@ STREAMING_NOTE = (
     "is generated and stored even if the client goes away; "
     "`POST /api/chats/{id}/turns/{turn_id}/stop/` ends it early."
 )
-HEARTBEAT_S = 15.0
 
 
 class StreamingNegotiation(DefaultContentNegotiation):
@@ -81,9 +82,8 @@ async def _events(
         live.unwatch(queue)
 
 
-def stream_response(
-    stream_answer: StreamAnswer, prepared: PreparedTurn, heartbeat_s: float = HEARTBEAT_S
-) -> StreamingHttpResponse:
+def stream_response(stream_answer: StreamAnswer, prepared: PreparedTurn) -> StreamingHttpResponse:
+    heartbeat_s = settings.CHATBOT.sse_heartbeat_s
     response = StreamingHttpResponse(
         _events(stream_answer, prepared, heartbeat_s), content_type=EVENT_STREAM
     )
