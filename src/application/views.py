@@ -4,6 +4,7 @@ job or member id, except `owner_id`, which is for access decisions and is never 
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from domain.chat import Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
@@ -11,6 +12,19 @@ from domain.llm import Completion, CompletionRequest, Message, Role
 from domain.prompts import Prompt
 
 REDACTED = "[private: the member's profile, shown to its owner only]"
+
+
+def _without(data: Any, secrets: list[str]) -> Any:
+    """`data` with every occurrence of `secrets` in its strings replaced by REDACTED."""
+    if isinstance(data, str):
+        for secret in secrets:
+            data = data.replace(secret, REDACTED)
+        return data
+    if isinstance(data, dict):
+        return {k: _without(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_without(v, secrets) for v in data]
+    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +69,22 @@ class TurnView:
         )
 
     def redacted(self) -> "TurnView":
-        if not any(m.private for m in self.request.messages):
+        private = [m.content for m in self.request.messages if m.private]
+        if not private:
             return self
         messages = tuple(
             Message(Role.SYSTEM, REDACTED, private=True) if m.private else m
             for m in self.request.messages
         )
+        response = self.response
+        if response is not None and response.native_request is not None:
+            # A provider's own request carries the same text in its own shape.
+            native = _without(response.native_request, private)
+            response = dataclasses.replace(response, native_request=native)
         return dataclasses.replace(
-            self, request=dataclasses.replace(self.request, messages=messages)
+            self,
+            request=dataclasses.replace(self.request, messages=messages),
+            response=response,
         )
 
 

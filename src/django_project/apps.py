@@ -12,6 +12,9 @@ class ChatbotApiConfig(AppConfig):
         from django_project.container import Container
 
         container = Container()
-        container.config.from_dict(settings.CHATBOT.model_dump())
+        chatbot = settings.CHATBOT
+        container.config.from_dict(
+            {**chatbot.model_dump(), "model_names": chatbot.model_names, "raw": chatbot}
+        )
         container.wire(packages=[api])
         self.container = container

@@ -16,10 +16,14 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+Provider = Literal["openai", "anthropic", "offline"]
+PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "offline")
+
+
 class ChatbotSettings(BaseModel):
     daily_limit: int = Field(5, ge=0)
     time_zone: str = "Asia/Seoul"
-    llm_provider: Literal["openai", "offline"]
+    llm_provider: Provider
     llm_model: str
     llm_temperature: float = Field(0.7, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(1024, ge=1)
@@ -32,6 +36,27 @@ class ChatbotSettings(BaseModel):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     openai_api_key: str | None = None
     openai_base_url: str | None = None
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    anthropic_send_temperature: bool = False
+
+    def routes(self) -> list[tuple[Provider, str]]:
+        """(provider, model) for every model a chat may use, the default first. An entry of
+        CHATBOT_LLM_MODELS is `model` (served by CHATBOT_LLM_PROVIDER) or `provider:model`."""
+        routes: list[tuple[Provider, str]] = [(self.llm_provider, self.llm_model)]
+        for entry in self.llm_models:
+            provider, _, model = entry.rpartition(":")
+            if provider and provider not in PROVIDERS:
+                # A colon inside a model name (e.g. Ollama's llama3.2:3b): the default provider.
+                provider, model = "", entry
+            route = (provider or self.llm_provider, model)
+            if model and route not in routes:
+                routes.append(route)  # type: ignore[arg-type]
+        return routes
+
+    @property
+    def model_names(self) -> list[str]:
+        return [model for _, model in self.routes()]
 
     @field_validator("time_zone")
     @classmethod
@@ -43,19 +68,32 @@ class ChatbotSettings(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _openai_reachable(self) -> "ChatbotSettings":
-        if self.llm_provider == "openai" and not (self.openai_api_key or self.openai_base_url):
+    def _providers_reachable(self) -> "ChatbotSettings":
+        used = {provider for provider, _ in self.routes()}
+        if "openai" in used and not (self.openai_api_key or self.openai_base_url):
             raise ValueError("the openai provider needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        if "anthropic" in used and not (self.anthropic_api_key or self.anthropic_base_url):
+            raise ValueError("the anthropic provider needs ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL")
+        names = self.model_names
+        if len(set(names)) != len(names):
+            raise ValueError("CHATBOT_LLM_MODELS names one model under two providers")
         return self
 
 
-_DEFAULT_MODELS = {"openai": "gpt-4o-mini", "offline": "offline-guide"}
+_DEFAULT_MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-sonnet-4-5",
+    "offline": "offline-guide",
+}
 
 
 def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
     env = dict(os.environ if env is None else env)
     api_key = env.get("OPENAI_API_KEY") or None
-    provider = env.get("CHATBOT_LLM_PROVIDER") or ("openai" if api_key else "offline")
+    anthropic_key = env.get("ANTHROPIC_API_KEY") or None
+    provider = env.get("CHATBOT_LLM_PROVIDER") or (
+        "openai" if api_key else "anthropic" if anthropic_key else "offline"
+    )
     raw = {
         "daily_limit": env.get("CHATBOT_DAILY_LIMIT"),
         "time_zone": env.get("CHATBOT_TIME_ZONE"),
@@ -73,6 +111,9 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "system_prompt": env.get("CHATBOT_SYSTEM_PROMPT"),
         "openai_api_key": api_key,
         "openai_base_url": env.get("OPENAI_BASE_URL") or None,
+        "anthropic_api_key": anthropic_key,
+        "anthropic_base_url": env.get("ANTHROPIC_BASE_URL") or None,
+        "anthropic_send_temperature": env.get("ANTHROPIC_SEND_TEMPERATURE"),
     }
     try:
         return ChatbotSettings(**{k: v for k, v in raw.items() if v not in (None, "")})

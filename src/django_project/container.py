@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
+from adapters.llm.anthropic_messages import AnthropicChatModel
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.openai_compatible import OpenAIChatModel
+from adapters.llm.routing import RoutedChatModel
 from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
@@ -14,12 +16,46 @@ from adapters.orm.unit_of_work import DjangoUnitOfWork
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
 from application.members import GetProfile, RegisterMember, UpdateProfile
+from application.ports import ChatModel
 from application.send_message import SendMessage
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
+from django_project.config import ChatbotSettings, Provider
 from domain.chat import Guide
 from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
+
+
+def provider_adapter(provider: Provider, settings: ChatbotSettings) -> ChatModel:
+    """The one place that knows every provider: adding one is an adapter and a line here."""
+    match provider:
+        case "openai":
+            return OpenAIChatModel(
+                api_key=settings.openai_api_key,
+                base_url=settings.openai_base_url,
+                timeout_s=settings.llm_timeout_s,
+                max_retries=settings.llm_max_retries,
+            )
+        case "anthropic":
+            return AnthropicChatModel(
+                api_key=settings.anthropic_api_key,
+                base_url=settings.anthropic_base_url,
+                timeout_s=settings.llm_timeout_s,
+                max_retries=settings.llm_max_retries,
+                send_temperature=settings.anthropic_send_temperature,
+            )
+        case "offline":
+            return OfflineChatModel(delay_ms=settings.offline_delay_ms)
+
+
+def routed_chat_model(settings: ChatbotSettings) -> ChatModel:
+    adapters: dict[Provider, ChatModel] = {}
+    routes: dict[str, ChatModel] = {}
+    for provider, model in settings.routes():
+        if provider not in adapters:
+            adapters[provider] = provider_adapter(provider, settings)
+        routes[model] = adapters[provider]
+    return RoutedChatModel(routes, default=adapters[settings.llm_provider])
 
 
 class Container(containers.DeclarativeContainer):
@@ -31,17 +67,8 @@ class Container(containers.DeclarativeContainer):
     queries = providers.Singleton(DjangoChatQueries)
     passwords = providers.Singleton(DjangoPasswordPolicy)
 
-    chat_model = providers.Selector(
-        config.llm_provider,
-        openai=providers.Singleton(
-            OpenAIChatModel,
-            api_key=config.openai_api_key,
-            base_url=config.openai_base_url,
-            timeout_s=config.llm_timeout_s,
-            max_retries=config.llm_max_retries,
-        ),
-        offline=providers.Singleton(OfflineChatModel, delay_ms=config.offline_delay_ms),
-    )
+    # Every configured provider's adapter, each request routed by its model's name.
+    chat_model = providers.Singleton(routed_chat_model, config.raw)
 
     chat_settings = providers.Singleton(
         ChatSettings,
@@ -61,7 +88,7 @@ class Container(containers.DeclarativeContainer):
             limit=config.daily_limit,
             time_zone=providers.Singleton(ZoneInfo, config.time_zone),
         ),
-        models=config.llm_models,
+        models=config.model_names,
     )
     blocking = providers.Singleton(DjangoBlocking)
     # The answers this process is generating: one registry per process.

@@ -185,6 +185,8 @@ LOGGING = {
     "loggers": {
         "openai": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "anthropic": {"level": "WARNING"},
     },
 }

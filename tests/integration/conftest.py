@@ -1,7 +1,7 @@
 """Fixtures for tests that talk to real things: the database, the HTTP API with real JWTs."""
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +58,7 @@ class Configure:
         model_name: str = "offline-guide",
         history_budget: int = 12_000,
         system_prompt: str = "You are a test coach.",
+        models: Sequence[str] = (),
     ) -> None:
         guide = Guide(
             system_prompt=system_prompt,
@@ -65,7 +66,7 @@ class Configure:
             history_budget=history_budget,
         )
         policy = DailyQuotaPolicy(limit=limit, time_zone=ZoneInfo(time_zone))
-        self.container.chat_settings.override(ChatSettings(guide, policy))
+        self.container.chat_settings.override(ChatSettings(guide, policy, models))
         self.container.chat_model.override(model or OfflineChatModel())
 
 

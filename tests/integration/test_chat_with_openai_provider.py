@@ -84,7 +84,7 @@ def test_the_owner_sees_the_exchange_exactly_as_it_went_over_the_wire(
     (received,) = openai_provider.requests
     sent = openai_provider.exchanges[0].body
     (turn,) = chat_of(owner, started.json()["id"])["turns"]
-    assert turn["exchange"] == {"request": received.body, "response": sent}
+    assert turn["exchange"] == {"request": received.body, "response": sent, "native": None}
     assert started.json()["turns"][0]["exchange"] == turn["exchange"]
     assert turn["status"] == "completed"
     assert turn["answer"] == "Pick one skill and practise it daily."
@@ -153,7 +153,11 @@ def test_a_failed_first_answer_keeps_the_question_and_gives_the_request_back(
     assert turn["id"] == body["turn_id"]
     assert (turn["status"], turn["error_code"]) == ("failed", code)
     assert turn["answer"] is None
-    assert turn["exchange"] == {"request": openai_provider.requests[0].body, "response": None}
+    assert turn["exchange"] == {
+        "request": openai_provider.requests[0].body,
+        "response": None,
+        "native": None,
+    }
     assert turn["question"] == openai_provider.requests[0].body["messages"][-1]["content"]
     assert_no_api_key(started, member.client.get(f"/api/chats/{body['chat_id']}/"))
 
@@ -182,7 +186,11 @@ def test_a_failed_follow_up_keeps_the_question_and_gives_the_request_back(
         "And then?",
     )
     assert failed["id"] == sent.json()["turn_id"]
-    assert failed["exchange"] == {"request": openai_provider.requests[1].body, "response": None}
+    assert failed["exchange"] == {
+        "request": openai_provider.requests[1].body,
+        "response": None,
+        "native": None,
+    }
     assert_no_api_key(sent)
 
 

@@ -121,9 +121,15 @@ class TurnOutput(serializers.Serializer):
         }
 
     def get_exchange(self, turn: TurnView) -> dict[str, Any]:
+        response = turn.response
+        native = None
+        if response is not None and response.native_request is not None:
+            native = {"request": response.native_request, "response": response.native_response}
         return {
             "request": turn.request.as_wire(),
-            "response": None if turn.response is None else turn.response.as_wire(),
+            "response": None if response is None else response.as_wire(),
+            # For providers that do not speak Chat Completions: their own bodies, as exchanged.
+            "native": native,
         }
 
 
