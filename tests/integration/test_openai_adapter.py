@@ -159,21 +159,45 @@ def test_an_http_error_maps_to_the_port_error(
 
 
 def test_with_one_retry_a_server_error_then_an_answer_succeeds(fake_openai: FakeOpenAI) -> None:
-    # retry-after-ms keeps the SDK's back-off (half a second by default) out of the test's time.
-    fake_openai.script(Fail(500, headers={"retry-after-ms": "10"}), Reply("Second time lucky."))
+    fake_openai.script(Fail(500), Reply("Second time lucky."))
 
     completion = model_for(fake_openai, max_retries=1).complete(REQUEST)
 
     assert completion.text == "Second time lucky."
     first, second = fake_openai.requests
     assert first.body == second.body == REQUEST.as_wire()
-    assert [
-        first.headers["x-stainless-retry-count"],
-        second.headers["x-stainless-retry-count"],
-    ] == [
-        "0",
-        "1",
-    ]
+
+
+def test_a_busy_provider_is_asked_again_after_a_pause(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Fail(429), Reply("Now there is room."))
+
+    started = time.monotonic()
+    completion = model_for(fake_openai, max_retries=1).complete(REQUEST)
+
+    assert completion.text == "Now there is room."
+    assert len(fake_openai.requests) == 2
+    assert time.monotonic() - started >= 0.4  # backed off before asking again
+
+
+def test_retries_never_outlast_the_timeout_whatever_retry_after_says(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.script(*[Fail(503, headers={"retry-after": "60"}) for _ in range(3)])
+
+    started = time.monotonic()
+    error = failure_of(model_for(fake_openai, timeout_s=1.0, max_retries=3))
+
+    assert isinstance(error, ModelBusy)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_request_that_timed_out_is_not_sent_again(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Delay(2.0))
+
+    error = failure_of(model_for(fake_openai, timeout_s=0.5, max_retries=2))
+
+    assert isinstance(error, ModelTimeout)
+    assert len(fake_openai.requests) == 1
 
 
 def test_an_answer_slower_than_the_timeout_is_a_timeout(fake_openai: FakeOpenAI) -> None:
@@ -354,8 +378,9 @@ def test_a_stream_waits_before_the_first_token_and_between_tokens(
     headers_at = time.monotonic() - started
     arrivals = [time.monotonic() - started for _ in stream]
 
-    assert headers_at < 0.25  # the headers come first, the tokens later
-    assert arrivals[0] >= 0.3
+    # The headers come first, the tokens a first-token delay later (relative times: the machine
+    # may be busy).
+    assert arrivals[0] - headers_at >= 0.25
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert len(gaps) == 5
     assert all(gap >= 0.04 for gap in gaps)

@@ -1,8 +1,10 @@
 """OpenAI, and any server that speaks its Chat Completions protocol, through the official SDK."""
 
 import asyncio
+import itertools
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 
 # 503 and 529 mean "overloaded, try later" in practice, like a 429.
 _BUSY_STATUSES = frozenset({429, 503, 529})
+_BACKOFF_S = 0.5
 _UNREADABLE = "The model provider sent an answer that could not be read."
 # The SDK refuses to start without a key, but a local OpenAI-compatible server (Ollama, vLLM)
 # needs none: the settings allow OPENAI_BASE_URL alone, and then this stands in for the key.
@@ -42,7 +45,10 @@ class OpenAIChatModel(ChatModel):
             "max_retries": max_retries,
         }
         self._timeout_s = timeout_s
-        self._client = openai.OpenAI(**self._options)
+        self._max_retries = max_retries
+        # Plain requests retry here, under one deadline, rather than in the SDK, which would
+        # wait as long as a Retry-After header asks (up to a minute) on top of every timeout.
+        self._client = openai.OpenAI(**{**self._options, "max_retries": 0})
         # Made on first use, inside the event loop that will use its connections.
         self._async_client: openai.AsyncOpenAI | None = None
 
@@ -52,8 +58,25 @@ class OpenAIChatModel(ChatModel):
         return _OpenAIStream(self._async_client, request, self._timeout_s)
 
     def complete(self, request: CompletionRequest) -> Completion:
+        """One answer within `timeout_s` in all, retries and their back-off included."""
+        deadline = time.monotonic() + self._timeout_s
+        for attempt in itertools.count():
+            remaining = deadline - time.monotonic()
+            try:
+                return self._complete_once(request, remaining)
+            except ModelError as error:
+                pause = _BACKOFF_S * 2**attempt
+                if not _retryable(error) or attempt >= self._max_retries or remaining <= pause:
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _complete_once(self, request: CompletionRequest, timeout_s: float) -> Completion:
+        client = self._client.with_options(
+            timeout=openai.Timeout(timeout_s, connect=min(timeout_s, 5.0))
+        )
         try:
-            response = self._client.chat.completions.create(
+            response = client.chat.completions.create(
                 **request.as_wire()  # exactly the body that is stored
             )
         except openai.APITimeoutError as error:
@@ -118,6 +141,18 @@ def _checked(value: object, kind: type[_T]) -> _T:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _retryable(error: ModelError) -> bool:
+    """Worth asking again: the provider was busy, unreachable, or failed on its side."""
+    cause = error.__cause__
+    if isinstance(error, ModelBusy):
+        return True
+    if isinstance(cause, openai.APITimeoutError):
+        return False  # the time is spent already
+    if isinstance(cause, openai.APIConnectionError):
+        return True
+    return isinstance(cause, openai.APIStatusError) and cause.status_code >= 500
 
 
 def _model_error(error: BaseException) -> ModelError:
