@@ -4,6 +4,8 @@ Nothing between the adapter and the socket is mocked: what the fake server recor
 over the wire. Retries are off unless a test is about them, so every failure is immediate.
 """
 
+import asyncio
+import dataclasses
 import itertools
 import json
 import socket
@@ -447,3 +449,90 @@ def test_the_fake_stops_promptly_while_an_answer_is_still_waiting() -> None:
     assert time.monotonic() - started < 1.5
     assert len(fake.requests) == 1
     assert fake.exchanges[0].status is None  # it never answered
+
+
+# The adapter's stream ----------------------------------------------------------------------
+
+STREAMED = dataclasses.replace(REQUEST, stream=True)
+
+
+async def pieces_of(
+    model: OpenAIChatModel, *, stop_after: int | None = None
+) -> tuple[list[str], Completion | None]:
+    stream = model.stream(STREAMED)
+    pieces: list[str] = []
+    try:
+        async for piece in stream:
+            pieces.append(piece)
+            if stop_after is not None and len(pieces) >= stop_after:
+                break
+    finally:
+        await stream.aclose()
+    return pieces, stream.result()
+
+
+def test_the_adapter_streams_pieces_and_assembles_the_response(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Reply("one two three", id="chatcmpl-7", usage=(9, 3)))
+
+    pieces, result = asyncio.run(pieces_of(model_for(fake_openai)))
+
+    assert "".join(pieces) == "one two three"
+    assert len(pieces) == 3
+    assert fake_openai.requests[0].body == STREAMED.as_wire()
+    assert result == Completion(
+        id="chatcmpl-7",
+        created=result.created if result else 0,
+        model="gpt-test",
+        choices=(Choice(0, "assistant", "one two three", "stop"),),
+        usage=Usage(9, 3, 12),
+    )
+
+
+def test_a_stream_stopped_early_keeps_what_came(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Reply("a b c d e f", token_delay_s=0.02))
+
+    pieces, result = asyncio.run(pieces_of(model_for(fake_openai), stop_after=2))
+
+    assert result is not None
+    assert result.text == "".join(pieces) == "a b "
+    assert result.choices[0].finish_reason is None
+    assert result.usage is None
+
+
+def test_a_stream_is_retried_only_before_its_first_chunk(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Fail(500, headers={"retry-after-ms": "10"}), Reply("second try"))
+
+    pieces, _ = asyncio.run(pieces_of(model_for(fake_openai, max_retries=1)))
+
+    assert "".join(pieces) == "second try"
+    assert len(fake_openai.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "kind"),
+    [
+        (Fail(429), ModelBusy),
+        (Fail(500), ModelUnavailable),
+        (Reply("late", first_token_delay_s=2.0), ModelTimeout),
+        (Reply("a b c d", fault=cut_stream(after=2)), ModelUnavailable),
+        (Reply("a b c d", fault=malformed_chunk(after=2)), ModelUnavailable),
+        (Reply("a b c d", fault=error_event(after=2)), ModelUnavailable),
+    ],
+    ids=["429", "500", "slow-first-token", "cut", "malformed", "error-event"],
+)
+def test_stream_faults_map_to_the_ports_errors(
+    fake_openai: FakeOpenAI, behaviour: Behaviour, kind: type[ModelError]
+) -> None:
+    fake_openai.script(behaviour)
+
+    with pytest.raises(kind) as caught:
+        asyncio.run(pieces_of(model_for(fake_openai, timeout_s=0.5)))
+
+    assert API_KEY not in str(caught.value.detail)
+
+
+def test_a_refused_stream_is_unavailable(closed_port: int) -> None:
+    model = OpenAIChatModel(api_key=API_KEY, base_url=f"http://127.0.0.1:{closed_port}/v1")
+
+    with pytest.raises(ModelUnavailable):
+        asyncio.run(pieces_of(model))

@@ -331,6 +331,8 @@ def test_a_failure_before_the_first_word_is_an_error_event_and_costs_nothing(
     assert error["turn"]["status"] == "failed"
     assert error["turn"]["question"].endswith(INTAKE["goal"])
     assert API_KEY not in json.dumps([e.data for e in streamed.events])
+    assert API_KEY not in member.server.logs()
+    assert "Traceback" not in member.server.logs()
     assert member.quota_used() == 0
     stored = member.chat(error["chat_id"])["turns"][0]
     assert (stored["status"], stored["error_code"]) == ("failed", code)
