@@ -49,7 +49,7 @@ class LiveAnswer:
         self.finished: Finished | None = None
         self.stopping = False
         self.task: asyncio.Task[None] | None = None
-        self._streaming = False
+        self.streaming = False  # True while the model is being read: a stop cancels it
         self._watchers: list[asyncio.Queue[Event]] = []
 
     def watch(self) -> "asyncio.Queue[Event]":
@@ -71,10 +71,10 @@ class LiveAnswer:
     def stop(self) -> None:
         """Must run on the event loop that generates the answer."""
         self.stopping = True
-        if self._streaming and self.task is not None:
+        if self.streaming and self.task is not None:
             self.task.cancel()
 
-    def _publish(self, event: Event) -> None:
+    def publish(self, event: Event) -> None:
         if isinstance(event, Delta):
             self.pieces.append(event.text)
         else:
@@ -157,13 +157,13 @@ class StreamAnswer:
         outcome: Literal["completed", "stopped", "failed"] = "completed"
         error: ApplicationError | None = None
         cancelled = False
-        live._streaming = True
+        live.streaming = True
         try:
             if live.stopping:
                 raise asyncio.CancelledError
             async for piece in stream:
                 if piece:
-                    live._publish(Delta(piece))
+                    live.publish(Delta(piece))
             if stream.result() is None:
                 raise ModelUnavailable("The model ended its answer before saying anything.")
         except asyncio.CancelledError:
@@ -182,7 +182,7 @@ class StreamAnswer:
             outcome, error = "failed", ModelError("The answer failed.")
             error.__cause__ = failure
         finally:
-            live._streaming = False
+            live.streaming = False
             with contextlib.suppress(Exception):
                 await stream.aclose()
         received = stream.result()
@@ -192,7 +192,7 @@ class StreamAnswer:
             self._live.remove(live.turn_id)
             if error is not None:
                 error.extra.update(chat_id=prepared.chat_id, turn_id=turn.id)
-            live._publish(Finished(TurnView.of(turn), error))
+            live.publish(Finished(TurnView.of(turn), error))
         if cancelled:
             raise asyncio.CancelledError
 
@@ -225,6 +225,7 @@ class StreamAnswer:
             ids = self._live.ids()
             if not ids:
                 break
+            # A failed look (the database busy or restarting) only delays a stop to the next one.
             with contextlib.suppress(Exception):
                 asked = await self._blocking(partial(self._stops_requested, ids))
                 for turn_id in asked:
