@@ -7,6 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chatbot
 
 .PHONY: run test lint unit integration integration-sqlite integration-postgres migrate schema clean
+.PHONY: frontend frontend-check e2e
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,11 +23,11 @@ migrate: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 
 # uvicorn (ASGI), so streamed answers arrive token by token as they would in production.
-run: migrate
+run: migrate frontend
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(VENV)/bin/uvicorn django_project.asgi:application \
 		--app-dir src --host 127.0.0.1 --port $${PORT:-$(PORT)}
 
-test: lint unit integration
+test: lint unit integration frontend-check e2e
 
 lint: $(VENV)/.installed .env
 	$(VENV)/bin/ruff check src tests
@@ -44,6 +45,25 @@ integration-sqlite: $(VENV)/.installed .env
 
 integration-postgres: $(VENV)/.installed .env
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest tests/integration -q
+
+# The web front end (frontend/): third-party modules pinned in package-lock.json, installed
+# when the lock changes and copied into frontend/public/vendor/ by the build, which also
+# writes config.js's API origin into the page's Content-Security-Policy.
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm run --silent build
+
+# Formatting (prettier) and a parse of every module the browser loads.
+frontend-check: frontend
+	cd frontend && npm run --silent check
+
+# The front end in Debian's Chromium against the real backend; screenshots in
+# test-output/screenshots/.
+e2e: $(VENV)/.installed .env frontend
+	$(VENV)/bin/pytest tests/e2e -q
 
 schema: $(VENV)/.installed .env
 	$(PY) manage.py spectacular --file docs/openapi.yaml --validate

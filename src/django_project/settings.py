@@ -2,6 +2,7 @@
 `.env` file beside manage.py, which never overrides a variable that is already set)."""
 
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,12 +47,15 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "adapters.orm",
     "django_project.apps.ChatbotApiConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so preflight requests are answered before anything else looks at them.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,3 +194,51 @@ LOGGING = {
         "anthropic": {"level": "WARNING"},
     },
 }
+
+# --- Web front end and CORS ---------------------------------------------------------------------
+# frontend/public/ is served at / beside the API by WhiteNoise.
+# The same files can be hosted elsewhere (GitHub Pages, a CDN); such an origin reaches /api/ only
+# when it is listed, exactly, in CHATBOT_CORS_ORIGINS (comma-separated, e.g.
+# "https://kim.github.io,http://localhost:5173"; default: none).
+WHITENOISE_ROOT = BASE_DIR / "frontend" / "public"
+WHITENOISE_INDEX_FILE = True
+
+
+def _frontend_headers(headers, path: str, url: str) -> None:  # headers: wsgiref Headers
+    # The page carries its Content-Security-Policy in a <meta> tag so that it holds on any static
+    # host, but only a header can refuse framing (clickjacking of the delete button).
+    if path.endswith(".html"):
+        headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cache-Control"] = "no-cache"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _frontend_headers
+# WhiteNoise answers with a file iterator Django must read in a thread under ASGI; it says so on
+# every static file. That is the price of serving files from the app server at all (a proxy or
+# CDN serves them in production), not a fault worth a log line per request.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
+
+
+def _cors_origins(raw: str) -> list[str]:
+    origins = []
+    for item in raw.split(","):
+        origin = item.strip()
+        scheme, separator, host = origin.partition("://")
+        if not origin:
+            continue
+        if scheme not in {"http", "https"} or not separator or not host or set("/?#@ ") & set(host):
+            raise ImproperlyConfigured(
+                f"CHATBOT_CORS_ORIGINS: {origin!r} is not an origin such as https://example.com "
+                "(scheme and host, optional port, no path or trailing slash)."
+            )
+        origins.append(origin)
+    return origins
+
+
+CORS_ALLOWED_ORIGINS = _cors_origins(os.environ.get("CHATBOT_CORS_ORIGINS", ""))
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language"]
+# Bearer tokens only: no cookies cross origins.
+CORS_ALLOW_CREDENTIALS = False

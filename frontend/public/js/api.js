@@ -1,0 +1,151 @@
+// The backend's public API, one function per endpoint (see README.md, "API"). Calls that need a
+// member carry the access token; an expired one is refreshed silently, once.
+
+import * as auth from "./auth.js";
+import { ApiError, readJson, send } from "./http.js";
+import { readEvents } from "./sse.js";
+
+export const PAGE_SIZE = 20;
+
+/** The session is over and could not be renewed: the member has to log in again. */
+export class SessionExpired extends Error {
+  constructor() {
+    super("session expired");
+    this.name = "SessionExpired";
+  }
+}
+
+const STALE_TOKEN = new Set(["token_not_valid", "not_authenticated", "authentication_failed"]);
+
+function isStaleToken(error) {
+  return error instanceof ApiError && error.status === 401 && STALE_TOKEN.has(error.code);
+}
+
+function withToken(options, access) {
+  return { ...options, headers: { ...options.headers, Authorization: `Bearer ${access}` } };
+}
+
+async function authed(path, options = {}) {
+  const current = auth.tokens();
+  if (!current) {
+    auth.expire();
+    throw new SessionExpired();
+  }
+  try {
+    return await send(path, withToken(options, current.access));
+  } catch (error) {
+    if (!isStaleToken(error)) throw error;
+  }
+  if (!(await auth.refresh(current.access))) throw new SessionExpired();
+  const renewed = auth.tokens();
+  if (!renewed) throw new SessionExpired();
+  try {
+    return await send(path, withToken(options, renewed.access));
+  } catch (error) {
+    // Once only: a brand-new token that is refused means the session is really over.
+    if (isStaleToken(error)) {
+      auth.expire();
+      throw new SessionExpired();
+    }
+    throw error;
+  }
+}
+
+async function json(response) {
+  return readJson(response);
+}
+
+/** The path and query of a `next` link: the API builds absolute URLs, which may name a host
+ * (behind a proxy, say) other than the configured apiBase. */
+function pathOf(link) {
+  const url = new URL(link, "http://placeholder.invalid");
+  return `${url.pathname}${url.search}`;
+}
+
+export async function feed(next) {
+  return json(await send(next ? pathOf(next) : `/api/chats/?page_size=${PAGE_SIZE}`));
+}
+
+export async function myChats(next) {
+  return json(await authed(next ? pathOf(next) : `/api/me/chats/?page_size=${PAGE_SIZE}`));
+}
+
+export async function chat(id) {
+  return json(await send(`/api/chats/${encodeURIComponent(id)}/`));
+}
+
+export async function intake() {
+  return json(await send("/api/chats/intake/"));
+}
+
+/** The models a new chat may use: { default, models: [{ id }] }. */
+export async function models() {
+  return json(await send("/api/models/"));
+}
+
+export async function me() {
+  return json(await authed("/api/me/"));
+}
+
+export async function deleteChat(id) {
+  await authed(`/api/chats/${encodeURIComponent(id)}/`, { method: "DELETE" });
+}
+
+export async function stopTurn(chatId, turnId) {
+  await authed(`/api/chats/${chatId}/turns/${turnId}/stop/`, { method: "POST", body: {} });
+}
+
+/** Start a chat from the intake answers; see `ask` for the handlers and the result. */
+export function startChat(answers, handlers) {
+  return ask("/api/chats/", answers, handlers);
+}
+
+/** A follow-up message in one of the member's chats. */
+export function sendMessage(chatId, content, handlers) {
+  return ask(`/api/chats/${encodeURIComponent(chatId)}/messages/`, { content }, handlers);
+}
+
+/**
+ * POST a question and follow the answer as it is generated.
+ *
+ * The request asks for Server-Sent Events and accepts JSON too: a server that streams answers
+ * `chat` (ids), `delta` (a piece of text) ... then `done` (the stored turn) or `error`; a server
+ * that does not stream answers 201 with the whole result at once. Resolves to
+ * { streamed, result }: the stored turn when streamed, the response body (a chat or a turn)
+ * when not. Throws ApiError (with the API's `code`) for errors in either form.
+ */
+async function ask(path, body, { onChat, onDelta, signal } = {}) {
+  const response = await authed(path, {
+    method: "POST",
+    body,
+    signal,
+    accept: "text/event-stream, application/json;q=0.9",
+  });
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.startsWith("text/event-stream")) {
+    return { streamed: false, result: await response.json() };
+  }
+  try {
+    for await (const { event, data } of readEvents(response.body, signal)) {
+      const payload = parse(data);
+      if (event === "chat") onChat?.(payload);
+      else if (event === "delta") onDelta?.(String(payload?.text ?? ""));
+      else if (event === "done") return { streamed: true, result: payload };
+      else if (event === "error") throw new ApiError(0, payload);
+    }
+  } catch (error) {
+    if (error instanceof ApiError || error?.name === "AbortError") throw error;
+    if (signal?.aborted) throw new DOMException("aborted", "AbortError");
+    throw new ApiError(0, { code: "stream_cut" });
+  }
+  if (signal?.aborted) throw new DOMException("aborted", "AbortError");
+  throw new ApiError(0, { code: "stream_cut" }); // the connection ended before `done`
+}
+
+function parse(data) {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return null;
+  }
+}

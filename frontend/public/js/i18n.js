@@ -1,0 +1,350 @@
+// Every string a person reads, in Korean and English, and the locale-aware formatters.
+// The language defaults to the browser's first preference (navigator.languages) and a choice made
+// in the header is remembered in localStorage.
+
+const STRINGS = {
+  en: {
+    "app.name": "chatbot",
+    "app.tagline": "A coach that starts from where you are",
+    skip: "Skip to content",
+    "menu.label": "Menu",
+    "menu.close": "Close the menu",
+    "lang.label": "Language",
+    "nav.feed": "Public chats",
+    "nav.new": "New chat",
+    "nav.mine": "My chats",
+    "nav.mine.empty": "No chats yet. Start one and it will be listed here.",
+    "nav.mine.anon": "Log in to start a chat and keep your chats here.",
+    "nav.more": "Show more",
+    "auth.login": "Log in",
+    "auth.signup": "Sign up",
+    "auth.logout": "Log out",
+    "auth.signedInAs": "Signed in as {nickname}",
+    "auth.email": "Email",
+    "auth.password": "Password",
+    "auth.password.hint": "At least 10 characters, not too common and not only numbers.",
+    "auth.nickname": "Nickname",
+    "auth.nickname.hint": "Shown next to your chats in the public feed.",
+    "auth.about": "About you (optional)",
+    "auth.about.hint": "Only you and the coach see these; they help the answers fit you.",
+    "auth.bornYear": "Year of birth",
+    "auth.job": "Job",
+    "auth.login.title": "Log in",
+    "auth.login.lead": "Welcome back. Log in to continue your chats.",
+    "auth.login.submit": "Log in",
+    "auth.login.busy": "Logging in…",
+    "auth.login.noAccount": "New here?",
+    "auth.signup.title": "Create your account",
+    "auth.signup.lead":
+      "Sign up to talk with the coach. Your chats are public, under your nickname.",
+    "auth.signup.submit": "Create account",
+    "auth.signup.busy": "Creating your account…",
+    "auth.signup.haveAccount": "Already have an account?",
+    "auth.expired": "Your session has ended. Please log in again; what you typed is kept.",
+    "auth.loggedOut": "You are logged out.",
+    "auth.loginNeeded": "Please log in to continue.",
+    "quota.left": "{remaining} of {limit} requests left today",
+    "quota.short": "{remaining}/{limit} left today",
+    "quota.none": "You have used all {limit} requests for today. You can ask again at {time}.",
+    "quota.noneShort": "No requests left today",
+    "feed.title": "Public chats",
+    "feed.lead":
+      "Every chat is public. Read how others are getting from where they are to where they want to be.",
+    "feed.empty": "No chats yet. Be the first to start one.",
+    "feed.by": "by {nickname}",
+    "feed.turns": "{count} messages",
+    "feed.turns.one": "1 message",
+    "feed.loading": "Loading chats…",
+    "feed.more": "Load more chats",
+    "feed.end": "You have reached the first chat.",
+    "chat.loading": "Loading the chat…",
+    "chat.by": "Started by {nickname}",
+    "chat.delete": "Delete chat",
+    "chat.delete.title": "Delete this chat?",
+    "chat.delete.body":
+      "“{title}” and all its messages will be removed for everyone. Requests already used today stay used.",
+    "chat.delete.confirm": "Delete",
+    "chat.deleted": "The chat was deleted.",
+    "chat.cancel": "Cancel",
+    "chat.readOnly": "You are reading {nickname}'s chat.",
+    "chat.readOnly.anon": "Log in to start a chat of your own.",
+    "chat.you": "You",
+    "chat.bot": "Coach",
+    "chat.copy": "Copy",
+    "chat.copied": "Copied",
+    "chat.copy.label": "Copy the code",
+    "chat.copyFailed": "Could not copy. Select the text and copy it instead.",
+    "chat.thinking": "Thinking…",
+    "chat.stopped": "Stopped before the end.",
+    "chat.pending": "This answer is still being written. Reload in a moment to see it.",
+    "chat.failed": "No answer: {reason}",
+    "chat.retry": "Ask again",
+    "chat.notFound": "This chat does not exist, or it was deleted.",
+    "chat.answerLabel": "Coach's answer",
+    "chat.image": "Image",
+    "composer.label": "Your message",
+    "composer.placeholder": "Ask a follow-up question…",
+    "composer.send": "Send",
+    "composer.stop": "Stop",
+    "composer.hint": "Enter to send, Shift+Enter for a new line",
+    "composer.tooLong": "{count} characters over the limit of {max}.",
+    "composer.answerLabel": "Your answer",
+    "intake.title": "New chat",
+    "intake.lead": "The coach asks three short questions first.",
+    "intake.step": "Question {n} of {total}",
+    "intake.skip": "Skip",
+    "intake.placeholder": "Type your answer…",
+    "intake.required": "Please answer this question before going on.",
+    "intake.back": "Change my previous answer",
+    "intake.loading": "Getting the coach's questions…",
+    "intake.model": "Model",
+    "errors.network": "We could not reach the server. Check your connection and try again.",
+    "errors.quota": "You have used all {limit} requests for today. You can ask again at {time}.",
+    "errors.upstream_error":
+      "The AI model ran into a problem and gave no answer. Your question is saved; please try again.",
+    "errors.upstream_busy":
+      "The AI model is busy right now. Your question is saved; please try again in a minute.",
+    "errors.upstream_timeout":
+      "The AI model took too long to answer. Your question is saved; please try again.",
+    "errors.invalid_credentials": "That email and password do not match an account.",
+    "errors.throttled": "Too many attempts. Please wait a minute and try again.",
+    "errors.not_chat_owner": "Only the person who started this chat can do that.",
+    "errors.chat_not_found": "This chat does not exist, or it was deleted.",
+    "errors.not_found": "We could not find that.",
+    "errors.invalid": "Some fields need another look.",
+    "errors.request_too_large": "That message is too long.",
+    "errors.stream": "The answer was cut off. Reload the chat to see what was saved.",
+    "errors.server": "Something went wrong on our side. Please try again in a moment.",
+    "errors.unknown": "Something went wrong. Please try again.",
+    "errors.csp":
+      "This page cannot reach the API at {origin}: the page's security policy does not allow it. Rebuild the front end after setting apiBase.",
+    "notFound.title": "Page not found",
+    "notFound.body": "There is nothing at this address.",
+    "notFound.home": "Go to the public chats",
+    "time.justNow": "just now",
+  },
+  ko: {
+    "app.name": "chatbot",
+    "app.tagline": "지금 여기서 시작하는 코치",
+    skip: "본문으로 건너뛰기",
+    "menu.label": "메뉴",
+    "menu.close": "메뉴 닫기",
+    "lang.label": "언어",
+    "nav.feed": "공개 대화",
+    "nav.new": "새 대화",
+    "nav.mine": "내 대화",
+    "nav.mine.empty": "아직 대화가 없어요. 새 대화를 시작하면 여기에 보여요.",
+    "nav.mine.anon": "로그인하면 대화를 시작하고 여기에서 모아 볼 수 있어요.",
+    "nav.more": "더 보기",
+    "auth.login": "로그인",
+    "auth.signup": "회원가입",
+    "auth.logout": "로그아웃",
+    "auth.signedInAs": "{nickname}(으)로 로그인함",
+    "auth.email": "이메일",
+    "auth.password": "비밀번호",
+    "auth.password.hint": "10자 이상, 흔하지 않고 숫자만으로 되지 않은 비밀번호.",
+    "auth.nickname": "닉네임",
+    "auth.nickname.hint": "공개 대화 목록에서 내 대화 옆에 보여요.",
+    "auth.about": "나에 대해 (선택)",
+    "auth.about.hint": "나와 코치만 봐요. 더 알맞은 답을 받는 데 쓰여요.",
+    "auth.bornYear": "출생 연도",
+    "auth.job": "직업",
+    "auth.login.title": "로그인",
+    "auth.login.lead": "다시 오셨네요. 로그인하고 대화를 이어가세요.",
+    "auth.login.submit": "로그인",
+    "auth.login.busy": "로그인 중…",
+    "auth.login.noAccount": "처음이신가요?",
+    "auth.signup.title": "계정 만들기",
+    "auth.signup.lead": "가입하고 코치와 이야기해 보세요. 대화는 닉네임과 함께 공개돼요.",
+    "auth.signup.submit": "계정 만들기",
+    "auth.signup.busy": "계정을 만드는 중…",
+    "auth.signup.haveAccount": "이미 계정이 있나요?",
+    "auth.expired": "로그인이 만료됐어요. 다시 로그인해 주세요. 입력한 내용은 그대로 있어요.",
+    "auth.loggedOut": "로그아웃했어요.",
+    "auth.loginNeeded": "계속하려면 로그인해 주세요.",
+    "quota.left": "오늘 남은 요청 {remaining}/{limit}회",
+    "quota.short": "오늘 {remaining}/{limit}회 남음",
+    "quota.none": "오늘 쓸 수 있는 요청 {limit}회를 모두 썼어요. {time}부터 다시 물어볼 수 있어요.",
+    "quota.noneShort": "오늘 남은 요청 없음",
+    "feed.title": "공개 대화",
+    "feed.lead":
+      "모든 대화는 공개돼요. 다른 사람들이 지금에서 목표로 어떻게 가고 있는지 읽어 보세요.",
+    "feed.empty": "아직 대화가 없어요. 첫 대화를 시작해 보세요.",
+    "feed.by": "{nickname} 님",
+    "feed.turns": "메시지 {count}개",
+    "feed.turns.one": "메시지 1개",
+    "feed.loading": "대화를 불러오는 중…",
+    "feed.more": "대화 더 불러오기",
+    "feed.end": "첫 대화까지 모두 봤어요.",
+    "chat.loading": "대화를 불러오는 중…",
+    "chat.by": "{nickname} 님이 시작한 대화",
+    "chat.delete": "대화 삭제",
+    "chat.delete.title": "이 대화를 삭제할까요?",
+    "chat.delete.body":
+      "“{title}” 대화와 모든 메시지가 모두에게서 사라져요. 오늘 이미 쓴 요청은 돌아오지 않아요.",
+    "chat.delete.confirm": "삭제",
+    "chat.deleted": "대화를 삭제했어요.",
+    "chat.cancel": "취소",
+    "chat.readOnly": "{nickname} 님의 대화를 읽고 있어요.",
+    "chat.readOnly.anon": "로그인하면 나만의 대화를 시작할 수 있어요.",
+    "chat.you": "나",
+    "chat.bot": "코치",
+    "chat.copy": "복사",
+    "chat.copied": "복사됨",
+    "chat.copy.label": "코드 복사",
+    "chat.copyFailed": "복사하지 못했어요. 텍스트를 선택해서 복사해 주세요.",
+    "chat.thinking": "생각하는 중…",
+    "chat.stopped": "끝나기 전에 멈췄어요.",
+    "chat.pending": "아직 답을 쓰는 중이에요. 잠시 후 새로고침해 보세요.",
+    "chat.failed": "답이 없어요: {reason}",
+    "chat.retry": "다시 묻기",
+    "chat.notFound": "없는 대화이거나 삭제된 대화예요.",
+    "chat.answerLabel": "코치의 답",
+    "chat.image": "이미지",
+    "composer.label": "메시지",
+    "composer.placeholder": "이어서 물어보세요…",
+    "composer.send": "보내기",
+    "composer.stop": "멈추기",
+    "composer.hint": "Enter로 보내고 Shift+Enter로 줄을 바꿔요",
+    "composer.tooLong": "최대 {max}자보다 {count}자 길어요.",
+    "composer.answerLabel": "내 답",
+    "intake.title": "새 대화",
+    "intake.lead": "코치가 먼저 짧은 질문 세 개를 드려요.",
+    "intake.step": "질문 {n}/{total}",
+    "intake.skip": "건너뛰기",
+    "intake.placeholder": "답을 입력하세요…",
+    "intake.required": "다음으로 가기 전에 이 질문에 답해 주세요.",
+    "intake.back": "이전 답 고치기",
+    "intake.loading": "코치의 질문을 불러오는 중…",
+    "intake.model": "모델",
+    "errors.network": "서버에 연결하지 못했어요. 인터넷 연결을 확인하고 다시 시도해 주세요.",
+    "errors.quota":
+      "오늘 쓸 수 있는 요청 {limit}회를 모두 썼어요. {time}부터 다시 물어볼 수 있어요.",
+    "errors.upstream_error":
+      "AI 모델에 문제가 생겨 답을 받지 못했어요. 질문은 저장됐으니 다시 시도해 주세요.",
+    "errors.upstream_busy": "지금 AI 모델이 바빠요. 질문은 저장됐으니 잠시 후 다시 시도해 주세요.",
+    "errors.upstream_timeout": "AI 모델의 답이 너무 늦어요. 질문은 저장됐으니 다시 시도해 주세요.",
+    "errors.invalid_credentials": "이메일과 비밀번호가 맞는 계정이 없어요.",
+    "errors.throttled": "시도가 너무 많아요. 1분쯤 기다렸다가 다시 해 주세요.",
+    "errors.not_chat_owner": "대화를 시작한 사람만 할 수 있어요.",
+    "errors.chat_not_found": "없는 대화이거나 삭제된 대화예요.",
+    "errors.not_found": "찾을 수 없어요.",
+    "errors.invalid": "다시 확인해야 할 항목이 있어요.",
+    "errors.request_too_large": "메시지가 너무 길어요.",
+    "errors.stream": "답이 중간에 끊겼어요. 대화를 새로고침하면 저장된 내용을 볼 수 있어요.",
+    "errors.server": "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요.",
+    "errors.unknown": "문제가 생겼어요. 다시 시도해 주세요.",
+    "errors.csp":
+      "이 페이지의 보안 정책이 {origin}의 API 연결을 막고 있어요. apiBase를 설정한 뒤 프런트엔드를 다시 빌드해 주세요.",
+    "notFound.title": "페이지를 찾을 수 없어요",
+    "notFound.body": "이 주소에는 아무것도 없어요.",
+    "notFound.home": "공개 대화로 가기",
+    "time.justNow": "방금",
+  },
+};
+
+// The API explains invalid fields in English; these are the messages a person can trigger from
+// this app's forms, in Korean. Anything else is shown as the API wrote it.
+const SERVER_MESSAGES_KO = {
+  "A member with this email already exists.": "이미 이 이메일로 가입한 계정이 있어요.",
+  "This nickname is taken.": "이미 쓰이고 있는 닉네임이에요.",
+  "Enter a valid email address.": "올바른 이메일 주소를 입력해 주세요.",
+  "This field may not be blank.": "이 항목을 입력해 주세요.",
+  "This field is required.": "이 항목을 입력해 주세요.",
+  "This password is too short. It must contain at least 10 characters.":
+    "비밀번호가 너무 짧아요. 10자 이상이어야 해요.",
+  "This password is too common.": "너무 흔한 비밀번호예요.",
+  "This password is entirely numeric.": "숫자로만 된 비밀번호는 쓸 수 없어요.",
+  "The password is too similar to the email.": "비밀번호가 이메일과 너무 비슷해요.",
+  "The password is too similar to the nickname.": "비밀번호가 닉네임과 너무 비슷해요.",
+  "A valid integer is required.": "숫자를 입력해 주세요.",
+};
+
+export function translateServerMessage(text) {
+  return (current === "ko" && SERVER_MESSAGES_KO[text]) || text;
+}
+
+export const LANGUAGES = [
+  { code: "ko", name: "한국어" },
+  { code: "en", name: "English" },
+];
+const STORAGE_KEY = "chatbot.language";
+const listeners = new Set();
+
+function initialLanguage() {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved && saved in STRINGS) return saved;
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (base in STRINGS) return base;
+  }
+  return "en";
+}
+
+let current = initialLanguage();
+document.documentElement.lang = current;
+
+export function language() {
+  return current;
+}
+
+export function setLanguage(code) {
+  if (!(code in STRINGS) || code === current) return;
+  current = code;
+  localStorage.setItem(STORAGE_KEY, code);
+  document.documentElement.lang = code;
+  for (const listener of listeners) listener(code);
+}
+
+export function onLanguageChange(listener) {
+  listeners.add(listener);
+}
+
+/** The string for `key` with {placeholders} filled in; the key itself if it is missing, so a
+ * forgotten translation shows up in review instead of as an empty space. */
+export function t(key, params = {}) {
+  const template = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (match, name) =>
+    name in params ? String(params[name]) : match,
+  );
+}
+
+export function has(key) {
+  return key in STRINGS.en;
+}
+
+export function formatNumber(value) {
+  return new Intl.NumberFormat(current).format(value);
+}
+
+/** A date and time in the reader's own time zone (the browser's), e.g. for quota resets. */
+export function formatDateTime(iso) {
+  return new Intl.DateTimeFormat(current, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    hourCycle: "h23",
+  }).format(new Date(iso));
+}
+
+const UNITS = [
+  ["year", 365 * 24 * 3600],
+  ["month", 30 * 24 * 3600],
+  ["week", 7 * 24 * 3600],
+  ["day", 24 * 3600],
+  ["hour", 3600],
+  ["minute", 60],
+];
+
+/** "3 hours ago" / "3시간 전"; dates older than a week read as dates. */
+export function formatRelative(iso, now = Date.now()) {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (Math.abs(seconds) < 60) return t("time.justNow");
+  if (Math.abs(seconds) >= 7 * 24 * 3600) {
+    return new Intl.DateTimeFormat(current, { dateStyle: "medium" }).format(new Date(iso));
+  }
+  const format = new Intl.RelativeTimeFormat(current, { numeric: "auto" });
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return format.format(Math.trunc(seconds / size), unit);
+  }
+  return t("time.justNow");
+}

@@ -1,0 +1,84 @@
+// Small pieces shared by the views: a confirmation dialog, a passing notice, a message that
+// waits for the next page (flash), and page titles.
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+/** Ask before something that cannot be undone. A native <dialog> keeps focus inside itself,
+ * closes on Escape and gives focus back to the button that opened it. Resolves to true/false. */
+export function confirmDialog({ title, body, confirmLabel }) {
+  return new Promise((resolve) => {
+    const titleId = "confirm-title";
+    const cancel = h("button", { type: "button", class: "btn", value: "cancel" }, t("chat.cancel"));
+    const confirm = h(
+      "button",
+      { type: "button", class: "btn btn-danger", value: "confirm" },
+      confirmLabel,
+    );
+    const dialog = h(
+      "dialog",
+      { class: "dialog", "aria-labelledby": titleId },
+      h("h2", { id: titleId }, title),
+      h("p", {}, body),
+      h("div", { class: "dialog-actions" }, cancel, confirm),
+    );
+    const opener = document.activeElement;
+    const close = (answer) => {
+      dialog.close();
+      dialog.remove();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+      resolve(answer);
+    };
+    cancel.addEventListener("click", () => close(false));
+    confirm.addEventListener("click", () => close(true));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      close(false);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus(); // the safe choice has the focus
+  });
+}
+
+let toastTimer = null;
+
+/** A short notice at the bottom of the screen, also read out by screen readers. */
+export function notify(text) {
+  const region = document.getElementById("toast");
+  if (!region) return;
+  region.textContent = text;
+  region.classList.add("is-visible");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => region.classList.remove("is-visible"), 5000);
+}
+
+let pending = null;
+
+/** A message for the next page drawn (e.g. "your session has ended" on the login page). */
+export function flash(text) {
+  pending = text;
+}
+
+export function takeFlash() {
+  const text = pending;
+  pending = null;
+  return text;
+}
+
+export function setTitle(text) {
+  document.title = text ? `${text} · ${t("app.name")}` : t("app.name");
+}
+
+export function loading(text) {
+  return h(
+    "p",
+    { class: "loading", role: "status" },
+    h("span", { class: "spinner", "aria-hidden": "true" }),
+    text,
+  );
+}
+
+export function errorBox(text) {
+  return h("div", { class: "error-box", role: "alert" }, h("p", {}, text));
+}

@@ -1,0 +1,235 @@
+// Log in and sign up. Both return the member to where they were headed (`?next=`, checked by
+// router.safeNext) or to the main page.
+
+import * as auth from "../auth.js";
+import { focusView, h } from "../dom.js";
+import { describeError } from "../errors.js";
+import { ApiError } from "../http.js";
+import { t, translateServerMessage } from "../i18n.js";
+import { href, navigate, safeNext } from "../router.js";
+import { loadProfile } from "../state.js";
+import { setTitle, takeFlash } from "../ui.js";
+
+function field({ name, label, type = "text", autocomplete, required = true, hint, attrs = {} }) {
+  const id = `field-${name}`;
+  const input = h("input", {
+    id,
+    name,
+    type,
+    autocomplete,
+    required,
+    "aria-describedby": hint ? `${id}-hint` : null,
+    ...attrs,
+  });
+  const error = h("p", { id: `${id}-error`, class: "field-error", hidden: true });
+  return {
+    name,
+    input,
+    error,
+    el: h(
+      "div",
+      { class: "field" },
+      h("label", { for: id }, label),
+      input,
+      hint ? h("p", { id: `${id}-hint`, class: "field-hint" }, hint) : null,
+      error,
+    ),
+  };
+}
+
+function showFieldErrors(fields, errors) {
+  let first = null;
+  for (const f of fields) {
+    const messages = errors?.[f.name];
+    f.error.hidden = !messages;
+    f.error.textContent = messages ? messages.map(translateServerMessage).join(" ") : "";
+    if (messages) {
+      f.input.setAttribute("aria-invalid", "true");
+      f.input.setAttribute(
+        "aria-describedby",
+        [f.input.getAttribute("aria-describedby"), f.error.id].filter(Boolean).join(" "),
+      );
+      first ??= f.input;
+    } else {
+      f.input.removeAttribute("aria-invalid");
+    }
+  }
+  first?.focus();
+}
+
+function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer, onSubmit }) {
+  const heading = h("h1", {}, title);
+  const alert = h("div", { class: "form-alert", role: "alert" });
+  const notice = takeFlash();
+  const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, submitLabel);
+  const form = h(
+    "form",
+    { class: "form", method: "post", novalidate: true },
+    content,
+    alert,
+    button,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    alert.replaceChildren();
+    const missing = fields.find((f) => f.input.required && !f.input.value.trim());
+    if (missing) {
+      missing.input.focus();
+      missing.input.reportValidity();
+      return;
+    }
+    button.disabled = true;
+    button.textContent = busyLabel;
+    try {
+      await onSubmit();
+    } catch (error) {
+      const fieldErrors =
+        error instanceof ApiError && error.code === "invalid" ? error.body.errors : null;
+      showFieldErrors(fields, fieldErrors);
+      alert.replaceChildren(h("p", {}, describeError(error)));
+      if (!fieldErrors) fields[0].input.focus();
+    } finally {
+      button.disabled = false;
+      button.textContent = submitLabel;
+    }
+  });
+  const page = h(
+    "section",
+    { class: "page page-form" },
+    h(
+      "div",
+      { class: "form-card" },
+      heading,
+      h("p", { class: "lead" }, lead),
+      notice ? h("p", { class: "notice", role: "status" }, notice) : null,
+      form,
+      h("p", { class: "form-footer" }, footer),
+    ),
+  );
+  return { page, heading };
+}
+
+function done(query) {
+  navigate(safeNext(query.get("next")), { replace: true });
+}
+
+function withNext(path, query) {
+  const next = query.get("next");
+  return next ? `${path}?next=${encodeURIComponent(safeNext(next))}` : path;
+}
+
+export function loginView({ main, query }) {
+  if (auth.isLoggedIn()) return done(query);
+  setTitle(t("auth.login.title"));
+  const email = field({
+    name: "email",
+    label: t("auth.email"),
+    type: "email",
+    autocomplete: "username",
+    attrs: { value: query.get("email") ?? "" },
+  });
+  const password = field({
+    name: "password",
+    label: t("auth.password"),
+    type: "password",
+    autocomplete: "current-password",
+  });
+  const { page, heading } = formPage({
+    title: t("auth.login.title"),
+    lead: t("auth.login.lead"),
+    fields: [email, password],
+    content: [email.el, password.el],
+    submitLabel: t("auth.login.submit"),
+    busyLabel: t("auth.login.busy"),
+    footer: [
+      t("auth.login.noAccount"),
+      " ",
+      h("a", { href: href(withNext("/signup", query)) }, t("auth.signup")),
+    ],
+    onSubmit: async () => {
+      await auth.logIn(email.input.value.trim(), password.input.value);
+      await loadProfile();
+      done(query);
+    },
+  });
+  main.append(page);
+  focusView(heading);
+  (email.input.value ? password : email).input.focus();
+}
+
+export function signupView({ main, query }) {
+  if (auth.isLoggedIn()) return done(query);
+  setTitle(t("auth.signup.title"));
+  const fields = [
+    field({ name: "email", label: t("auth.email"), type: "email", autocomplete: "email" }),
+    field({
+      name: "password",
+      label: t("auth.password"),
+      type: "password",
+      autocomplete: "new-password",
+      hint: t("auth.password.hint"),
+      attrs: { minlength: 10 },
+    }),
+    field({
+      name: "nickname",
+      label: t("auth.nickname"),
+      autocomplete: "nickname",
+      hint: t("auth.nickname.hint"),
+      attrs: { maxlength: 30 },
+    }),
+  ];
+  const optional = [
+    field({
+      name: "born_year",
+      label: t("auth.bornYear"),
+      type: "number",
+      required: false,
+      autocomplete: "bday-year",
+      attrs: { inputmode: "numeric", min: 1900, max: new Date().getFullYear() },
+    }),
+    field({
+      name: "job",
+      label: t("auth.job"),
+      required: false,
+      autocomplete: "organization-title",
+      attrs: { maxlength: 100 },
+    }),
+  ];
+  const about = h(
+    "fieldset",
+    { class: "fieldset" },
+    h("legend", {}, t("auth.about")),
+    h("p", { class: "field-hint" }, t("auth.about.hint")),
+    ...optional.map((f) => f.el),
+  );
+  const all = [...fields, ...optional];
+  const value = (name) => all.find((f) => f.name === name).input.value.trim();
+  const { page, heading } = formPage({
+    title: t("auth.signup.title"),
+    lead: t("auth.signup.lead"),
+    fields: all,
+    content: [...fields.map((f) => f.el), about],
+    submitLabel: t("auth.signup.submit"),
+    busyLabel: t("auth.signup.busy"),
+    footer: [
+      t("auth.signup.haveAccount"),
+      " ",
+      h("a", { href: href(withNext("/login", query)) }, t("auth.login")),
+    ],
+    onSubmit: async () => {
+      const body = {
+        email: value("email"),
+        password: all[1].input.value,
+        nickname: value("nickname"),
+      };
+      if (value("born_year")) body.born_year = Number(value("born_year"));
+      if (value("job")) body.job = value("job");
+      await auth.signUp(body);
+      await loadProfile();
+      done(query);
+    },
+  });
+  main.append(page);
+  focusView(heading);
+  fields[0].input.focus();
+}

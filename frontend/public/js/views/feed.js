@@ -1,0 +1,95 @@
+// The public feed: every chat, newest first, for anyone. More load as the reader nears the end
+// of the list (or presses the button, for keyboards and screen readers).
+
+import * as api from "../api.js";
+import { focusView, h } from "../dom.js";
+import { describeError } from "../errors.js";
+import { formatNumber, formatRelative, t } from "../i18n.js";
+import { href } from "../router.js";
+import { errorBox, loading, setTitle } from "../ui.js";
+
+export function chatCard(chat) {
+  const count =
+    chat.turn_count === 1
+      ? t("feed.turns.one")
+      : t("feed.turns", { count: formatNumber(chat.turn_count) });
+  return h(
+    "li",
+    { class: "card" },
+    h(
+      "a",
+      { href: href(`/chats/${chat.id}`), class: "card-link" },
+      h("h2", { class: "card-title" }, chat.title),
+      h(
+        "p",
+        { class: "card-meta" },
+        h("span", { class: "card-author" }, t("feed.by", { nickname: chat.author.nickname })),
+        h("span", { "aria-hidden": "true" }, " · "),
+        h("time", { datetime: chat.updated_at }, formatRelative(chat.updated_at)),
+        h("span", { "aria-hidden": "true" }, " · "),
+        h("span", {}, count),
+      ),
+    ),
+  );
+}
+
+export async function feedView({ main, signal }) {
+  setTitle(t("feed.title"));
+  const heading = h("h1", {}, t("feed.title"));
+  const list = h("ol", { class: "cards", "aria-labelledby": "feed-heading" });
+  heading.id = "feed-heading";
+  const status = h("div", { class: "feed-status" });
+  const more = h(
+    "button",
+    { type: "button", class: "btn feed-more", hidden: true },
+    t("feed.more"),
+  );
+  main.append(
+    h(
+      "section",
+      { class: "page page-feed" },
+      h("header", { class: "page-head" }, heading, h("p", { class: "lead" }, t("feed.lead"))),
+      list,
+      status,
+      more,
+    ),
+  );
+  focusView(heading);
+
+  let next = null;
+  let busy = false;
+  const load = async () => {
+    if (busy) return;
+    busy = true;
+    more.hidden = true;
+    status.replaceChildren(loading(t("feed.loading")));
+    try {
+      const page = await api.feed(next);
+      if (signal.aborted) return;
+      list.append(...page.results.map(chatCard));
+      next = page.next;
+      status.replaceChildren();
+      if (!list.children.length) status.append(h("p", { class: "empty" }, t("feed.empty")));
+      else if (!next) status.append(h("p", { class: "muted feed-end" }, t("feed.end")));
+      more.hidden = !next;
+    } catch (error) {
+      if (signal.aborted) return;
+      status.replaceChildren(errorBox(describeError(error)));
+      more.hidden = false; // lets them try again
+    } finally {
+      busy = false;
+    }
+  };
+  more.addEventListener("click", load);
+
+  // Scrolling near the button loads the next page by itself.
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (entries.some((entry) => entry.isIntersecting) && next && !busy) load();
+    },
+    { rootMargin: "400px 0px" },
+  );
+  observer.observe(more);
+  signal.addEventListener("abort", () => observer.disconnect());
+  await load();
+}
