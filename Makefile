@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chatbot
 
-.PHONY: run test lint unit integration integration-sqlite integration-postgres migrate schema clean
+.PHONY: run serve test lint unit integration integration-sqlite integration-postgres migrate schema clean
 .PHONY: frontend frontend-check e2e
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -27,6 +27,16 @@ run: migrate frontend
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(VENV)/bin/uvicorn django_project.asgi:application \
 		--app-dir src --host 127.0.0.1 --port $${PORT:-$(PORT)}
 
+# The production configuration on this machine: DEBUG off, hashed and compressed static files,
+# uvicorn with several worker processes (WEB_CONCURRENCY, default 2), PostgreSQL from
+# DATABASE_URL. Put it behind the TLS proxy in deploy/ with DJANGO_HTTPS=1; see docs/deploy.md.
+serve: migrate frontend
+	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_DEBUG=0 $(VENV)/bin/uvicorn django_project.asgi:application --app-dir src \
+		--host $${HOST:-127.0.0.1} --port $${PORT:-$(PORT)} --workers $${WEB_CONCURRENCY:-2} \
+		--proxy-headers --forwarded-allow-ips $${FORWARDED_ALLOW_IPS:-127.0.0.1} \
+		--no-server-header --timeout-graceful-shutdown 30
+
 test: lint unit integration frontend-check e2e
 
 lint: $(VENV)/.installed .env
@@ -34,6 +44,9 @@ lint: $(VENV)/.installed .env
 	$(VENV)/bin/ruff format --check src tests
 	PYTHONPATH=src $(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy src/domain src/application
+	@# Django's deployment checklist, with the settings production uses behind TLS.
+	DJANGO_DEBUG=0 DJANGO_HTTPS=1 DJANGO_ALLOWED_HOSTS=chat.example.com \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit -p no:django -q

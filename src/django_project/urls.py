@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from django_project.api import auth, chats, me
+from django_project.api import auth, chats, health, me
 
 
 class _IdConverter:
@@ -23,6 +23,8 @@ handler404 = "django_project.api.errors.not_found"
 handler500 = "django_project.api.errors.server_error"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/auth/signup/", auth.SignupApi.as_view(), name="signup"),
     path("api/auth/login/", auth.LoginApi.as_view(), name="login"),
     path("api/auth/refresh/", auth.RefreshApi.as_view(), name="refresh"),

@@ -100,12 +100,17 @@ def shots_for(member: RemoteMember, chat_id: int | None, count: int) -> list[Sho
     ]
 
 
-def fire_together(server: LiveServer, shots: Sequence[Shot]) -> list[Outcome]:
-    """Every shot from its own thread and connection, released at once by a barrier."""
+def fire_together(
+    server: LiveServer, shots: Sequence[Shot], *, also: Sequence[LiveServer] = ()
+) -> list[Outcome]:
+    """Every shot from its own thread and connection, released at once by a barrier; with
+    `also`, the shots are dealt out between `server` and those servers in turn."""
     barrier = threading.Barrier(len(shots))
+    servers = [server, *also]
+    where = {id(shot): servers[n % len(servers)] for n, shot in enumerate(shots)}
 
     def fire(shot: Shot) -> Outcome:
-        with server.client(shot.member.access) as client:
+        with where[id(shot)].client(shot.member.access) as client:
             barrier.wait(timeout=30)
             answer = client.post(shot.path, json=shot.body)
         try:
@@ -219,3 +224,18 @@ def test_the_first_requests_of_the_day_race_to_create_the_counter(live_app: Live
     assert_exact(outcomes, answers=LIMIT, server=live_app)
     assert_used_up(live_app, member)
     assert_ledger(member, chats=LIMIT, turns=LIMIT)
+
+
+def test_two_app_servers_on_one_database_keep_the_quota_exact(
+    live_app: LiveServer, start_app_server: Any
+) -> None:
+    # Stateless app servers behind a load balancer share only the database, and that is enough.
+    with start_app_server(daily_limit=LIMIT, workers=2) as second:
+        assert second.port != live_app.port
+        member = join(live_app, "balanced")
+        chat_id = start_chat(second, member)  # 4 left
+
+        outcomes = fire_together(live_app, shots_for(member, chat_id, SHOTS), also=[second])
+
+    assert_exact(outcomes, answers=LIMIT - 1, server=live_app)
+    assert_used_up(live_app, member)

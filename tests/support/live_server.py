@@ -325,3 +325,9 @@ def live_app(app_server_live: LiveServer) -> Iterator[LiveServer]:
         print(f"--- server log during the test ---\n{written}", file=sys.stderr)
     if not app_server_live.alive():
         print(f"--- server exited with {app_server_live.process.returncode} ---", file=sys.stderr)
+
+
+@pytest.fixture
+def start_app_server(django_db_setup: None) -> Any:
+    """`app_server` itself, for a test that needs a server of its own (e.g. a second one)."""
+    return app_server
