@@ -6,9 +6,7 @@ over the wire. Retries are off unless a test is about them, so every failure is 
 
 import asyncio
 import re
-import socket
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
 import anthropic
@@ -32,6 +30,7 @@ from tests.support.fake_anthropic import (
     malformed_event,
     unfinished_stream,
 )
+from tests.support.fake_http import closed_port_fixture  # noqa: F401
 
 API_KEY = "sk-ant-test-7c1e90a4b5d2-never-shown"
 REQUEST = CompletionRequest(
@@ -74,14 +73,6 @@ def failure_of(model: AnthropicChatModel, request: CompletionRequest = REQUEST) 
 
 def received_bodies(fake: FakeAnthropic) -> list[object]:
     return [r.body for r in fake.requests]
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    # Bound but not listening: connecting is refused, and no other test can take the port.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 # Plain answers -----------------------------------------------------------------------------

@@ -8,9 +8,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
-import socket
 import time
-from collections.abc import Iterator
 from typing import cast
 
 import openai
@@ -21,6 +19,7 @@ from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 from adapters.llm.openai_compatible import OpenAIChatModel
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
+from tests.support.fake_http import closed_port_fixture  # noqa: F401
 from tests.support.fake_openai import (
     Behaviour,
     Delay,
@@ -59,14 +58,6 @@ def failure_of(model: OpenAIChatModel) -> ModelError:
     with pytest.raises(ModelError) as caught:
         model.complete(REQUEST)
     return caught.value
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    # Bound but not listening: connecting is refused, and no other test can take the port.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 # The adapter ------------------------------------------------------------------------------
