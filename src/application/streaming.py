@@ -7,6 +7,7 @@ reload shows it. Only the owner's stop request ends it early; what came so far i
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -18,6 +19,8 @@ from application.views import TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion
+
+log = logging.getLogger(__name__)
 
 # How often a process asks the database whether another process was told to stop one of its
 # answers. A stop request that lands on the generating process acts at once.
@@ -188,6 +191,19 @@ class StreamAnswer:
         received = stream.result()
         try:
             await self._blocking(lambda: self._store(prepared, outcome, received, error))
+            # Written by the answer's own task, with the id of the request that started it.
+            log.info(
+                "answer %s: chat %s, turn %s",
+                outcome,
+                prepared.chat_id,
+                turn.id,
+                extra={
+                    "chat_id": prepared.chat_id,
+                    "turn_id": turn.id,
+                    "outcome": outcome,
+                    "error_code": error.code if error is not None else None,
+                },
+            )
         finally:
             self._live.remove(live.turn_id)
             if error is not None:

@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.llm.anthropic_messages import AnthropicChatModel
+from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.openai_compatible import OpenAIChatModel
 from adapters.llm.routing import RoutedChatModel
@@ -53,7 +54,10 @@ def routed_chat_model(settings: ChatbotSettings) -> ChatModel:
     routes: dict[str, ChatModel] = {}
     for provider, model in settings.routes():
         if provider not in adapters:
-            adapters[provider] = provider_adapter(provider, settings)
+            # Measured per provider: latency, tokens and errors at /metrics.
+            adapters[provider] = MeteredChatModel(
+                provider_adapter(provider, settings), provider=provider
+            )
         routes[model] = adapters[provider]
     return RoutedChatModel(routes, default=adapters[settings.llm_provider])
 

@@ -11,12 +11,17 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from django_project.config import from_environment
+from django_project.observability.access import metrics_token, parse_networks
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # DJANGO_ENV_FILE names another file, or none at all when empty.
 _env_file = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
 if _env_file:
     load_dotenv(_env_file, override=False)
+if _metrics_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus_client writes there as soon as a metric exists; a one-off command (migrate)
+    # run with the server's environment must not fail because the folder is not made yet.
+    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -75,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it times and logs every request and every log line carries its id.
+    "django_project.observability.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
@@ -158,9 +165,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists():
-    # After collectstatic (make serve): compressed files with content hashes in their names,
-    # so browsers and proxies may cache them for good.
+# In production (make serve, the image): compressed files with content hashes in their names,
+# so browsers and proxies may cache them for good. collectstatic writes them when
+# DJANGO_STATIC_MANIFEST=1; later runs find its manifest. Without one (tests, runs that never
+# collected), plain storage, since hashed names need the collected files.
+if _flag("DJANGO_STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").exists()) and not DEBUG:
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -179,6 +188,9 @@ REST_FRAMEWORK = {
         "signup": os.environ.get("CHATBOT_SIGNUP_RATE", "20/hour"),
     },
     "UNAUTHENTICATED_USER": None,
+    # Throttles key on REMOTE_ADDR, which uvicorn sets from X-Forwarded-For of trusted proxies
+    # only; reading the header here would let a client pick a fresh identity every request.
+    "NUM_PROXIES": 0,
 }
 
 SIMPLE_JWT = {
@@ -208,21 +220,53 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Logs and metrics ---------------------------------------------------------------------------
+# One JSON object per line (plain text in DEBUG; DJANGO_LOG_FORMAT=json|text chooses), each with
+# the id of the request it was written for, and anything like a token or an API key blotted out.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "").strip() or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT: {LOG_FORMAT!r} is neither json nor text.")
+_LOGS = "django_project.observability.logs"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": f"{_LOGS}.JsonFormatter"},
+        "text": {"()": f"{_LOGS}.TextFormatter"},
+    },
+    "filters": {
+        "request_id": {"()": f"{_LOGS}.RequestIdFilter"},
+        "redact": {"()": f"{_LOGS}.RedactSecretsFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # The SDKs log request details at DEBUG; keep them quiet so no key or prompt leaks to logs.
     "loggers": {
+        # Django's lines through the handler above only, not also through its default one.
+        "django": {"handlers": [], "level": "INFO"},
+        # The SDKs log request details at DEBUG; keep them quiet so no key or prompt leaks.
         "openai": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "anthropic": {"level": "WARNING"},
+        # uvicorn's lines from each worker in the same format; its access line (which has the
+        # query string) gives way to chatbot.access: route, status, duration, request id.
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": [], "propagate": False},
     },
 }
+
+# /metrics (Prometheus) outside DEBUG: only for clients at these addresses or CIDR blocks (as
+# uvicorn's --proxy-headers sees them), or with `Authorization: Bearer <CHATBOT_METRICS_TOKEN>`.
+# With several worker processes, PROMETHEUS_MULTIPROC_DIR (set by `make serve`) adds them up.
+CHATBOT_METRICS_ALLOW = parse_networks(os.environ.get("CHATBOT_METRICS_ALLOW", "127.0.0.1,::1"))
+CHATBOT_METRICS_TOKEN = metrics_token(os.environ.get("CHATBOT_METRICS_TOKEN", ""))
 
 # --- Web front end and CORS ---------------------------------------------------------------------
 # frontend/public/ is served at / beside the API by WhiteNoise.
@@ -268,6 +312,6 @@ def _cors_origins(raw: str) -> list[str]:
 CORS_ALLOWED_ORIGINS = _cors_origins(os.environ.get("CHATBOT_CORS_ORIGINS", ""))
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type"]
-CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language", "X-Request-ID"]
 # Bearer tokens only: no cookies cross origins.
 CORS_ALLOW_CREDENTIALS = False

@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from django_project.api import auth, chats, health, me
+from django_project.observability.views import metrics_view
 
 
 class _IdConverter:
@@ -48,4 +49,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Prometheus scrapes it; 404 unless DEBUG, CHATBOT_METRICS_ALLOW or CHATBOT_METRICS_TOKEN.
+    path("metrics", metrics_view, name="metrics"),
 ]

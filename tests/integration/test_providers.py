@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
 from adapters.llm.anthropic_messages import AnthropicChatModel
+from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.routing import RoutedChatModel
 from django_project.config import from_environment
@@ -74,8 +75,13 @@ def test_each_model_is_served_by_its_own_provider() -> None:
     )
 
     assert isinstance(model, RoutedChatModel)
-    assert isinstance(model.for_model("offline-guide"), OfflineChatModel)
-    assert isinstance(model.for_model("claude-x"), AnthropicChatModel)
+    offline, claude = model.for_model("offline-guide"), model.for_model("claude-x")
+    # Each provider's adapter measured at /metrics under the provider's name.
+    assert isinstance(offline, MeteredChatModel)
+    assert isinstance(claude, MeteredChatModel)
+    assert (offline.provider, claude.provider) == ("offline", "anthropic")
+    assert isinstance(offline.inner, OfflineChatModel)
+    assert isinstance(claude.inner, AnthropicChatModel)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -24,6 +24,7 @@ server's rows after they are committed: use the server from tests marked
 """
 
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -44,7 +45,8 @@ from django.db import connections
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
-READY_PATH = "/api/chats/intake/"
+# The liveness probe: exempt from the HTTPS redirect, so it answers in every configuration.
+READY_PATH = "/healthz"
 # Throttle counters live in each worker's local memory; a test making many members or logins
 # from 127.0.0.1 must not trip them. Pass your own rates in `env` to test throttling itself.
 GENEROUS_RATES = {"CHATBOT_LOGIN_RATE": "10000/minute", "CHATBOT_SIGNUP_RATE": "10000/minute"}
@@ -232,9 +234,15 @@ def app_server(
     The database is the one `alias` points at now (pass `db_url` to choose another). Call it where
     the test database exists: after pytest-django's `django_db_setup`. Extra uvicorn options go
     in `args`; extra or overriding environment variables in `env`. With `tls=(certfile, keyfile)`
-    the server speaks HTTPS and clients trust `certfile` (a self-signed certificate for `host`)."""
+    the server speaks HTTPS and clients trust `certfile` (a self-signed certificate for `host`).
+    As `make serve` does, the workers share an empty PROMETHEUS_MULTIPROC_DIR of their own, so
+    /metrics adds all of them up (pass one in `env` to look at its files)."""
     db_url = db_url or database_url(alias)
     environment = server_environment(db_url=db_url, daily_limit=daily_limit, env=env)
+    metrics_dir = None
+    if "PROMETHEUS_MULTIPROC_DIR" not in (env or {}):
+        metrics_dir = tempfile.mkdtemp(prefix="app-server-metrics-")
+        environment["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     for attempt in range(1, attempts + 1):
         port = free_port(host)
         handle, name = tempfile.mkstemp(prefix=f"app-server-{port}-", suffix=".log")
@@ -286,12 +294,16 @@ def app_server(
             if attempt < attempts and "already in use" in server.logs():
                 log.unlink(missing_ok=True)
                 continue
+            if metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
             raise
         break
     try:
         yield server
     finally:
         server.stop()
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         if os.environ.get("KEEP_SERVER_LOGS") != "1":
             server.log_path.unlink(missing_ok=True)
 

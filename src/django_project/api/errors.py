@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from application import errors as app
+from django_project.observability.metrics import QUOTA_REJECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def _application_error(exc: app.ApplicationError) -> Response:
     if isinstance(exc, app.ValidationFailed):
         body["errors"] = exc.errors
     if isinstance(exc, app.DailyQuotaExceeded):
+        QUOTA_REJECTIONS.inc()
         body["limit"] = exc.limit
         body["resets_at"] = exc.resets_at.isoformat()
         wait = (exc.resets_at - timezone.now()).total_seconds()
