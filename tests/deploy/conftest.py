@@ -33,6 +33,7 @@ import pytest
 
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server, free_port
+from tests.support.members import openai_upstream
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -307,13 +308,7 @@ def app(django_db_setup: None, model: FakeOpenAI, site_origin: str) -> Iterator[
         "DJANGO_ALLOWED_HOSTS": f"{DOMAIN},127.0.0.1",
         "DJANGO_CSRF_TRUSTED_ORIGINS": site_origin,
         "DJANGO_ENV_FILE": "",
-        "CHATBOT_LLM_PROVIDER": "openai",
-        "OPENAI_BASE_URL": model.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "CHATBOT_LLM_MODEL": MODEL,
-        "CHATBOT_LLM_MODELS": "",
-        "CHATBOT_LLM_TIMEOUT_S": "10",
-        "CHATBOT_LLM_MAX_RETRIES": "0",
+        **openai_upstream(model.base_url, model=MODEL),
     }
     args = ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--no-server-header"]
     with ExitStack() as stack:

@@ -33,24 +33,17 @@ from tests.deploy.conftest import (
     Nginx,
 )
 from tests.support.live_server import LiveServer, database_url
+from tests.support.members import PASSWORD, sign_up_and_log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "a long enough passphrase"
 HSTS = "max-age=31536000; includeSubDomains; preload"
 INTAKE = {"current_state": "I write Python at a small startup.", "goal": "Lead a team in 2 years."}
 
 
-def sign_up_and_log_in(site: Nginx, nickname: str) -> str:
-    email = f"{nickname}@example.com"
+def join(site: Nginx, nickname: str) -> str:
     with site.client() as client:
-        signed = client.post(
-            "/api/auth/signup/", json={"email": email, "password": PASSWORD, "nickname": nickname}
-        )
-        assert signed.status_code == 201, signed.text
-        tokens = client.post("/api/auth/login/", json={"email": email, "password": PASSWORD})
-        assert tokens.status_code == 200, tokens.text
-    return str(tokens.json()["access"])
+        return sign_up_and_log_in(client, nickname).access
 
 
 def exec_start(unit: str) -> list[str]:
@@ -240,7 +233,7 @@ def test_large_bodies_are_refused_before_they_reach_the_app(site: Nginx) -> None
 
 
 def test_sign_up_and_log_in_over_tls(site: Nginx) -> None:
-    access = sign_up_and_log_in(site, "tlsmember")
+    access = join(site, "tlsmember")
 
     with site.client(access) as client:
         me = client.get("/api/me/")
@@ -313,7 +306,7 @@ def assert_arrived_piece_by_piece(events: list[tuple[float, str, str]]) -> None:
 
 
 def test_a_streamed_answer_arrives_token_by_token_through_nginx(site: Nginx) -> None:
-    access = sign_up_and_log_in(site, "streamer")
+    access = join(site, "streamer")
 
     with site.client(access) as client:
         first, events = read_stream(client, "/api/chats/", INTAKE)

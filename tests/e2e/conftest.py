@@ -34,6 +34,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server
+from tests.support.members import PASSWORD, openai_upstream
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend" / "public"
@@ -50,7 +51,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORD = "a long enough passphrase"
 DAILY_LIMIT = 25  # room for the feed test's 21 chats; the quota test uses up its own member's
 MODEL = "gpt-e2e"
 ANSWER = (
@@ -181,13 +181,7 @@ def api(
 ) -> Iterator[LiveServer]:
     listed, _ = other_origins
     env = {
-        "CHATBOT_LLM_PROVIDER": "openai",
-        "OPENAI_BASE_URL": model.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "CHATBOT_LLM_MODEL": MODEL,
-        "CHATBOT_LLM_MODELS": "",
-        "CHATBOT_LLM_TIMEOUT_S": "10",
-        "CHATBOT_LLM_MAX_RETRIES": "0",
+        **openai_upstream(model.base_url, model=MODEL),
         "CHATBOT_CORS_ORIGINS": listed.origin,
     }
     with app_server(db_url=database_url, daily_limit=DAILY_LIMIT, workers=2, env=env) as server:

@@ -18,8 +18,8 @@ from django_project.container import Container
 from domain.chat import Guide
 from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
+from tests.support.members import PASSWORD
 
-PASSWORD = "a long enough passphrase"
 _numbers = itertools.count(1)
 
 

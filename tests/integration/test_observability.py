@@ -41,6 +41,7 @@ from django_project.observability.logs import JsonFormatter, RedactSecretsFilter
 from django_project.observability.middleware import RequestObservabilityMiddleware
 from domain.llm import CompletionRequest, Message, Role
 from tests.integration.conftest import INTAKE, PASSWORD, Configure, Member, start_chat
+from tests.support.members import sign_up_and_log_in
 from tests.unit.fakes import FakeChatModel, FakeStream, completion
 
 if TYPE_CHECKING:
@@ -586,15 +587,9 @@ def server_lines(server: LiveServer, since: int = 0) -> list[dict[str, Any]]:
 
 
 def remote_member(server: LiveServer) -> tuple[str, str]:
-    name = f"observed{next(_names)}"
-    email = f"{name}@example.com"
     with server.client() as client:
-        signed = client.post(
-            "/api/auth/signup/", json={"email": email, "password": PASSWORD, "nickname": name}
-        )
-        assert signed.status_code == 201, signed.text
-        tokens = client.post("/api/auth/login/", json={"email": email, "password": PASSWORD})
-    return tokens.json()["access"], tokens.json()["refresh"]
+        tokens = sign_up_and_log_in(client, f"observed{next(_names)}")
+    return tokens.access, tokens.refresh
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:

@@ -20,7 +20,8 @@ from django.db import connection
 from django.utils import timezone
 
 from adapters.orm.models import Chat, DailyUsage, QuotaReservation, Turn
-from tests.integration.conftest import INTAKE, PASSWORD
+from tests.integration.conftest import INTAKE
+from tests.support.members import sign_up_and_log_in
 
 if TYPE_CHECKING:
     # Imported by pytest_plugins below, so that pytest can rewrite its asserts.
@@ -65,15 +66,9 @@ class Outcome:
 
 def join(server: LiveServer, nickname: str) -> RemoteMember:
     """Sign up and log in through the server's API: a real member with a real JWT."""
-    email = f"{nickname}@example.com"
     with server.client() as client:
-        signed = client.post(
-            "/api/auth/signup/", json={"email": email, "password": PASSWORD, "nickname": nickname}
-        )
-        assert signed.status_code == 201, signed.text
-        tokens = client.post("/api/auth/login/", json={"email": email, "password": PASSWORD})
-        assert tokens.status_code == 200, tokens.text
-    return RemoteMember(id=signed.json()["id"], email=email, access=tokens.json()["access"])
+        tokens = sign_up_and_log_in(client, nickname)
+    return RemoteMember(id=tokens.id, email=tokens.email, access=tokens.access)
 
 
 def start_chat(server: LiveServer, member: RemoteMember) -> int:

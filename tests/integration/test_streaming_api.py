@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.integration.conftest import INTAKE, PASSWORD
+from tests.integration.conftest import INTAKE
 from tests.support.fake_openai import (
     Delay,
     Fail,
@@ -23,6 +23,7 @@ from tests.support.fake_openai import (
     error_event,
     malformed_chunk,
 )
+from tests.support.members import openai_upstream, sign_up_and_log_in
 
 if TYPE_CHECKING:
     from tests.support.live_server import LiveServer
@@ -48,12 +49,8 @@ def app_server_options(upstream: FakeOpenAI) -> dict[str, Any]:
         "daily_limit": 5,
         "workers": 2,
         "env": {
-            "CHATBOT_LLM_PROVIDER": "openai",
-            "OPENAI_BASE_URL": upstream.base_url,
+            **openai_upstream(upstream.base_url, model=MODEL, timeout_s=TIMEOUT_S),
             "OPENAI_API_KEY": API_KEY,
-            "CHATBOT_LLM_MODEL": MODEL,
-            "CHATBOT_LLM_TIMEOUT_S": str(TIMEOUT_S),
-            "CHATBOT_LLM_MAX_RETRIES": "0",
             "CHATBOT_SSE_HEARTBEAT_S": "0.3",
         },
     }
@@ -146,15 +143,8 @@ class Remote:
 
 @pytest.fixture
 def member(live_app: LiveServer) -> Remote:
-    name = f"streamer{next(_names)}"
-    email = f"{name}@example.com"
     with live_app.client() as client:
-        signed = client.post(
-            "/api/auth/signup/", json={"email": email, "password": PASSWORD, "nickname": name}
-        )
-        assert signed.status_code == 201, signed.text
-        tokens = client.post("/api/auth/login/", json={"email": email, "password": PASSWORD})
-    return Remote(live_app, tokens.json()["access"])
+        return Remote(live_app, sign_up_and_log_in(client, f"streamer{next(_names)}").access)
 
 
 def wait_for(check: Any, timeout: float = 5.0) -> Any:
@@ -391,13 +381,5 @@ def test_only_the_owner_can_stop_an_answer(member: Remote, live_app: LiveServer)
 
 
 def _join(server: LiveServer) -> str:
-    name = f"other{next(_names)}"
     with server.client() as client:
-        client.post(
-            "/api/auth/signup/",
-            json={"email": f"{name}@example.com", "password": PASSWORD, "nickname": name},
-        )
-        tokens = client.post(
-            "/api/auth/login/", json={"email": f"{name}@example.com", "password": PASSWORD}
-        )
-    return str(tokens.json()["access"])
+        return sign_up_and_log_in(client, f"other{next(_names)}").access
