@@ -22,6 +22,7 @@ from domain.llm import Completion
 
 log = logging.getLogger(__name__)
 
+NOT_SAVED = "answer_not_saved"
 # How often a process asks the database whether another process was told to stop one of its
 # answers. A stop request that lands on the generating process acts at once.
 STOP_POLL_S = 0.5
@@ -190,7 +191,14 @@ class StreamAnswer:
                 await stream.aclose()
         received = stream.result()
         try:
-            await self._blocking(lambda: self._store(prepared, outcome, received, error))
+            try:
+                await self._blocking(lambda: self._store(prepared, outcome, received, error))
+            except Exception as failure:
+                # The answer came but could not be written: say so rather than "done".
+                log.exception("answer of turn %s could not be stored", turn.id)
+                error = ApplicationError("The answer could not be saved; try again.")
+                error.code = NOT_SAVED
+                error.__cause__ = failure
             # Written by the answer's own task, with the id of the request that started it.
             log.info(
                 "answer %s: chat %s, turn %s",

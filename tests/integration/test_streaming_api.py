@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -383,3 +384,35 @@ def test_only_the_owner_can_stop_an_answer(member: Remote, live_app: LiveServer)
 def _join(server: LiveServer) -> str:
     with server.client() as client:
         return sign_up_and_log_in(client, f"other{next(_names)}").access
+
+
+def test_open_streams_do_not_hold_database_connections(
+    upstream: FakeOpenAI, start_app_server: Any
+) -> None:
+    # Two pooled connections per process and six streams open at once: a stream that kept its
+    # request's connection until its end would starve the others (PostgreSQL's pool; SQLite
+    # has none, and must serve the same load).
+    upstream.default = Reply(" ".join(f"w{n}" for n in range(30)), token_delay_s=0.05)
+    env = {
+        **openai_upstream(upstream.base_url, model=MODEL, timeout_s=5),
+        "DATABASE_POOL_SIZE": "2",
+    }
+    with start_app_server(workers=1, env=env) as server:
+        with server.client() as client:
+            members = [
+                Remote(server, sign_up_and_log_in(client, f"pooled{next(_names)}").access)
+                for _ in range(6)
+            ]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            streams = [pool.submit(m.stream, "/api/chats/", INTAKE) for m in members]
+            time.sleep(0.5)  # all six are streaming now
+            started = time.monotonic()
+            with members[0].client() as client:
+                profile = client.get("/api/me/")
+            waited = time.monotonic() - started
+            results = [s.result(timeout=60) for s in streams]
+
+    assert profile.status_code == 200
+    assert waited < 2.0
+    assert [r.last.name for r in results] == ["done"] * 6
+    assert all(r.last.data["status"] == "completed" for r in results)

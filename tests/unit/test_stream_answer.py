@@ -2,14 +2,15 @@
 exactly when answer text came back."""
 
 import asyncio
+from typing import Any
 
 from application.asking import PreparedTurn
 from application.errors import ModelBusy, ModelTimeout
 from application.start_chat_session import StartChatSessionInput
-from application.streaming import Delta, Event, Finished, LiveAnswer
+from application.streaming import Delta, Event, Finished, LiveAnswer, StreamAnswer
 from domain.chat import TurnStatus
 from domain.member import Member
-from tests.unit.fakes import FakeChatModel, FakeStream, Harness, completion, harness
+from tests.unit.fakes import FakeBlocking, FakeChatModel, FakeStream, Harness, completion, harness
 
 
 def begin(app: Harness) -> tuple[Member, PreparedTurn]:
@@ -221,3 +222,24 @@ def test_a_bug_in_the_model_adapter_fails_the_turn_instead_of_leaving_it_pending
 
 async def _run_to_end(app: Harness, prepared: PreparedTurn) -> list[Event]:
     return await drain(app.stream_answer.start(prepared))
+
+
+def test_an_answer_that_cannot_be_stored_ends_with_an_error_not_done() -> None:
+    app = harness(model=FakeChatModel("An answer."))
+    _, prepared = begin(app)
+
+    class BrokenDatabase(FakeBlocking):
+        async def __call__(self, work: Any) -> Any:
+            raise ConnectionError("the database went away")
+
+    streamer = StreamAnswer(app.uow, app.model, app.clock, BrokenDatabase(), app.live)
+
+    async def run() -> list[Event]:
+        return await drain(streamer.start(prepared))
+
+    events = asyncio.run(run())
+
+    error = finished(events).error
+    assert error is not None
+    assert error.code == "answer_not_saved"
+    assert text_of(events) == "An answer."

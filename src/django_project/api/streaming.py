@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -82,7 +83,17 @@ async def _events(
         live.unwatch(queue)
 
 
+def _release_connections() -> None:
+    """Give the request's database connection back to the pool now. Django would keep it until
+    the response ends, so every open stream would hold one for minutes and the pool would run dry
+    (requests waiting, then failing); the answer's task takes one only for its final write."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 def stream_response(stream_answer: StreamAnswer, prepared: PreparedTurn) -> StreamingHttpResponse:
+    _release_connections()
     heartbeat_s = settings.CHATBOT.sse_heartbeat_s
     response = StreamingHttpResponse(
         _events(stream_answer, prepared, heartbeat_s), content_type=EVENT_STREAM
