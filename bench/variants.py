@@ -6,7 +6,7 @@ serves this module instead of django_project.asgi, with BENCH_PATCHES naming wha
 (comma-separated). Each patch reaches into the app's internals as they are today: it is a way to
 try an idea under load, not a fix, and may stop applying when the code it patches changes.
 
-- gc_freeze: gc.freeze() once the app is loaded and again after a worker's first 50 answers, so
+- gc_freeze: gc.freeze() once the app is loaded and again after a worker's first 20 answers, so
   full collections leave the ~260,000 objects of the loaded modules (and what the first requests
   load) alone.
 - stateless_jwt: JWTStatelessUserAuthentication (no member SELECT per request; the use cases
@@ -34,7 +34,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "variant_settings"
 from django_project.asgi import application  # noqa: E402
 
 __all__ = ["application"]
-FREEZE_AGAIN_AFTER = 50  # answers
+FREEZE_AGAIN_AFTER = 20  # answers: within the benchmark's warm-up
 
 
 def _gc_freeze() -> None:
