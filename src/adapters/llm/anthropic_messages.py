@@ -98,13 +98,7 @@ class AnthropicChatModel(ChatModel):
         native = self._native_request(request, stream=False)
         try:
             raw = self._client.messages.with_raw_response.create(
-                model=native["model"],
-                max_tokens=native["max_tokens"],
-                messages=native["messages"],
-                system=native.get("system", anthropic.omit),
-                stream=False,
-                extra_body=_extra_body(native),
-                extra_headers=self._headers,
+                **_create_arguments(native, stream=False), extra_headers=self._headers
             )
             # The body as it came, not the SDK's model of it: that is the record to keep.
             body = raw.json()
@@ -155,6 +149,18 @@ def _messages_request(request: CompletionRequest, *, stream: bool) -> dict[str, 
 def _finish_reason(stop_reason: str | None) -> str | None:
     """Anthropic's stop_reason as a Chat Completions finish_reason; unknown ones as they are."""
     return None if stop_reason is None else _FINISH_REASONS.get(stop_reason, stop_reason)
+
+
+def _create_arguments(native: Mapping[str, Any], *, stream: bool) -> dict[str, Any]:
+    """The SDK's arguments that send exactly the body `native`, plain or streamed."""
+    return {
+        "model": native["model"],
+        "max_tokens": native["max_tokens"],
+        "messages": native["messages"],
+        "system": native.get("system", anthropic.omit),
+        "stream": stream,
+        "extra_body": _extra_body(native),
+    }
 
 
 def _extra_body(native: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -260,13 +266,7 @@ class _AnthropicStream(AnswerStream):
             # it is bounded, and the HTTP read timeout bounds every later one.
             async with asyncio.timeout(self._timeout_s):
                 self._upstream = await self._client.messages.create(
-                    model=native["model"],
-                    max_tokens=native["max_tokens"],
-                    messages=native["messages"],
-                    system=native.get("system", anthropic.omit),
-                    stream=True,
-                    extra_body=_extra_body(native),
-                    extra_headers=self._headers,
+                    **_create_arguments(native, stream=True), extra_headers=self._headers
                 )
                 events = aiter(self._upstream)
                 first = await anext(events, None)
