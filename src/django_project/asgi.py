@@ -1,6 +1,16 @@
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
 application = get_asgi_application()
+
+# Load every view now rather than on the first request, then move everything loaded so far out
+# of the garbage collector's sight: a worker holds ~260,000 such objects, which never become
+# garbage, and a full collection that walks them all stopped every open stream for 170-240 ms
+# (docs/benchmarks.md). Each worker process runs this once, at start.
+get_resolver().url_patterns  # noqa: B018
+gc.collect()
+gc.freeze()
