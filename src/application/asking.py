@@ -1,11 +1,20 @@
-"""The part of a chat request shared by starting a chat and sending a message."""
+"""The part of a chat request shared by starting a chat and sending a message.
 
-from collections.abc import Sequence
+A request goes in two steps so that a streamed answer can ask the model as early as possible:
+`admit` checks the input, reads what the request needs and takes one request from the quota
+(nothing is stored for a request that is turned away); the admitted turn's `record` then stores
+it, pending, which a streamed answer does while the model is already working on it.
+"""
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from application.errors import (
     ChatNotFound,
     DailyQuotaExceeded,
+    MemberInactive,
+    MemberNotFound,
     ModelError,
     ValidationFailed,
 )
@@ -21,14 +30,22 @@ INTERRUPTED = "interrupted"  # the server stopped while the model was answering
 
 
 class ChatSettings:
-    """What every chat request needs besides its ports: the bot's guide, the quota policy and
-    the models members may choose from (the guide's model first, as the default)."""
+    """What every chat request needs besides its ports: the bot's guide, the quota policy, the
+    models members may choose from (the guide's model first, as the default) and how long a
+    pending turn may go without news before it counts as interrupted."""
 
-    def __init__(self, guide: Guide, policy: DailyQuotaPolicy, models: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        guide: Guide,
+        policy: DailyQuotaPolicy,
+        models: Sequence[str] = (),
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
         self.guide = guide
         self.policy = policy
         default = guide.sampling.model
         self.models = (default, *(m for m in models if m != default))
+        self.lease = lease
 
     def choose_model(self, wanted: str | None) -> str:
         if wanted is None or wanted == "":
@@ -40,15 +57,34 @@ class ChatSettings:
 
 @dataclass(frozen=True, slots=True)
 class PreparedTurn:
-    """A stored, pending turn whose request has been paid for and not yet sent."""
+    """A stored, pending turn whose request has been paid for."""
 
     chat_id: ChatId
     turn: Turn
     reservation: Reservation
 
 
+@dataclass(frozen=True, slots=True)
+class AdmittedTurn:
+    """A turn whose request has been paid for, built and not stored yet. `record()` stores it
+    and returns it prepared; when that fails, the request is given back and the error raised."""
+
+    turn: Turn
+    reservation: Reservation
+    record: Callable[[], PreparedTurn]
+
+
 def invalid(error: DomainError) -> ValidationFailed:
     return ValidationFailed({error.field or "non_field_errors": [error.detail]})
+
+
+def acting_member(uow: UnitOfWork, member_id: MemberId) -> Member:
+    """The member making the request. Their token was checked without a database read, so a
+    member deactivated or deleted since it was issued is turned away here."""
+    try:
+        return uow.members.get(member_id)
+    except MemberNotFound as error:
+        raise MemberInactive("This member is no longer active; log in again.") from error
 
 
 def reserve(
@@ -60,6 +96,16 @@ def reserve(
     if reservation is None:
         raise DailyQuotaExceeded(limit, policy.resets_at(now))
     return reservation
+
+
+def refunding_on_failure(
+    uow: UnitOfWork, reservation: Reservation, store: Callable[[], PreparedTurn]
+) -> PreparedTurn:
+    try:
+        return store()
+    except BaseException:
+        uow.quota.refund(reservation)
+        raise
 
 
 def answer(uow: UnitOfWork, model: ChatModel, clock: Clock, prepared: PreparedTurn) -> Turn:
@@ -78,10 +124,7 @@ def answer(uow: UnitOfWork, model: ChatModel, clock: Clock, prepared: PreparedTu
         if isinstance(error, ModelError):
             error.extra.update(chat_id=chat_id, turn_id=turn.id)
         raise
-    with uow:
-        turn.complete(completion, clock.now())
-        kept = uow.chats.save_outcome(turn)
-        uow.commit()
-    if not kept:
+    turn.complete(completion, clock.now())
+    if not uow.chats.save_outcome(turn):  # one write, atomic on its own
         raise ChatNotFound("The chat was deleted while the model was answering.")
     return turn

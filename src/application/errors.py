@@ -25,6 +25,12 @@ class MemberNotFound(ApplicationError):
     code = "member_not_found"
 
 
+class MemberInactive(ApplicationError):
+    """The member a valid access token names is deactivated or gone."""
+
+    code = "token_not_valid"
+
+
 class ChatNotFound(ApplicationError):
     code = "chat_not_found"
 

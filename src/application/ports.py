@@ -110,20 +110,27 @@ class QuotaLedger(Protocol):
 
 
 class ChatRepository(Protocol):
-    def add(self, chat: Chat) -> ChatId:
-        """Store a new chat with its intake prompts."""
+    def start(
+        self, chat: Chat, turn: Turn, paid_by: Reservation, lease_until: datetime
+    ) -> tuple[ChatId, TurnId]:
+        """Store a new chat with its intake prompts and its first, pending turn, all or nothing.
+        `paid_by` is the request the turn took from the quota; a turn still pending after
+        `lease_until` lost the process answering it."""
         ...
 
-    def get_for_update(self, chat_id: ChatId) -> Chat:
-        """The chat with its history, locked until the unit of work ends. Raise ChatNotFound."""
+    def get(self, chat_id: ChatId) -> Chat:
+        """The chat with its history. Raise ChatNotFound."""
         ...
 
     def owner_of(self, chat_id: ChatId) -> MemberId:
         """Who owns the chat; locks it until the unit of work ends. Raise ChatNotFound."""
         ...
 
-    def add_turn(self, chat: Chat, turn: Turn) -> TurnId:
-        """Store a new pending turn with its request and bump the chat's turn count."""
+    def add_turn(
+        self, chat_id: ChatId, turn: Turn, paid_by: Reservation, lease_until: datetime
+    ) -> tuple[TurnId, int]:
+        """Store a new pending turn at the chat's next index, returned with its id (concurrent
+        turns each get their own), and bump the chat's turn count. Raise ChatNotFound."""
         ...
 
     def save_outcome(self, turn: Turn) -> bool:
@@ -149,7 +156,10 @@ class ChatRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One short transaction. Changes are kept only if commit() is called before the block ends."""
+    """One short transaction. Changes are kept only if commit() is called before the block ends.
+
+    Outside a `with` block each repository method is atomic on its own and takes effect at once:
+    the hot path of a chat request makes single writes that need no transaction around them."""
 
     members: MemberRepository
     chats: ChatRepository

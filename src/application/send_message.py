@@ -1,6 +1,16 @@
 from dataclasses import dataclass
+from functools import partial
 
-from application.asking import ChatSettings, PreparedTurn, answer, invalid, reserve
+from application.asking import (
+    AdmittedTurn,
+    ChatSettings,
+    PreparedTurn,
+    acting_member,
+    answer,
+    invalid,
+    refunding_on_failure,
+    reserve,
+)
 from application.errors import NotChatOwner
 from application.ports import ChatModel, Clock, UnitOfWork
 from application.views import TurnView
@@ -28,25 +38,32 @@ class SendMessage:
         self._clock = clock
 
     def __call__(self, data: SendMessageInput) -> TurnView:
-        prepared = self.prepare(data, stream=False)
+        prepared = self.admit(data, stream=False).record()
         return TurnView.of(answer(self._uow, self._model, self._clock, prepared))
 
-    def prepare(self, data: SendMessageInput, *, stream: bool) -> PreparedTurn:
-        """Check, take one request from the quota and store the pending turn, in one short
-        transaction. Nothing is reserved or stored for invalid input or someone else's chat."""
+    def admit(self, data: SendMessageInput, *, stream: bool) -> AdmittedTurn:
+        """Check, read the chat's history and take one request from the quota. Nothing is taken
+        or stored for invalid input or someone else's chat; the turn is stored by `record()`,
+        at the chat's next index (a concurrent message in the same chat takes the one after)."""
         try:
             validate_message(data.content)
         except DomainError as error:
             raise invalid(error) from error
-        with self._uow as uow:
-            chat = uow.chats.get_for_update(data.chat_id)
-            if not chat.is_owned_by(data.member_id):
-                raise NotChatOwner("Only the chat's owner can write to it.")
-            member = uow.members.get(data.member_id)
-            reservation = reserve(uow.quota, member, self._settings.policy, self._clock)
-            turn = chat.ask(
-                data.content, member, self._settings.guide, self._clock.now(), stream=stream
+        uow, settings = self._uow, self._settings
+        chat = uow.chats.get(data.chat_id)
+        if not chat.is_owned_by(data.member_id):
+            raise NotChatOwner("Only the chat's owner can write to it.")
+        member = acting_member(uow, data.member_id)
+        reservation = reserve(uow.quota, member, settings.policy, self._clock)
+        now = self._clock.now()
+        turn = chat.ask(data.content, member, settings.guide, now, stream=stream)
+
+        def store() -> PreparedTurn:
+            turn.id, turn.index = uow.chats.add_turn(
+                data.chat_id, turn, reservation, now + settings.lease
             )
-            turn.id = uow.chats.add_turn(chat, turn)
-            uow.commit()
-        return PreparedTurn(chat_id=data.chat_id, turn=turn, reservation=reservation)
+            return PreparedTurn(chat_id=data.chat_id, turn=turn, reservation=reservation)
+
+        return AdmittedTurn(
+            turn, reservation, partial(refunding_on_failure, uow, reservation, store)
+        )

@@ -1,11 +1,22 @@
 from dataclasses import dataclass
+from functools import partial
 
-from application.asking import ChatSettings, PreparedTurn, answer, invalid, reserve
+from application.asking import (
+    AdmittedTurn,
+    ChatSettings,
+    PreparedTurn,
+    acting_member,
+    answer,
+    invalid,
+    refunding_on_failure,
+    reserve,
+)
 from application.ports import ChatModel, Clock, UnitOfWork
 from application.views import ChatView, TurnView
 from domain.chat import Chat
 from domain.errors import DomainError
 from domain.ids import MemberId
+from domain.member import Member
 from domain.prompts import PromptKind, answer_intake
 
 
@@ -31,15 +42,19 @@ class StartChatSession:
         self._clock = clock
 
     def __call__(self, data: StartChatSessionInput) -> ChatView:
-        view, prepared = self.prepare(data, stream=False)
+        admitted, chat, member = self._admit(data, stream=False)
+        prepared = admitted.record()
         turn = answer(self._uow, self._model, self._clock, prepared)
-        return view.with_turn(TurnView.of(turn))
+        return _view(chat, member).with_turn(TurnView.of(turn))
 
-    def prepare(
+    def admit(self, data: StartChatSessionInput, *, stream: bool) -> AdmittedTurn:
+        """Validate, read the member and take one request from the quota. Nothing is taken or
+        stored for invalid input; the chat is stored by the turn's `record()`."""
+        return self._admit(data, stream=stream)[0]
+
+    def _admit(
         self, data: StartChatSessionInput, *, stream: bool
-    ) -> tuple[ChatView, PreparedTurn]:
-        """Validate, take one request from the quota and store the chat with its pending first
-        turn, in one short transaction. Nothing is reserved or stored for invalid input."""
+    ) -> tuple[AdmittedTurn, Chat, Member]:
         answers = {
             PromptKind.CURRENT_STATE: data.current_state,
             PromptKind.GOAL: data.goal,
@@ -50,24 +65,30 @@ class StartChatSession:
         except DomainError as error:
             raise invalid(error) from error
         model = self._settings.choose_model(data.model)
-        with self._uow as uow:
-            member = uow.members.get(data.member_id)
-            reservation = reserve(uow.quota, member, self._settings.policy, self._clock)
-            chat, turn = Chat.start(
-                member, prompts, self._settings.guide, self._clock.now(), stream=stream, model=model
-            )
-            chat.id = uow.chats.add(chat)
-            turn.id = uow.chats.add_turn(chat, turn)
-            uow.commit()
-        view = ChatView(
-            id=chat.id,
-            owner_id=member.id,
-            title=chat.title,
-            author=member.nickname,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
-            prompts=chat.prompts,
-            turns=(TurnView.of(turn),),
-            model=chat.model,
-        )
-        return view, PreparedTurn(chat_id=chat.id, turn=turn, reservation=reservation)
+        uow, settings = self._uow, self._settings
+        member = acting_member(uow, data.member_id)
+        reservation = reserve(uow.quota, member, settings.policy, self._clock)
+        now = self._clock.now()
+        chat, turn = Chat.start(member, prompts, settings.guide, now, stream=stream, model=model)
+
+        def store() -> PreparedTurn:
+            chat.id, turn.id = uow.chats.start(chat, turn, reservation, now + settings.lease)
+            return PreparedTurn(chat_id=chat.id, turn=turn, reservation=reservation)
+
+        record = partial(refunding_on_failure, uow, reservation, store)
+        return AdmittedTurn(turn, reservation, record), chat, member
+
+
+def _view(chat: Chat, member: Member) -> ChatView:
+    assert chat.id is not None
+    return ChatView(
+        id=chat.id,
+        owner_id=member.id,
+        title=chat.title,
+        author=member.nickname,
+        created_at=chat.created_at,
+        updated_at=chat.updated_at,
+        prompts=chat.prompts,
+        turns=(),
+        model=chat.model,
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
-from application.asking import INTERRUPTED, PreparedTurn
+from application.asking import INTERRUPTED, AdmittedTurn, PreparedTurn
 from application.errors import ApplicationError, ModelError, ModelUnavailable, NotChatOwner
 from application.ports import Blocking, ChatModel, Clock, UnitOfWork
 from application.views import TurnView
@@ -35,9 +35,10 @@ class Delta:
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """The stored turn; for a failed one, `error` says why."""
+    """The stored turn (None when it could not be stored); for a failed one, `error` says
+    why."""
 
-    turn: TurnView
+    turn: TurnView | None
     error: ApplicationError | None = None
 
 
@@ -45,16 +46,35 @@ Event = Delta | Finished
 
 
 class LiveAnswer:
-    """One answer being generated: its text so far, and the queues of those watching it."""
+    """One answer being generated: its text so far, and the queues of those watching it.
 
-    def __init__(self, turn_id: TurnId) -> None:
-        self.turn_id = turn_id
+    The model is asked before the turn is stored (the two go on at once), so the turn's ids are
+    known only once `recorded()` returns; text that came before then is kept for the watchers."""
+
+    def __init__(self) -> None:
+        self.prepared: PreparedTurn | None = None
+        self._recorded = asyncio.Event()
         self.pieces: list[str] = []
         self.finished: Finished | None = None
         self.stopping = False
         self.task: asyncio.Task[None] | None = None
         self.streaming = False  # True while the model is being read: a stop cancels it
         self._watchers: list[asyncio.Queue[Event]] = []
+
+    @property
+    def turn_id(self) -> TurnId:
+        assert self.prepared is not None, "not recorded yet"
+        assert self.prepared.turn.id is not None
+        return self.prepared.turn.id
+
+    async def recorded(self) -> PreparedTurn | None:
+        """The stored turn; None when it could not be stored (`finished` then says why)."""
+        await self._recorded.wait()
+        return self.prepared
+
+    def record(self, prepared: PreparedTurn | None) -> None:
+        self.prepared = prepared
+        self._recorded.set()
 
     def watch(self) -> "asyncio.Queue[Event]":
         """A queue of everything from the start (a late watcher catches up), then what comes;
@@ -144,20 +164,36 @@ class StreamAnswer:
         self._blocking = blocking
         self._live = live
 
-    def start(self, prepared: PreparedTurn) -> LiveAnswer:
-        """Must be called on the event loop; the answer goes on without any watcher."""
-        turn = prepared.turn
-        assert turn.id is not None
-        live = LiveAnswer(turn.id)
-        self._live.add(live)
-        live.task = asyncio.create_task(self._generate(prepared, live))
-        if self._live.needs_poller():
-            self._live.set_poller(asyncio.create_task(self._poll_stops()))
+    def start(self, admitted: AdmittedTurn) -> LiveAnswer:
+        """Ask the model and store the turn at once. Must be called on the event loop; the
+        answer goes on without any watcher."""
+        live = LiveAnswer()
+        live.task = asyncio.create_task(self._generate(admitted, live))
         return live
 
-    async def _generate(self, prepared: PreparedTurn, live: LiveAnswer) -> None:
-        turn = prepared.turn
+    async def _record(self, admitted: AdmittedTurn, live: LiveAnswer) -> PreparedTurn | None:
+        try:
+            prepared = await self._blocking(admitted.record)  # gives the request back on failure
+        except Exception as failure:
+            log.exception("turn could not be stored")
+            error = ApplicationError("Your message could not be saved; try again.")
+            error.code = NOT_SAVED
+            error.__cause__ = failure
+            live.publish(Finished(None, error))
+            live.record(None)
+            live.stop()  # nobody could ever see or stop this answer
+            return None
+        live.record(prepared)
+        self._live.add(live)
+        if self._live.needs_poller():
+            self._live.set_poller(asyncio.create_task(self._poll_stops()))
+        return prepared
+
+    async def _generate(self, admitted: AdmittedTurn, live: LiveAnswer) -> None:
+        turn = admitted.turn
         stream = self._model.stream(turn.request)
+        # The turn is stored while the model works on its first token.
+        recording = asyncio.create_task(self._record(admitted, live))
         outcome: Literal["completed", "stopped", "failed"] = "completed"
         error: ApplicationError | None = None
         cancelled = False
@@ -190,6 +226,11 @@ class StreamAnswer:
             with contextlib.suppress(Exception):
                 await stream.aclose()
         received = stream.result()
+        prepared = await recording
+        if prepared is None:  # nothing to store the answer in; the request was given back
+            if cancelled:
+                raise asyncio.CancelledError
+            return
         try:
             try:
                 await self._blocking(lambda: self._store(prepared, outcome, received, error))

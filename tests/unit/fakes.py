@@ -324,6 +324,9 @@ class _StoredChat:
 class FakeChatRepository(_Snapshots, ChatRepository):
     def __init__(self) -> None:
         self._state = {"chats": {}}
+        # Which reservation paid for each turn, and its lease: what tests look at.
+        self.paid_by: dict[TurnId, Reservation] = {}
+        self.leases: dict[TurnId, datetime] = {}
         self._chat_ids = itertools.count(1)
         self._turn_ids = itertools.count(1)
 
@@ -347,14 +350,17 @@ class FakeChatRepository(_Snapshots, ChatRepository):
         return [turn for chat_id in self.ids() for turn in self.turns(chat_id)]
 
     # The port.
-    def add(self, chat: Chat) -> ChatId:
+    def start(
+        self, chat: Chat, turn: Turn, paid_by: Reservation, lease_until: datetime
+    ) -> tuple[ChatId, TurnId]:
         chat_id = ChatId(next(self._chat_ids))
         stored = copy.deepcopy(chat)
         stored.id, stored.history, stored.turn_count = chat_id, [], 0
         self._chats[chat_id] = _StoredChat(stored)
-        return chat_id
+        turn_id, _ = self.add_turn(chat_id, turn, paid_by, lease_until)
+        return chat_id, turn_id
 
-    def get_for_update(self, chat_id: ChatId) -> Chat:
+    def get(self, chat_id: ChatId) -> Chat:
         stored = self._stored(chat_id)
         chat = copy.deepcopy(stored.chat)
         chat.history = [
@@ -366,16 +372,19 @@ class FakeChatRepository(_Snapshots, ChatRepository):
     def owner_of(self, chat_id: ChatId) -> MemberId:
         return self._stored(chat_id).chat.owner_id
 
-    def add_turn(self, chat: Chat, turn: Turn) -> TurnId:
-        assert chat.id is not None, "add the chat before its turns"
-        stored = self._stored(chat.id)
+    def add_turn(
+        self, chat_id: ChatId, turn: Turn, paid_by: Reservation, lease_until: datetime
+    ) -> tuple[TurnId, int]:
+        stored = self._stored(chat_id)
         turn_id = TurnId(next(self._turn_ids))
         kept = copy.deepcopy(turn)
-        kept.id = turn_id
+        kept.id, kept.index = turn_id, stored.chat.turn_count
         stored.turns[turn_id] = kept
+        self.paid_by[turn_id] = paid_by
+        self.leases[turn_id] = lease_until
         stored.chat.turn_count += 1
         stored.chat.updated_at = turn.created_at
-        return turn_id
+        return turn_id, kept.index
 
     def save_outcome(self, turn: Turn) -> bool:
         for stored in self._chats.values():

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from application.errors import ModelBusy
-from application.ports import NewMember
+from application.ports import NewMember, Reservation
 from domain.chat import Chat, TurnStatus
 from domain.ids import MemberId
 from domain.llm import CompletionRequest, Message, Role
@@ -13,6 +13,7 @@ from domain.prompts import PromptKind, answer_intake
 from tests.unit.fakes import FakeChatModel, FakeClock, FakeUnitOfWork, a_guide, completion
 
 DAY = date(2026, 1, 1)
+LEASE = datetime(2026, 1, 1, 0, 2, tzinfo=UTC)
 REQUEST = CompletionRequest("m", (Message(Role.USER, "Hi"),), temperature=0.5, max_tokens=10)
 
 
@@ -51,9 +52,9 @@ def test_every_repository_is_rolled_back_together() -> None:
     prompts = answer_intake("en", {PromptKind.CURRENT_STATE: "a", PromptKind.GOAL: "b"})
     with uow:
         chat, turn = Chat.start(owner, prompts, a_guide(), datetime(2026, 1, 1, tzinfo=UTC))
-        chat.id = uow.chats.add(chat)
-        uow.chats.add_turn(chat, turn)
-        uow.quota.reserve(owner.id, DAY, 1)
+        reservation = uow.quota.reserve(owner.id, DAY, 1)
+        assert reservation is not None
+        uow.chats.start(chat, turn, reservation, LEASE)
     assert uow.chats.ids() == []
     assert uow.quota.used(owner.id, DAY) == 0
 
@@ -69,13 +70,12 @@ def test_a_stored_turn_does_not_change_when_the_callers_copy_does() -> None:
     owner = uow.members.get(a_member(uow))
     prompts = answer_intake("en", {PromptKind.CURRENT_STATE: "a", PromptKind.GOAL: "b"})
     chat, turn = Chat.start(owner, prompts, a_guide(), datetime(2026, 1, 1, tzinfo=UTC))
-    chat.id = uow.chats.add(chat)
-    turn.id = uow.chats.add_turn(chat, turn)
+    chat.id, turn.id = uow.chats.start(chat, turn, Reservation("r", owner.id, DAY), LEASE)
     turn.complete(completion("x"), datetime(2026, 1, 1, tzinfo=UTC))
     assert uow.chats.turns(chat.id)[0].status is TurnStatus.PENDING
     assert uow.chats.save_outcome(turn)
     assert uow.chats.turns(chat.id)[0].status is TurnStatus.COMPLETED
-    assert uow.chats.get_for_update(chat.id).history[0].answer == "x"
+    assert uow.chats.get(chat.id).history[0].answer == "x"
     uow.chats.delete(chat.id)
     assert not uow.chats.save_outcome(turn)
 

@@ -4,6 +4,7 @@ import pytest
 
 from application.chats import MAX_PAGE, ListChatsInput, ListIntakeQuestions
 from application.errors import ChatNotFound, NotChatOwner
+from application.ports import Reservation
 from application.start_chat_session import StartChatSessionInput
 from domain.chat import Chat
 from domain.ids import ChatId, MemberId
@@ -17,8 +18,10 @@ def seed_chats(app: Harness, owner: Member, count: int) -> list[ChatId]:
     prompts = answer_intake("en", {PromptKind.CURRENT_STATE: "Now.", PromptKind.GOAL: "Later."})
     ids = []
     for n in range(count):
-        chat, _ = Chat.start(owner, prompts, a_guide(), app.clock.now() + timedelta(minutes=n))
-        ids.append(app.chats.add(chat))
+        at = app.clock.now() + timedelta(minutes=n)
+        chat, turn = Chat.start(owner, prompts, a_guide(), at)
+        paid = Reservation(f"r{n}", owner.id, at.date())
+        ids.append(app.chats.start(chat, turn, paid, at)[0])
     return ids
 
 

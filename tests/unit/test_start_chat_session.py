@@ -5,7 +5,7 @@ import pytest
 from application.asking import INTERNAL_ERROR
 from application.errors import (
     DailyQuotaExceeded,
-    MemberNotFound,
+    MemberInactive,
     ModelBusy,
     ModelError,
     ModelTimeout,
@@ -67,13 +67,14 @@ def test_a_started_chat_is_stored_with_its_answer_and_costs_one_request() -> Non
     assert app.get_chat(view.id, mina.id) == view
 
 
-def test_the_model_is_asked_with_no_transaction_open() -> None:
+def test_the_model_is_asked_with_no_transaction_open_and_the_question_already_stored() -> None:
     app = harness()
-    open_while_asked: list[bool] = []
-    app.model.during = lambda _: open_while_asked.append(app.uow.in_transaction)
+    seen: list[tuple[bool, list[TurnStatus]]] = []
+    app.model.during = lambda _: seen.append(
+        (app.uow.in_transaction, [t.status for t in app.chats.all_turns()])
+    )
     app.start(intake(app.members.new().id))
-    assert open_while_asked == [False]
-    assert app.uow.commits == 2
+    assert seen == [(False, [TurnStatus.PENDING])]
 
 
 def test_the_members_private_profile_is_sent_to_the_model() -> None:
@@ -150,8 +151,9 @@ def test_a_members_own_limit_overrides_the_default() -> None:
 
 
 def test_an_unknown_member_cannot_start_a_chat() -> None:
+    """A valid token of a member deleted or deactivated since: turned away as unauthenticated."""
     app = harness()
-    with pytest.raises(MemberNotFound):
+    with pytest.raises(MemberInactive):
         app.start(intake(MemberId(404)))
     assert nothing_stored(app, MemberId(404))
 

@@ -4,7 +4,7 @@ exactly when answer text came back."""
 import asyncio
 from typing import Any
 
-from application.asking import PreparedTurn
+from application.asking import AdmittedTurn
 from application.errors import ModelBusy, ModelTimeout
 from application.start_chat_session import StartChatSessionInput
 from application.streaming import Delta, Event, Finished, LiveAnswer, StreamAnswer
@@ -13,12 +13,12 @@ from domain.member import Member
 from tests.unit.fakes import FakeBlocking, FakeChatModel, FakeStream, Harness, completion, harness
 
 
-def begin(app: Harness) -> tuple[Member, PreparedTurn]:
+def begin(app: Harness) -> tuple[Member, AdmittedTurn]:
     mina = app.members.new("mina")
-    _, prepared = app.start.prepare(
+    admitted = app.start.admit(
         StartChatSessionInput(member_id=mina.id, current_state="now", goal="later"), stream=True
     )
-    return mina, prepared
+    return mina, admitted
 
 
 async def drain(live: LiveAnswer) -> list[Event]:
@@ -43,10 +43,10 @@ def finished(events: list[Event]) -> Finished:
 def test_a_streamed_answer_arrives_in_pieces_and_is_stored_like_a_plain_one() -> None:
     answer = completion("Start with short runs.")
     app = harness(model=FakeChatModel(answer))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
     async def run() -> list[Event]:
-        return await drain(app.stream_answer.start(prepared))
+        return await drain(app.stream_answer.start(admitted))
 
     events = asyncio.run(run())
 
@@ -69,10 +69,10 @@ def test_the_answer_goes_on_when_the_watcher_leaves() -> None:
     gate = asyncio.Event()
     stream = FakeStream(["one", "two", "three"], gate=gate)
     app = harness(model=FakeChatModel(stream))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
     async def run() -> None:
-        live = app.stream_answer.start(prepared)
+        live = app.stream_answer.start(admitted)
         queue = live.watch()
         gate.set()
         assert await queue.get() == Delta("one")
@@ -93,10 +93,10 @@ def test_the_answer_goes_on_when_the_watcher_leaves() -> None:
 def test_a_late_watcher_catches_up_with_what_came_before() -> None:
     gate = asyncio.Event()
     app = harness(model=FakeChatModel(FakeStream(["a", "b", "c"], gate=gate)))
-    _, prepared = begin(app)
+    _, admitted = begin(app)
 
     async def run() -> list[Event]:
-        live = app.stream_answer.start(prepared)
+        live = app.stream_answer.start(admitted)
         gate.set()
         await asyncio.sleep(0.01)
         gate.set()
@@ -117,10 +117,10 @@ def test_a_late_watcher_catches_up_with_what_came_before() -> None:
 def test_a_stopped_answer_keeps_its_part_and_is_charged() -> None:
     gate = asyncio.Event()
     app = harness(model=FakeChatModel(FakeStream(["first", "second", "third"], gate=gate)))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
     async def run() -> list[Event]:
-        live = app.stream_answer.start(prepared)
+        live = app.stream_answer.start(admitted)
         queue = live.watch()
         gate.set()
         events: list[Event] = [await queue.get()]
@@ -140,10 +140,10 @@ def test_a_stopped_answer_keeps_its_part_and_is_charged() -> None:
 
 def test_an_answer_stopped_before_any_text_is_not_charged() -> None:
     app = harness(model=FakeChatModel(FakeStream(["never"], gate=asyncio.Event())))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
     async def run() -> list[Event]:
-        live = app.stream_answer.start(prepared)
+        live = app.stream_answer.start(admitted)
         await asyncio.sleep(0)
         live.stop()
         return await drain(live)
@@ -158,11 +158,13 @@ def test_an_answer_stopped_before_any_text_is_not_charged() -> None:
 def test_an_owner_stops_an_answer_through_the_use_case() -> None:
     gate = asyncio.Event()
     app = harness(model=FakeChatModel(FakeStream(["first", "second"], gate=gate)))
-    mina, prepared = begin(app)
-    assert prepared.turn.id is not None
+    mina, admitted = begin(app)
 
     async def run() -> bool:
-        live = app.stream_answer.start(prepared)
+        live = app.stream_answer.start(admitted)
+        prepared = await live.recorded()
+        assert prepared is not None
+        assert prepared.turn.id is not None
         queue = live.watch()
         gate.set()
         await queue.get()
@@ -181,25 +183,25 @@ def test_an_owner_stops_an_answer_through_the_use_case() -> None:
 
 def test_a_failure_before_any_text_gives_the_request_back() -> None:
     app = harness(model=FakeChatModel(ModelBusy("busy")))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
-    events = asyncio.run(_run_to_end(app, prepared))
+    events = asyncio.run(_run_to_end(app, admitted))
 
     (stored,) = app.chats.all_turns()
     assert (stored.status, stored.error_code) == (TurnStatus.FAILED, "upstream_busy")
     error = finished(events).error
     assert error is not None
     assert error.code == "upstream_busy"
-    assert error.extra == {"chat_id": prepared.chat_id, "turn_id": prepared.turn.id}
+    assert error.extra == {"chat_id": app.chats.ids()[0], "turn_id": stored.id}
     assert app.used_today(mina.id) == 0
 
 
 def test_a_failure_after_some_text_keeps_it_and_charges_the_request() -> None:
     stream = FakeStream(["half", "an", "answer"], fail_with=ModelTimeout("slow"))
     app = harness(model=FakeChatModel(stream))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
-    events = asyncio.run(_run_to_end(app, prepared))
+    events = asyncio.run(_run_to_end(app, admitted))
 
     (stored,) = app.chats.all_turns()
     assert (stored.status, stored.error_code) == (TurnStatus.FAILED, "upstream_timeout")
@@ -211,31 +213,38 @@ def test_a_failure_after_some_text_keeps_it_and_charges_the_request() -> None:
 
 def test_a_bug_in_the_model_adapter_fails_the_turn_instead_of_leaving_it_pending() -> None:
     app = harness(model=FakeChatModel(FakeStream([], fail_with=KeyError("oops"))))
-    mina, prepared = begin(app)
+    mina, admitted = begin(app)
 
-    asyncio.run(_run_to_end(app, prepared))
+    asyncio.run(_run_to_end(app, admitted))
 
     (stored,) = app.chats.all_turns()
     assert stored.status is TurnStatus.FAILED
     assert app.used_today(mina.id) == 0
 
 
-async def _run_to_end(app: Harness, prepared: PreparedTurn) -> list[Event]:
-    return await drain(app.stream_answer.start(prepared))
+async def _run_to_end(app: Harness, admitted: AdmittedTurn) -> list[Event]:
+    return await drain(app.stream_answer.start(admitted))
 
 
 def test_an_answer_that_cannot_be_stored_ends_with_an_error_not_done() -> None:
     app = harness(model=FakeChatModel("An answer."))
-    _, prepared = begin(app)
+    _, admitted = begin(app)
 
     class BrokenDatabase(FakeBlocking):
+        """Stores the turn, then goes away before the answer is written."""
+
+        calls = 0
+
         async def __call__(self, work: Any) -> Any:
-            raise ConnectionError("the database went away")
+            self.calls += 1
+            if self.calls > 1:
+                raise ConnectionError("the database went away")
+            return work()
 
     streamer = StreamAnswer(app.uow, app.model, app.clock, BrokenDatabase(), app.live)
 
     async def run() -> list[Event]:
-        return await drain(streamer.start(prepared))
+        return await drain(streamer.start(admitted))
 
     events = asyncio.run(run())
 
@@ -243,3 +252,58 @@ def test_an_answer_that_cannot_be_stored_ends_with_an_error_not_done() -> None:
     assert error is not None
     assert error.code == "answer_not_saved"
     assert text_of(events) == "An answer."
+
+
+def test_the_model_is_asked_before_the_turn_is_stored() -> None:
+    """The turn's write happens while the model works on its first token, not before."""
+    app = harness(model=FakeChatModel("Soon."))
+    _, admitted = begin(app)
+    order: list[str] = []
+
+    class Watching(FakeBlocking):
+        async def __call__(self, work: Any) -> Any:
+            order.append(f"store after {len(app.model.requests)} model request(s)")
+            return work()
+
+    streamer = StreamAnswer(app.uow, app.model, app.clock, Watching(), app.live)
+
+    async def run() -> list[Event]:
+        return await drain(streamer.start(admitted))
+
+    asyncio.run(run())
+
+    assert order[0] == "store after 1 model request(s)"
+    (stored,) = app.chats.all_turns()
+    assert stored.status is TurnStatus.COMPLETED
+
+
+def test_a_turn_that_cannot_be_stored_stops_the_model_and_gives_the_request_back() -> None:
+    gate = asyncio.Event()
+    stream = FakeStream(["never", "seen"], gate=gate)
+    app = harness(model=FakeChatModel(stream))
+    mina, admitted = begin(app)
+    assert app.used_today(mina.id) == 1  # taken when admitted
+
+    def broken_start(*args: Any) -> Any:
+        raise ConnectionError("the database went away")
+
+    app.chats.start = broken_start  # type: ignore[method-assign]
+
+    async def run() -> tuple[Any, list[Event]]:
+        live = app.stream_answer.start(admitted)
+        prepared = await live.recorded()
+        assert live.finished is not None
+        assert live.task is not None
+        await live.task
+        return prepared, [live.finished]
+
+    prepared, events = asyncio.run(run())
+
+    assert prepared is None
+    error = finished(events).error
+    assert error is not None
+    assert error.code == "answer_not_saved"
+    assert stream.sent == []
+    assert stream.closed
+    assert app.chats.all_turns() == []
+    assert app.used_today(mina.id) == 0

@@ -1,15 +1,17 @@
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Subquery
 
+from adapters.orm import sql
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
-from application.ports import ChatRepository
+from application.ports import ChatRepository, Reservation
 from domain.chat import Chat, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
@@ -46,6 +48,19 @@ def request_from(row: dict[str, Any]) -> CompletionRequest:
     )
 
 
+def _turn_values(turn: Turn, paid_by: Reservation, lease_until: datetime) -> dict[str, Any]:
+    return {
+        "index": turn.index,
+        "content": turn.content,
+        "status": turn.status.value,
+        "created_at": turn.created_at,
+        "stop_requested": False,
+        "reservation_id": paid_by.id,
+        "lease_until": lease_until,
+        **request_columns(turn.request),
+    }
+
+
 def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Completion | None:
     choices = list(choices)
     if row["response_id"] is None and not choices:
@@ -67,19 +82,43 @@ def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Com
 
 
 class DjangoChatRepository(ChatRepository):
-    def add(self, chat: Chat) -> ChatId:
-        row = ChatRow.objects.create(
-            member_id=chat.owner_id,
-            title=chat.title,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
-            model=chat.model,
-        )
-        PromptRow.objects.bulk_create(
-            PromptRow(chat=row, position=i, kind=p.kind.value, question=p.question, answer=p.answer)
+    def start(
+        self, chat: Chat, turn: Turn, paid_by: Reservation, lease_until: datetime
+    ) -> tuple[ChatId, TurnId]:
+        chat_values = {
+            "member_id": chat.owner_id,
+            "title": chat.title,
+            "created_at": chat.created_at,
+            "updated_at": chat.updated_at,
+            "turn_count": 1,
+            "model": chat.model,
+        }
+        prompts = [
+            {"position": i, "kind": p.kind.value, "question": p.question, "answer": p.answer}
             for i, p in enumerate(chat.prompts)
+        ]
+        values = _turn_values(turn, paid_by, lease_until)
+        if not sql.one_statement():
+            with transaction.atomic():
+                row = ChatRow.objects.create(**chat_values)
+                PromptRow.objects.bulk_create(PromptRow(chat=row, **p) for p in prompts)
+                turn_row = TurnRow.objects.create(chat=row, **values)
+            return ChatId(row.pk), TurnId(turn_row.pk)
+        new_chat, chat_params = sql.insert_row(ChatRow, chat_values)
+        new_prompts, prompt_params = sql.insert_rows(
+            PromptRow, prompts, raw={"chat_id": "(SELECT id FROM c)"}
         )
-        return ChatId(row.pk)
+        new_turn, turn_params = sql.insert_row(
+            TurnRow, values, raw={"chat_id": "(SELECT id FROM c)"}
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH c AS ({new_chat} RETURNING id), p AS ({new_prompts}) "
+                f"{new_turn} RETURNING {sql.column(TurnRow, 'chat')}, id",
+                [*chat_params, *prompt_params, *turn_params],
+            )
+            chat_id, turn_id = cursor.fetchone()
+        return ChatId(chat_id), TurnId(turn_id)
 
     def _locked(self, chat_id: ChatId) -> Any:
         rows = ChatRow.objects.filter(pk=chat_id)
@@ -93,25 +132,26 @@ class DjangoChatRepository(ChatRepository):
             raise ChatNotFound("No such chat.")
         return MemberId(owner)
 
-    def get_for_update(self, chat_id: ChatId) -> Chat:
-        row = self._locked(chat_id).first()
+    def get(self, chat_id: ChatId) -> Chat:
+        row = ChatRow.objects.filter(pk=chat_id).first()
         if row is None:
             raise ChatNotFound("No such chat.")
         prompts = tuple(
             Prompt(PromptKind(p.kind), p.question, p.answer)
             for p in PromptRow.objects.filter(chat_id=chat_id).order_by("position")
         )
-        turns = list(
-            TurnRow.objects.filter(chat_id=chat_id)
+        # Each turn with the first choice's text when it completed: one query, a LEFT JOIN.
+        history = [
+            PastTurn(index, content, answer if status == TurnRow.Status.COMPLETED else None)
+            for index, content, status, answer in TurnRow.objects.filter(chat_id=chat_id)
+            .annotate(
+                answer=Subquery(
+                    ChoiceRow.objects.filter(turn_id=OuterRef("pk"), index=0).values("content")[:1]
+                )
+            )
             .order_by("index")
-            .values_list("id", "index", "content", "status")
-        )
-        answers = dict(
-            ChoiceRow.objects.filter(
-                turn__chat_id=chat_id, turn__status=TurnRow.Status.COMPLETED, index=0
-            ).values_list("turn_id", "content")
-        )
-        history = [PastTurn(index, content, answers.get(pk)) for pk, index, content, _ in turns]
+            .values_list("index", "content", "status", "answer")
+        ]
         return Chat(
             id=ChatId(row.pk),
             owner_id=MemberId(row.member_id),
@@ -124,27 +164,46 @@ class DjangoChatRepository(ChatRepository):
             model=row.model,
         )
 
-    def add_turn(self, chat: Chat, turn: Turn) -> TurnId:
-        row = TurnRow.objects.create(
-            chat_id=chat.id,
-            index=turn.index,
-            content=turn.content,
-            status=turn.status.value,
-            created_at=turn.created_at,
-            **request_columns(turn.request),
+    def add_turn(
+        self, chat_id: ChatId, turn: Turn, paid_by: Reservation, lease_until: datetime
+    ) -> tuple[TurnId, int]:
+        values = _turn_values(turn, paid_by, lease_until)
+        del values["index"]  # the chat's next one, taken under its row lock
+        if not sql.one_statement():
+            with transaction.atomic():
+                rows = ChatRow.objects.filter(pk=chat_id)
+                if not rows.update(turn_count=F("turn_count") + 1, updated_at=turn.created_at):
+                    raise ChatNotFound("No such chat.")
+                index = rows.values_list("turn_count", flat=True).get() - 1
+                row = TurnRow.objects.create(chat_id=chat_id, index=index, **values)
+            return TurnId(row.pk), index
+        chat = sql.table(ChatRow)
+        count, updated = sql.column(ChatRow, "turn_count"), sql.column(ChatRow, "updated_at")
+        new_turn, params = sql.insert_row(
+            TurnRow, values, raw={"chat_id": "(SELECT id FROM c)", "index": "(SELECT i FROM c)"}
         )
-        ChatRow.objects.filter(pk=chat.id).update(
-            turn_count=F("turn_count") + 1, updated_at=turn.created_at
-        )
-        return TurnId(row.pk)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH c AS (UPDATE {chat} SET {count} = {count} + 1, {updated} = %s "
+                    f"WHERE id = %s RETURNING id, {count} - 1 AS i) "
+                    f"{new_turn} RETURNING id, {sql.column(TurnRow, 'index')}",
+                    [*sql.prepared(ChatRow, {"updated_at": turn.created_at}), chat_id, *params],
+                )
+                turn_id, index = cursor.fetchone()
+        except IntegrityError as error:  # no chat row, so no id and no index: it was deleted
+            raise ChatNotFound("No such chat.") from error
+        return TurnId(turn_id), index
 
     def save_outcome(self, turn: Turn) -> bool:
         fields: dict[str, Any] = {
             "status": turn.status.value,
             "error_code": turn.error_code,
             "answered_at": turn.answered_at,
+            "lease_until": None,
         }
         response = turn.response
+        choices: list[dict[str, Any]] = []
         if response is not None:
             fields.update(
                 response_id=response.id,
@@ -159,19 +218,34 @@ class DjangoChatRepository(ChatRepository):
                     completion_tokens=response.usage.completion_tokens,
                     total_tokens=response.usage.total_tokens,
                 )
-        if not TurnRow.objects.filter(pk=turn.id).update(**fields):
-            return False
-        if response is not None:
-            ChoiceRow.objects.bulk_create(
-                ChoiceRow(
-                    turn_id=turn.id,
-                    index=c.index,
-                    role=c.role,
-                    content=storable(c.content),
-                    finish_reason=c.finish_reason,
-                )
+            choices = [
+                {
+                    "index": c.index,
+                    "role": c.role,
+                    "content": storable(c.content),
+                    "finish_reason": c.finish_reason,
+                }
                 for c in response.choices
-            )
+            ]
+        if not sql.one_statement() or not choices:
+            with transaction.atomic():
+                if not TurnRow.objects.filter(pk=turn.id).update(**fields):
+                    return False
+                ChoiceRow.objects.bulk_create(ChoiceRow(turn_id=turn.id, **c) for c in choices)
+            return True
+        assign, params = sql.assignments(TurnRow, fields)
+        new_choices, choice_params = sql.insert_rows(
+            ChoiceRow, choices, raw={"turn_id": "(SELECT id FROM t)"}
+        )
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH t AS (UPDATE {sql.table(TurnRow)} SET {assign} WHERE id = %s "
+                    f"RETURNING id) {new_choices}",
+                    [*params, turn.id, *choice_params],
+                )
+        except IntegrityError:  # no turn row, so no id for its choices: the chat was deleted
+            return False
         return True
 
     def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:

@@ -136,10 +136,25 @@ class Turn(models.Model):
     # Providers that do not speak Chat Completions: their own bodies, as sent and received.
     native_request = models.JSONField(null=True, blank=True)
     native_response = models.JSONField(null=True, blank=True)
+    # The request taken from the member's allowance for this turn, given back when no answer
+    # text came; a pending turn whose lease ran out lost its process (see RecoverInterrupted).
+    reservation = models.ForeignKey(
+        "QuotaReservation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["chat", "index"], name="turn_index_unique")
+        ]
+        indexes: ClassVar = [
+            # Only pending turns, a handful at any time: the sweep for interrupted ones stays
+            # an index lookup however many turns there are.
+            models.Index(
+                fields=["lease_until"],
+                name="turn_pending_lease",
+                condition=models.Q(status="pending"),
+            )
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from application.chats import (
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
 from application.streaming import StopAnswer, StreamAnswer
+from django_project.api.authentication import TokenAuthentication
 from django_project.api.pagination import next_url, page_query
 from django_project.api.serializers import ChatOutput, ChatSummaryOutput, TurnOutput, errors
 from django_project.api.streaming import (
@@ -75,6 +76,8 @@ class _ReadIsPublic(BasePermission):
 
 
 class ChatCollectionApi(APIView):
+    # The use case reads the member anyway, and turns away a deactivated one.
+    authentication_classes = (TokenAuthentication,)
     permission_classes = (_ReadIsPublic,)
     content_negotiation_class = StreamingNegotiation
 
@@ -123,8 +126,7 @@ class ChatCollectionApi(APIView):
             member_id=request.user.pk, language=_language(request), **body.validated_data
         )
         if wants_stream(request):
-            _, prepared = start.prepare(data, stream=True)
-            return stream_response(stream_answer, prepared)
+            return stream_response(stream_answer, start.admit(data, stream=True))
         chat = start(data)
         return Response(
             ChatOutput(chat).data,
@@ -213,6 +215,7 @@ class ChatDetailApi(APIView):
 
 
 class ChatMessageCreateApi(APIView):
+    authentication_classes = (TokenAuthentication,)
     permission_classes = (IsAuthenticated,)
     content_negotiation_class = StreamingNegotiation
 
@@ -241,7 +244,7 @@ class ChatMessageCreateApi(APIView):
             chat_id=ChatId(chat_id), member_id=request.user.pk, **body.validated_data
         )
         if wants_stream(request):
-            return stream_response(stream_answer, send.prepare(data, stream=True))
+            return stream_response(stream_answer, send.admit(data, stream=True))
         return Response(TurnOutput(send(data)).data, status=status.HTTP_201_CREATED)
 
 

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.ValidationFailed, status.HTTP_400_BAD_REQUEST),
+    (app.MemberInactive, status.HTTP_401_UNAUTHORIZED),
     (app.MemberNotFound, status.HTTP_404_NOT_FOUND),
     (app.ChatNotFound, status.HTTP_404_NOT_FOUND),
     (app.NotChatOwner, status.HTTP_403_FORBIDDEN),
@@ -59,6 +60,8 @@ def _application_error(exc: app.ApplicationError) -> Response:
         body["resets_at"] = exc.resets_at.isoformat()
         wait = (exc.resets_at - timezone.now()).total_seconds()
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    if http_status == status.HTTP_401_UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return Response(body, status=http_status, headers=headers)
 
 

@@ -17,8 +17,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
-from application.asking import PreparedTurn
-from application.streaming import Delta, StreamAnswer
+from application.asking import AdmittedTurn
+from application.streaming import Delta, Finished, StreamAnswer
 from django_project.api.serializers import TurnOutput
 
 EVENT_STREAM = "text/event-stream"
@@ -52,10 +52,24 @@ def _event(name: str, data: Any) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + JSONRenderer().render(data) + b"\n\n"
 
 
+def _error(finished: Finished) -> bytes:
+    assert finished.error is not None
+    error = finished.error
+    body: dict[str, Any] = {"code": error.code, "detail": error.detail, **error.extra}
+    if finished.turn is not None:
+        body["turn"] = TurnOutput(finished.turn).data
+    return _event("error", body)
+
+
 async def _events(
-    stream_answer: StreamAnswer, prepared: PreparedTurn, heartbeat_s: float
+    stream_answer: StreamAnswer, admitted: AdmittedTurn, heartbeat_s: float
 ) -> AsyncIterator[bytes]:
-    live = stream_answer.start(prepared)
+    live = stream_answer.start(admitted)
+    prepared = await live.recorded()
+    if prepared is None:  # the question could not be stored; nothing was charged
+        assert live.finished is not None
+        yield _error(live.finished)
+        return
     turn = prepared.turn
     yield _event(
         "chat", {"chat_id": prepared.chat_id, "turn_id": turn.id, "turn_index": turn.index}
@@ -71,12 +85,11 @@ async def _events(
             if isinstance(event, Delta):
                 yield _event("delta", {"text": event.text})
                 continue
-            done = TurnOutput(event.turn).data
             if event.error is None:
-                yield _event("done", done)
+                assert event.turn is not None
+                yield _event("done", TurnOutput(event.turn).data)
             else:
-                body = {"code": event.error.code, "detail": event.error.detail, **event.error.extra}
-                yield _event("error", {**body, "turn": done})
+                yield _error(event)
             return
     finally:
         # The member went away or the answer ended; generation goes on without a watcher.
@@ -92,11 +105,11 @@ def _release_connections() -> None:
             connection.close()
 
 
-def stream_response(stream_answer: StreamAnswer, prepared: PreparedTurn) -> StreamingHttpResponse:
+def stream_response(stream_answer: StreamAnswer, admitted: AdmittedTurn) -> StreamingHttpResponse:
     _release_connections()
     heartbeat_s = settings.CHATBOT.sse_heartbeat_s
     response = StreamingHttpResponse(
-        _events(stream_answer, prepared, heartbeat_s), content_type=EVENT_STREAM
+        _events(stream_answer, admitted, heartbeat_s), content_type=EVENT_STREAM
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
