@@ -376,3 +376,29 @@ def test_a_member_with_a_password_may_unlink_their_only_provider(
     assert kim.client.get("/api/me/").json()["linked_providers"] == ["github"]
     assert kim.client.delete("/api/me/oauth/github/").status_code == 204
     assert kim.client.get("/api/me/").json()["linked_providers"] == []
+
+
+def test_providers_are_configured_by_the_environment() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from django_project.config import from_environment
+    from django_project.container import identity_providers
+
+    assert from_environment({}).oauth_providers == []
+    settings = from_environment(
+        {
+            "CHATBOT_GITHUB_CLIENT_ID": "gh-id",
+            "CHATBOT_GITHUB_CLIENT_SECRET": "gh-secret",
+            "CHATBOT_KAKAO_CLIENT_ID": "kakao-rest-api-key",
+        }
+    )
+    assert settings.oauth_providers == ["github", "kakao"]
+    assert settings.github_base_url == "https://github.com"
+    assert settings.kakao_api_url == "https://kapi.kakao.com"
+    made = identity_providers(settings)
+    url = made["kakao"].authorization_url(
+        state="s", code_verifier="v" * 43, redirect_uri="https://chat.example.com/cb/"
+    )
+    assert url.startswith("https://kauth.kakao.com/oauth/authorize?")
+    with pytest.raises(ImproperlyConfigured, match="CHATBOT_GITHUB_CLIENT_SECRET"):
+        from_environment({"CHATBOT_GITHUB_CLIENT_ID": "gh-id"})
