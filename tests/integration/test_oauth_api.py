@@ -31,27 +31,24 @@ pytestmark = pytest.mark.django_db
 Fakes = dict[str, FakeGitHub | FakeKakao]
 
 
+def adapter_for(fake: FakeGitHub | FakeKakao) -> GitHubIdentityProvider | KakaoIdentityProvider:
+    """The real adapter, pointed at the fake for both its authorization and its API hosts."""
+    kind = GitHubIdentityProvider if isinstance(fake, FakeGitHub) else KakaoIdentityProvider
+    return kind(
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        auth_url=fake.base_url,
+        api_url=fake.base_url,
+        timeout_s=5,
+    )
+
+
 @pytest.fixture
 def fakes(
     container: Container, configure: Configure, fake_github: FakeGitHub, fake_kakao: FakeKakao
 ) -> Fakes:
     container.identity_providers.override(
-        {
-            "github": GitHubIdentityProvider(
-                client_id=fake_github.client_id,
-                client_secret=fake_github.client_secret,
-                auth_url=fake_github.base_url,
-                api_url=fake_github.base_url,
-                timeout_s=5,
-            ),
-            "kakao": KakaoIdentityProvider(
-                client_id=fake_kakao.client_id,
-                client_secret=fake_kakao.client_secret,
-                auth_url=fake_kakao.base_url,
-                api_url=fake_kakao.base_url,
-                timeout_s=5,
-            ),
-        }
+        {"github": adapter_for(fake_github), "kakao": adapter_for(fake_kakao)}
     )
     return {"github": fake_github, "kakao": fake_kakao}
 
