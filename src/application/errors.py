@@ -66,3 +66,31 @@ class ModelBusy(ModelError):
 
 class ModelTimeout(ModelError):
     code = "upstream_timeout"
+
+
+class ProviderNotConfigured(ApplicationError):
+    """No such login provider, or it is not configured here."""
+
+    code = "oauth_provider_not_found"
+
+
+class ProviderFailed(ApplicationError):
+    """The login provider refused the code or failed. Raised by IdentityProvider adapters."""
+
+    code = "oauth_provider_error"
+
+
+class LoginCodeInvalid(ApplicationError):
+    """The one-time login code is unknown, used already or expired."""
+
+    code = "oauth_code_invalid"
+
+
+class ProviderNotLinked(ApplicationError):
+    code = "oauth_provider_not_linked"
+
+
+class LastLoginMethod(ApplicationError):
+    """Unlinking would leave the member no way to log in."""
+
+    code = "last_login_method"

@@ -57,6 +57,7 @@ class RegisterMember:
 class Profile:
     member: Member
     quota: QuotaStatus
+    linked_providers: tuple[str, ...] = ()
 
 
 class GetProfile:
@@ -72,12 +73,13 @@ class GetProfile:
         with self._uow as uow:
             member = uow.members.get(member_id)
             used = uow.quota.used(member_id, self._policy.day_of(now))
+            linked = tuple(uow.social.providers_of(member_id))
         quota = QuotaStatus(
             limit=self._policy.limit_for(member.daily_limit),
             used=used,
             resets_at=self._policy.resets_at(now),
         )
-        return Profile(member=member, quota=quota)
+        return Profile(member=member, quota=quota, linked_providers=linked)
 
 
 _UNSET: Any = object()

@@ -71,9 +71,22 @@ class MemberRepository(Protocol):
         """Raise MemberNotFound."""
         ...
 
-    def add(self, member: NewMember, password: str) -> Member:
-        """Store a member with a hashed password. Raise ValidationFailed when the email or the
-        nickname is taken (both compared case-insensitively)."""
+    def add(self, member: NewMember, password: str | None) -> Member:
+        """Store a member with a hashed password (None: an unusable one, for members who log in
+        through a provider). Raise ValidationFailed when the email or the nickname is taken
+        (both compared case-insensitively)."""
+        ...
+
+    def find_by_email(self, email: str) -> Member | None:
+        """The active member with this email (compared case-insensitively), if any."""
+        ...
+
+    def nickname_taken(self, nickname: str) -> bool:
+        """Whether any member has this nickname (compared case-insensitively)."""
+        ...
+
+    def has_password(self, member_id: MemberId) -> bool:
+        """Whether the member can log in with a password."""
         ...
 
     def update_profile(self, member: Member) -> None:
@@ -155,6 +168,65 @@ class ChatRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalIdentity:
+    """Who a login provider says the person is. `email` is None unless the provider gave one;
+    `email_verified` is True only when the provider says it verified that address."""
+
+    provider: str
+    account_id: str
+    nickname: str | None
+    email: str | None
+    email_verified: bool
+
+
+class IdentityProvider(Protocol):
+    """One OAuth2 login provider (authorization-code flow with PKCE)."""
+
+    name: str
+
+    def authorization_url(self, *, state: str, code_verifier: str, redirect_uri: str) -> str:
+        """Where to send the browser to ask the person for consent."""
+        ...
+
+    def fetch_identity(
+        self, *, code: str, code_verifier: str, redirect_uri: str
+    ) -> ExternalIdentity:
+        """Trade the code for a token and read the person's account. Raise ProviderFailed for
+        anything the provider refuses or fails at; never let a secret reach its detail."""
+        ...
+
+
+class SocialAccountRepository(Protocol):
+    def member_for(self, provider: str, account_id: str) -> MemberId | None:
+        """The member linked to this provider account, if any."""
+        ...
+
+    def link(self, member_id: MemberId, provider: str, account_id: str) -> None:
+        """Link the account to the member. Raise ValidationFailed when the account is linked to
+        someone already or the member has another account of this provider linked."""
+        ...
+
+    def providers_of(self, member_id: MemberId) -> list[str]:
+        """The providers linked to the member, sorted."""
+        ...
+
+    def unlink(self, member_id: MemberId, provider: str) -> None:
+        """Remove the member's link to `provider` (nothing when there is none)."""
+        ...
+
+
+class LoginCodeRepository(Protocol):
+    def add(self, code_hash: str, member_id: MemberId, expires_at: datetime) -> None:
+        """Store a one-time login code, by its hash only."""
+        ...
+
+    def take(self, code_hash: str, now: datetime) -> MemberId | None:
+        """Delete the code and return its member when it existed and had not expired by `now`;
+        None otherwise. Of concurrent callers with the same code, at most one gets the member."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One short transaction. Changes are kept only if commit() is called before the block ends.
 
@@ -164,6 +236,8 @@ class UnitOfWork(Protocol):
     members: MemberRepository
     chats: ChatRepository
     quota: QuotaLedger
+    social: SocialAccountRepository
+    login_codes: LoginCodeRepository
 
     def __enter__(self) -> Self: ...
 

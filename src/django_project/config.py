@@ -39,6 +39,29 @@ class ChatbotSettings(BaseModel):
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
     anthropic_send_temperature: bool = False
+    # Logging in with GitHub and Kakao: a provider is offered when its client id is set.
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    github_base_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    kakao_client_id: str | None = None
+    kakao_client_secret: str | None = None
+    kakao_auth_url: str = "https://kauth.kakao.com"
+    kakao_api_url: str = "https://kapi.kakao.com"
+    oauth_timeout_s: float = Field(10.0, gt=0, le=60)
+    # Where a provider login lands: the web app's page; its route goes after a "#".
+    frontend_url: str = "/"
+
+    @property
+    def oauth_providers(self) -> list[str]:
+        return [
+            name
+            for name, client_id in (
+                ("github", self.github_client_id),
+                ("kakao", self.kakao_client_id),
+            )
+            if client_id
+        ]
 
     def routes(self) -> list[tuple[Provider, str]]:
         """(provider, model) for every model a chat may use, the default first. An entry of
@@ -74,6 +97,8 @@ class ChatbotSettings(BaseModel):
             raise ValueError("the openai provider needs OPENAI_API_KEY or OPENAI_BASE_URL")
         if "anthropic" in used and not (self.anthropic_api_key or self.anthropic_base_url):
             raise ValueError("the anthropic provider needs ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL")
+        if self.github_client_id and not self.github_client_secret:
+            raise ValueError("CHATBOT_GITHUB_CLIENT_ID needs CHATBOT_GITHUB_CLIENT_SECRET")
         names = self.model_names
         if len(set(names)) != len(names):
             raise ValueError("CHATBOT_LLM_MODELS names one model under two providers")
@@ -114,6 +139,16 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "anthropic_api_key": anthropic_key,
         "anthropic_base_url": env.get("ANTHROPIC_BASE_URL") or None,
         "anthropic_send_temperature": env.get("ANTHROPIC_SEND_TEMPERATURE"),
+        "github_client_id": env.get("CHATBOT_GITHUB_CLIENT_ID"),
+        "github_client_secret": env.get("CHATBOT_GITHUB_CLIENT_SECRET"),
+        "github_base_url": env.get("CHATBOT_GITHUB_BASE_URL"),
+        "github_api_url": env.get("CHATBOT_GITHUB_API_URL"),
+        "kakao_client_id": env.get("CHATBOT_KAKAO_CLIENT_ID"),
+        "kakao_client_secret": env.get("CHATBOT_KAKAO_CLIENT_SECRET"),
+        "kakao_auth_url": env.get("CHATBOT_KAKAO_AUTH_URL"),
+        "kakao_api_url": env.get("CHATBOT_KAKAO_API_URL"),
+        "oauth_timeout_s": env.get("CHATBOT_OAUTH_TIMEOUT_S"),
+        "frontend_url": env.get("CHATBOT_FRONTEND_URL"),
     }
     try:
         return ChatbotSettings(**{k: v for k, v in raw.items() if v not in (None, "")})

@@ -10,6 +10,8 @@ from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.openai_compatible import OpenAIChatModel
 from adapters.llm.routing import RoutedChatModel
+from adapters.oauth.github import GitHubIdentityProvider
+from adapters.oauth.kakao import KakaoIdentityProvider
 from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
@@ -17,8 +19,14 @@ from adapters.orm.unit_of_work import DjangoUnitOfWork
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
 from application.members import GetProfile, RegisterMember, UpdateProfile
-from application.ports import ChatModel
+from application.ports import ChatModel, IdentityProvider
 from application.send_message import SendMessage
+from application.social_login import (
+    BeginSocialLogin,
+    CompleteSocialLogin,
+    RedeemLoginCode,
+    UnlinkProvider,
+)
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
 from django_project.config import ChatbotSettings, Provider
@@ -60,6 +68,28 @@ def routed_chat_model(settings: ChatbotSettings) -> ChatModel:
             )
         routes[model] = adapters[provider]
     return RoutedChatModel(routes, default=adapters[settings.llm_provider])
+
+
+def identity_providers(settings: ChatbotSettings) -> dict[str, IdentityProvider]:
+    """The login providers that are configured; the others do not exist for the API."""
+    made: dict[str, IdentityProvider] = {}
+    if settings.github_client_id:
+        made["github"] = GitHubIdentityProvider(
+            client_id=settings.github_client_id,
+            client_secret=settings.github_client_secret,
+            auth_url=settings.github_base_url,
+            api_url=settings.github_api_url,
+            timeout_s=settings.oauth_timeout_s,
+        )
+    if settings.kakao_client_id:
+        made["kakao"] = KakaoIdentityProvider(
+            client_id=settings.kakao_client_id,
+            client_secret=settings.kakao_client_secret,
+            auth_url=settings.kakao_auth_url,
+            api_url=settings.kakao_api_url,
+            timeout_s=settings.oauth_timeout_s,
+        )
+    return made
 
 
 class Container(containers.DeclarativeContainer):
@@ -120,3 +150,11 @@ class Container(containers.DeclarativeContainer):
     get_chat = providers.Factory(GetChat, queries=queries)
     delete_chat = providers.Factory(DeleteChat, uow=uow)
     list_intake_questions = providers.Factory(ListIntakeQuestions)
+
+    identity_providers = providers.Singleton(identity_providers, config.raw)
+    begin_social_login = providers.Factory(BeginSocialLogin, providers=identity_providers)
+    complete_social_login = providers.Factory(
+        CompleteSocialLogin, uow=uow, providers=identity_providers, clock=clock
+    )
+    redeem_login_code = providers.Factory(RedeemLoginCode, uow=uow, clock=clock)
+    unlink_provider = providers.Factory(UnlinkProvider, uow=uow)

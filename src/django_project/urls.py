@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from django_project.api import auth, chats, health, me
+from django_project.api import auth, chats, health, me, oauth
 from django_project.observability.views import metrics_view
 
 
@@ -30,7 +30,18 @@ urlpatterns = [
     path("api/auth/login/", auth.LoginApi.as_view(), name="login"),
     path("api/auth/refresh/", auth.RefreshApi.as_view(), name="refresh"),
     path("api/auth/logout/", auth.LogoutApi.as_view(), name="logout"),
+    path("api/auth/oauth/providers/", oauth.OAuthProvidersApi.as_view(), name="oauth-providers"),
+    path("api/auth/oauth/exchange/", oauth.OAuthExchangeApi.as_view(), name="oauth-exchange"),
+    path(
+        "api/auth/oauth/<slug:provider>/start/", oauth.OAuthStartApi.as_view(), name="oauth-start"
+    ),
+    path(
+        "api/auth/oauth/<slug:provider>/callback/",
+        oauth.OAuthCallbackApi.as_view(),
+        name="oauth-callback",
+    ),
     path("api/me/", me.MeApi.as_view(), name="me"),
+    path("api/me/oauth/<slug:provider>/", oauth.MeOAuthApi.as_view(), name="me-oauth"),
     path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
     path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),
     path("api/chats/intake/", chats.IntakeApi.as_view(), name="intake"),

@@ -95,9 +95,15 @@ class Wire:
         self.exchange.status, self.exchange.body = status, body
         self._send(status, json.dumps(body).encode(), "application/json", headers)
 
-    def send_bytes(self, status: int, data: bytes, content_type: str) -> None:
+    def send_bytes(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.exchange.status, self.exchange.body = status, data
-        self._send(status, data, content_type, None)
+        self._send(status, data, content_type, headers)
 
     def start_stream(self) -> None:
         """Send the headers of a Server-Sent Events answer; from here `exchange.body` is the list
@@ -286,10 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         exchange = fake._received(request)
-        if self.command != "POST" or self.path.split("?")[0] != fake.endpoint:
-            behaviour = fake.fail_type(404, f"Unknown request URL: {self.command} {self.path}.")
-        else:
-            behaviour = fake._next_behaviour()
+        behaviour = fake._behaviour_for(request)
         try:
             behaviour.respond(Wire(self, exchange))
         except (_Stopped, ConnectionError):
@@ -407,6 +410,13 @@ class FakeHTTPServer(Generic[ExchangeT]):
         with self._lock:
             self._exchanges.append(exchange)
         return exchange
+
+    def _behaviour_for(self, request: ReceivedRequest) -> Behaviour:
+        """What answers `request`: the script's next behaviour on POST `endpoint`, the provider's
+        404 anywhere else. A fake with several endpoints (an OAuth provider) routes here."""
+        if request.method != "POST" or request.path.split("?")[0] != self.endpoint:
+            return self.fail_type(404, f"Unknown request URL: {request.method} {request.path}.")
+        return self._next_behaviour()
 
     def _next_behaviour(self) -> Behaviour:
         with self._lock:

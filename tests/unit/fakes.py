@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats
-from application.errors import ChatNotFound, MemberNotFound, ValidationFailed
+from application.errors import ChatNotFound, MemberNotFound, ProviderFailed, ValidationFailed
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
     AnswerStream,
@@ -27,11 +27,15 @@ from application.ports import (
     ChatQueries,
     ChatRepository,
     Clock,
+    ExternalIdentity,
+    IdentityProvider,
+    LoginCodeRepository,
     MemberRepository,
     NewMember,
     PasswordPolicy,
     QuotaLedger,
     Reservation,
+    SocialAccountRepository,
     UnitOfWork,
 )
 from application.send_message import SendMessage
@@ -222,8 +226,8 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
     def all(self) -> list[Member]:
         return list(self._members.values())
 
-    def password_of(self, member_id: MemberId) -> str:
-        password: str = self._state["passwords"][member_id]
+    def password_of(self, member_id: MemberId) -> str | None:
+        password: str | None = self._state["passwords"].get(member_id)
         return password
 
     def get(self, member_id: MemberId) -> Member:
@@ -232,7 +236,18 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
         except KeyError:
             raise MemberNotFound("No such member.") from None
 
-    def add(self, member: NewMember, password: str) -> Member:
+    def find_by_email(self, email: str) -> Member | None:
+        return next(
+            (m for m in self._members.values() if m.email.lower() == email.strip().lower()), None
+        )
+
+    def nickname_taken(self, nickname: str) -> bool:
+        return self._nickname_taken(nickname, by_other_than=None)
+
+    def has_password(self, member_id: MemberId) -> bool:
+        return self._state["passwords"].get(member_id) is not None
+
+    def add(self, member: NewMember, password: str | None) -> Member:
         taken: dict[str, list[str]] = {}
         if any(m.email.lower() == member.email.lower() for m in self._members.values()):
             taken["email"] = ["A member with this email already exists."]
@@ -420,6 +435,76 @@ class FakeChatRepository(_Snapshots, ChatRepository):
             raise ChatNotFound("No such chat.") from None
 
 
+class FakeSocialAccountRepository(_Snapshots, SocialAccountRepository):
+    def __init__(self) -> None:
+        self._state = {"links": {}}  # (provider, account_id) -> member
+
+    @property
+    def _links(self) -> dict[tuple[str, str], MemberId]:
+        links: dict[tuple[str, str], MemberId] = self._state["links"]
+        return links
+
+    def member_for(self, provider: str, account_id: str) -> MemberId | None:
+        return self._links.get((provider, account_id))
+
+    def link(self, member_id: MemberId, provider: str, account_id: str) -> None:
+        if (provider, account_id) in self._links or provider in self.providers_of(member_id):
+            raise ValidationFailed({"provider": ["linked already"]})
+        self._links[(provider, account_id)] = member_id
+
+    def providers_of(self, member_id: MemberId) -> list[str]:
+        return sorted(p for (p, _), m in self._links.items() if m == member_id)
+
+    def unlink(self, member_id: MemberId, provider: str) -> None:
+        for key, member in list(self._links.items()):
+            if member == member_id and key[0] == provider:
+                del self._links[key]
+
+
+class FakeLoginCodeRepository(_Snapshots, LoginCodeRepository):
+    def __init__(self) -> None:
+        self._state = {"codes": {}}
+
+    @property
+    def codes(self) -> dict[str, tuple[MemberId, datetime]]:
+        codes: dict[str, tuple[MemberId, datetime]] = self._state["codes"]
+        return codes
+
+    def add(self, code_hash: str, member_id: MemberId, expires_at: datetime) -> None:
+        self.codes[code_hash] = (member_id, expires_at)
+
+    def take(self, code_hash: str, now: datetime) -> MemberId | None:
+        found = self.codes.pop(code_hash, None)
+        return found[0] if found and found[1] > now else None
+
+
+class FakeIdentityProvider(IdentityProvider):
+    """Gives the next identity of its script for any code, or raises ProviderFailed for a
+    script entry that is None. Remembers what it was asked."""
+
+    def __init__(self, name: str, *identities: ExternalIdentity | None) -> None:
+        self.name = name
+        self.script = deque(identities)
+        self.asked: list[tuple[str, str, str]] = []
+
+    def identity(self, account_id: str = "1", **fields: Any) -> ExternalIdentity:
+        values: dict[str, Any] = {"nickname": "octo", "email": None, "email_verified": False}
+        values.update(fields)
+        return ExternalIdentity(provider=self.name, account_id=account_id, **values)
+
+    def authorization_url(self, *, state: str, code_verifier: str, redirect_uri: str) -> str:
+        return f"https://{self.name}.example/authorize?state={state}&redirect_uri={redirect_uri}"
+
+    def fetch_identity(
+        self, *, code: str, code_verifier: str, redirect_uri: str
+    ) -> ExternalIdentity:
+        self.asked.append((code, code_verifier, redirect_uri))
+        outcome = self.script.popleft()
+        if outcome is None:
+            raise ProviderFailed(f"{self.name} failed.")
+        return outcome
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Snapshots the repositories on entry and restores them on exit unless commit() was called
     and the block ended without an exception, as DjangoUnitOfWork does. Not re-entrant."""
@@ -427,6 +512,8 @@ class FakeUnitOfWork(UnitOfWork):
     members: FakeMemberRepository
     chats: FakeChatRepository
     quota: FakeQuotaLedger
+    social: FakeSocialAccountRepository
+    login_codes: FakeLoginCodeRepository
 
     def __init__(
         self,
@@ -437,6 +524,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.members = members or FakeMemberRepository()
         self.chats = chats or FakeChatRepository()
         self.quota = quota or FakeQuotaLedger()
+        self.social = FakeSocialAccountRepository()
+        self.login_codes = FakeLoginCodeRepository()
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -473,7 +562,7 @@ class FakeUnitOfWork(UnitOfWork):
         self._committed = True
 
     def _repositories(self) -> tuple[_Snapshots, ...]:
-        return (self.members, self.chats, self.quota)
+        return (self.members, self.chats, self.quota, self.social, self.login_codes)
 
 
 class FakeChatQueries(ChatQueries):

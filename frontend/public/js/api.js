@@ -83,6 +83,11 @@ export async function models() {
   return json(await send("/api/models/"));
 }
 
+/** The login providers this server offers: { providers: ["github", "kakao"] }. */
+export async function loginProviders() {
+  return json(await send("/api/auth/oauth/providers/"));
+}
+
 export async function me() {
   return json(await authed("/api/me/"));
 }

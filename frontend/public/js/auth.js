@@ -7,7 +7,7 @@
 // strict Content-Security-Policy in index.html and the sanitizer in markdown.js are what keep any
 // such script out. (httpOnly cookies would need the API to set cookies; it speaks Bearer only.)
 
-import { ApiError, send } from "./http.js";
+import { ApiError, apiUrl, send } from "./http.js";
 
 const KEY = "chatbot.tokens";
 const events = new EventTarget();
@@ -58,6 +58,22 @@ export async function logIn(email, password) {
     method: "POST",
     body: { email, password },
   });
+  const pair = await response.json();
+  store({ access: pair.access, refresh: pair.refresh });
+  announce("login");
+}
+
+/** Where "Continue with GitHub" (or Kakao) goes: the API's start page for that provider, which
+ * sends the browser on to the provider and, once the person approves, back to #/login with a
+ * one-time code. `next` is the page to return to afterwards. */
+export function providerLoginUrl(provider, next) {
+  const query = next && next !== "/" ? `?next=${encodeURIComponent(next)}` : "";
+  return apiUrl(`/api/auth/oauth/${encodeURIComponent(provider)}/start/${query}`);
+}
+
+/** Trade the one-time code a provider login left in the address for the usual JWT pair. */
+export async function logInWithCode(code) {
+  const response = await send("/api/auth/oauth/exchange/", { method: "POST", body: { code } });
   const pair = await response.json();
   store({ access: pair.access, refresh: pair.refresh });
   announce("login");

@@ -33,7 +33,7 @@ class DjangoMemberRepository(MemberRepository):
             raise MemberNotFound("No such member.")
         return to_domain(row)
 
-    def add(self, member: NewMember, password: str) -> Member:
+    def add(self, member: NewMember, password: str | None) -> Member:
         email = MemberRow.objects.normalize_email_address(member.email)
         taken = {}
         if MemberRow.objects.filter(email=email).exists():
@@ -54,6 +54,18 @@ class DjangoMemberRepository(MemberRepository):
             # Another sign-up with the same email or nickname won the race since the check above.
             raise ValidationFailed(_which_taken(error)) from error
         return to_domain(row)
+
+    def find_by_email(self, email: str) -> Member | None:
+        address = MemberRow.objects.normalize_email_address(email)
+        row = MemberRow.objects.filter(email=address, is_active=True).first()
+        return None if row is None else to_domain(row)
+
+    def nickname_taken(self, nickname: str) -> bool:
+        return MemberRow.objects.filter(nickname__iexact=nickname).exists()
+
+    def has_password(self, member_id: MemberId) -> bool:
+        row = MemberRow.objects.filter(pk=member_id).only("password").first()
+        return row is not None and row.has_usable_password()
 
     def update_profile(self, member: Member) -> None:
         if (

@@ -206,3 +206,35 @@ class QuotaReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} on {self.day} ({'refunded' if self.refunded_at else 'taken'})"
+
+
+class SocialAccount(models.Model):
+    """A member's account at a login provider (GitHub, Kakao), found by the provider's id."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="social_accounts")
+    provider = models.CharField(max_length=20)
+    account_id = models.CharField(max_length=64, help_text="The provider's id for the account.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["provider", "account_id"], name="social_account_unique"
+            ),
+            models.UniqueConstraint(fields=["member", "provider"], name="social_member_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.account_id} → {self.member_id}"
+
+
+class LoginCode(models.Model):
+    """A one-time code the front end trades for a JWT pair after a provider login. Only its
+    SHA-256 is stored; it lives a minute and is deleted when used."""
+
+    code_hash = models.CharField(max_length=64, primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="login_codes")
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"login code for {self.member_id} until {self.expires_at}"

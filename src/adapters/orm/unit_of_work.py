@@ -7,6 +7,7 @@ from django.db import transaction
 from adapters.orm.chats import DjangoChatRepository
 from adapters.orm.members import DjangoMemberRepository
 from adapters.orm.quota import DjangoQuotaLedger
+from adapters.orm.social import DjangoLoginCodeRepository, DjangoSocialAccountRepository
 from application.ports import UnitOfWork
 
 
@@ -22,6 +23,8 @@ class DjangoUnitOfWork(UnitOfWork):
         self.members = DjangoMemberRepository()
         self.chats = DjangoChatRepository()
         self.quota = DjangoQuotaLedger()
+        self.social = DjangoSocialAccountRepository()
+        self.login_codes = DjangoLoginCodeRepository()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

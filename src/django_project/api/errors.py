@@ -28,6 +28,11 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.ModelBusy, status.HTTP_503_SERVICE_UNAVAILABLE),
     (app.ModelTimeout, status.HTTP_504_GATEWAY_TIMEOUT),
     (app.ModelError, status.HTTP_502_BAD_GATEWAY),
+    (app.ProviderNotConfigured, status.HTTP_404_NOT_FOUND),
+    (app.ProviderNotLinked, status.HTTP_404_NOT_FOUND),
+    (app.LoginCodeInvalid, status.HTTP_400_BAD_REQUEST),
+    (app.LastLoginMethod, status.HTTP_409_CONFLICT),
+    (app.ProviderFailed, status.HTTP_502_BAD_GATEWAY),
 ]
 
 # DRF's own codes, renamed where a clearer stable name helps clients.

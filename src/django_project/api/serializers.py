@@ -67,6 +67,9 @@ class ProfileOutput(serializers.Serializer):
     born_year = serializers.IntegerField(source="member.born_year", allow_null=True)
     job = serializers.CharField(source="member.job", allow_null=True)
     quota = QuotaOutput()
+    linked_providers = serializers.ListField(
+        child=serializers.CharField(), help_text="Login providers linked: github, kakao."
+    )
 
 
 class AuthorOutput(serializers.Serializer):

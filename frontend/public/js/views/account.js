@@ -1,14 +1,15 @@
 // Log in and sign up. Both return the member to where they were headed (`?next=`, checked by
 // router.safeNext) or to the main page.
 
+import * as api from "../api.js";
 import * as auth from "../auth.js";
 import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
 import { ApiError } from "../http.js";
 import { t, translateServerMessage } from "../i18n.js";
-import { href, navigate, safeNext } from "../router.js";
+import { href, navigate, rewrite, safeNext } from "../router.js";
 import { loadProfile } from "../state.js";
-import { setTitle, takeFlash } from "../ui.js";
+import { loading, setTitle, takeFlash } from "../ui.js";
 
 function field({ name, label, type = "text", autocomplete, required = true, hint, attrs = {} }) {
   const id = `field-${name}`;
@@ -106,7 +107,56 @@ function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer
       h("p", { class: "form-footer" }, footer),
     ),
   );
-  return { page, heading };
+  return { page, heading, alert };
+}
+
+/** "Continue with GitHub" / "Continue with Kakao", for the providers the server offers; nothing
+ * while it is asked, nor when it cannot say. Plain links: the login is a trip through the
+ * provider's pages and back, not a request from this page. */
+function providerButtons(query) {
+  const box = h("div", { class: "oauth-buttons", hidden: true });
+  api
+    .loginProviders()
+    .then(({ providers = [] }) => {
+      const known = providers.filter((p) => p === "github" || p === "kakao");
+      if (!known.length) return;
+      box.append(
+        ...known.map((provider) =>
+          h(
+            "a",
+            {
+              class: `btn btn-block btn-oauth btn-${provider}`,
+              href: auth.providerLoginUrl(provider, safeNext(query.get("next"))),
+              dataset: { provider },
+            },
+            t(`auth.oauth.${provider}`),
+          ),
+        ),
+        h("p", { class: "oauth-or" }, h("span", {}, t("auth.oauth.or"))),
+      );
+      box.hidden = false;
+    })
+    .catch(() => {});
+  return box;
+}
+
+/** Back from a provider: `oauth_code` (trade it for tokens) or `oauth_error` (say why not).
+ * Either is taken out of the address at once, so a reload or the history never replays it. */
+async function finishProviderLogin(main, query) {
+  const code = query.get("oauth_code");
+  const next = query.get("next");
+  rewrite(next ? `/login?next=${encodeURIComponent(safeNext(next))}` : "/login");
+  const status = loading(t("auth.oauth.busy"));
+  main.append(h("section", { class: "page page-form" }, status));
+  try {
+    await auth.logInWithCode(code);
+    await loadProfile();
+    main.replaceChildren();
+    done(query);
+  } catch (error) {
+    main.replaceChildren();
+    loginView({ main, query: new URLSearchParams(next ? { next } : {}), failure: error });
+  }
 }
 
 function done(query) {
@@ -118,7 +168,13 @@ function withNext(path, query) {
   return next ? `${path}?next=${encodeURIComponent(safeNext(next))}` : path;
 }
 
-export function loginView({ main, query }) {
+export function loginView({ main, query, failure }) {
+  if (query.get("oauth_code")) return finishProviderLogin(main, query);
+  const providerError = query.get("oauth_error");
+  if (providerError) {
+    const next = query.get("next");
+    rewrite(next ? `/login?next=${encodeURIComponent(safeNext(next))}` : "/login");
+  }
   if (auth.isLoggedIn()) return done(query);
   setTitle(t("auth.login.title"));
   const email = field({
@@ -134,11 +190,11 @@ export function loginView({ main, query }) {
     type: "password",
     autocomplete: "current-password",
   });
-  const { page, heading } = formPage({
+  const { page, heading, alert } = formPage({
     title: t("auth.login.title"),
     lead: t("auth.login.lead"),
     fields: [email, password],
-    content: [email.el, password.el],
+    content: [providerButtons(query), email.el, password.el],
     submitLabel: t("auth.login.submit"),
     busyLabel: t("auth.login.busy"),
     footer: [
@@ -152,6 +208,10 @@ export function loginView({ main, query }) {
       done(query);
     },
   });
+  if (failure) alert.replaceChildren(h("p", {}, describeError(failure)));
+  else if (providerError) {
+    alert.replaceChildren(h("p", {}, describeError(new ApiError(0, { code: providerError }))));
+  }
   main.append(page);
   focusView(heading);
   (email.input.value ? password : email).input.focus();
@@ -208,7 +268,7 @@ export function signupView({ main, query }) {
     title: t("auth.signup.title"),
     lead: t("auth.signup.lead"),
     fields: all,
-    content: [...fields.map((f) => f.el), about],
+    content: [providerButtons(query), ...fields.map((f) => f.el), about],
     submitLabel: t("auth.signup.submit"),
     busyLabel: t("auth.signup.busy"),
     footer: [

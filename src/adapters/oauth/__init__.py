@@ -1,0 +1,1 @@
+"""Login providers (OAuth2 authorization code with PKCE), one module each, on authlib."""

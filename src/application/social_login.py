@@ -1,0 +1,191 @@
+"""Logging in with GitHub or Kakao (OAuth2 authorization code with PKCE).
+
+The browser goes to the provider (BeginSocialLogin), comes back with a code that
+CompleteSocialLogin trades for the person's identity and a member, and leaves with a one-time
+login code that RedeemLoginCode trades for the member's id (the API then hands out the same JWT
+pair a password login gives). The JWT pair never travels in a URL.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.errors import (
+    LastLoginMethod,
+    LoginCodeInvalid,
+    ProviderNotConfigured,
+    ProviderNotLinked,
+    ValidationFailed,
+)
+from application.ports import (
+    Clock,
+    ExternalIdentity,
+    IdentityProvider,
+    NewMember,
+    UnitOfWork,
+)
+from domain.ids import MemberId
+from domain.member import Member
+from domain.social import may_unlink, nickname_candidates
+
+LOGIN_CODE_TTL = timedelta(seconds=60)
+# An address that can never receive mail (RFC 2606), for members whose provider gave no verified
+# email: the column is required and unique, and an unverified address must never be stored, or a
+# later login with that address verified elsewhere would be linked to this member.
+NO_EMAIL_DOMAIN = "oauth.invalid"
+_NICKNAME_ATTEMPTS = 50
+
+
+def _provider(providers: Mapping[str, IdentityProvider], name: str) -> IdentityProvider:
+    try:
+        return providers[name]
+    except KeyError:
+        raise ProviderNotConfigured(f"No login provider {name!r} is configured.") from None
+
+
+def hash_login_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class BeginSocialLoginOutput:
+    url: str
+    state: str
+    code_verifier: str
+
+
+class BeginSocialLogin:
+    """Someone clicks "Continue with ...": a fresh state and PKCE verifier, and where to go."""
+
+    def __init__(self, providers: Mapping[str, IdentityProvider]) -> None:
+        self._providers = providers
+
+    def __call__(self, provider: str, redirect_uri: str) -> BeginSocialLoginOutput:
+        chosen = _provider(self._providers, provider)
+        state = secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(48)  # 64 characters, within RFC 7636's 43..128
+        url = chosen.authorization_url(
+            state=state, code_verifier=verifier, redirect_uri=redirect_uri
+        )
+        return BeginSocialLoginOutput(url=url, state=state, code_verifier=verifier)
+
+
+def ensure_configured(providers: Mapping[str, IdentityProvider], provider: str) -> None:
+    _provider(providers, provider)
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteSocialLoginInput:
+    provider: str
+    code: str
+    code_verifier: str
+    redirect_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteSocialLoginOutput:
+    member_id: MemberId
+    login_code: str
+    created: bool
+
+
+class CompleteSocialLogin:
+    """The provider sent the person back with a code. Find their member by the provider's
+    account id; else link the member whose email the provider says is verified; else make a new
+    member. Answer with a one-time login code, valid for a minute."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        providers: Mapping[str, IdentityProvider],
+        clock: Clock,
+        code_ttl: timedelta = LOGIN_CODE_TTL,
+    ) -> None:
+        self._uow = uow
+        self._providers = providers
+        self._clock = clock
+        self._ttl = code_ttl
+
+    def __call__(self, data: CompleteSocialLoginInput) -> CompleteSocialLoginOutput:
+        provider = _provider(self._providers, data.provider)
+        # No transaction is open while the provider answers.
+        identity = provider.fetch_identity(
+            code=data.code, code_verifier=data.code_verifier, redirect_uri=data.redirect_uri
+        )
+        login_code = secrets.token_urlsafe(32)
+        with self._uow as uow:
+            member_id, created = self._member_for(uow, identity)
+            uow.login_codes.add(
+                hash_login_code(login_code), member_id, self._clock.now() + self._ttl
+            )
+            uow.commit()
+        return CompleteSocialLoginOutput(member_id, login_code, created)
+
+    def _member_for(self, uow: UnitOfWork, identity: ExternalIdentity) -> tuple[MemberId, bool]:
+        found = uow.social.member_for(identity.provider, identity.account_id)
+        if found is not None:
+            return found, False
+        email = identity.email.strip() if identity.email and identity.email_verified else None
+        if email:
+            owner = uow.members.find_by_email(email)
+            if owner is not None and identity.provider not in uow.social.providers_of(owner.id):
+                uow.social.link(owner.id, identity.provider, identity.account_id)
+                return owner.id, False
+            if owner is not None:
+                email = None  # that member has another account of this provider: a new member
+        member = self._new_member(uow, identity, email)
+        uow.social.link(member.id, identity.provider, identity.account_id)
+        return member.id, True
+
+    def _new_member(self, uow: UnitOfWork, identity: ExternalIdentity, email: str | None) -> Member:
+        address = email or f"{identity.provider}.{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}"
+        candidates = nickname_candidates(identity.nickname, fallback=f"{identity.provider}user")
+        for _, nickname in zip(range(_NICKNAME_ATTEMPTS), candidates, strict=False):
+            if not uow.members.nickname_taken(nickname):
+                new = NewMember(email=address, nickname=nickname, born_year=None, job=None)
+                return uow.members.add(new, None)
+        raise ValidationFailed({"nickname": ["No free nickname could be made from the profile."]})
+
+
+class RedeemLoginCode:
+    """The front end trades the one-time login code for the member it stands for, once."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, code: str) -> MemberId:
+        with self._uow as uow:
+            member_id = uow.login_codes.take(hash_login_code(code), self._clock.now())
+            uow.commit()
+        if member_id is None:
+            raise LoginCodeInvalid("This login code is unknown, used already or expired.")
+        return member_id
+
+
+@dataclass(frozen=True, slots=True)
+class UnlinkProviderInput:
+    member_id: MemberId
+    provider: str
+
+
+class UnlinkProvider:
+    """A member drops a linked provider, as long as another way to log in remains."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def __call__(self, data: UnlinkProviderInput) -> list[str]:
+        with self._uow as uow:
+            linked = uow.social.providers_of(data.member_id)
+            if data.provider not in linked:
+                raise ProviderNotLinked(f"{data.provider!r} is not linked to this account.")
+            if not may_unlink(data.provider, linked, uow.members.has_password(data.member_id)):
+                raise LastLoginMethod(
+                    "This is your only way to log in; link another provider first."
+                )
+            uow.social.unlink(data.member_id, data.provider)
+            uow.commit()
+        return [p for p in linked if p != data.provider]

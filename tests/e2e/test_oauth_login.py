@@ -1,0 +1,111 @@
+"""Logging in with GitHub and Kakao in the browser: click the button, approve (or cancel) at the
+provider's consent page (the loopback fakes), land back in the app logged in.
+
+The session's API server offers no provider, so this module runs one of its own with both
+configured and pointed at the fakes, on the same database."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import screenshot, stored_tokens
+from tests.support.fake_github import FakeGitHub, GitHubAccount
+from tests.support.fake_kakao import FakeKakao, KakaoAccount
+from tests.support.live_server import LiveServer, app_server
+
+
+@pytest.fixture(scope="module")
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kakao() -> Iterator[FakeKakao]:
+    with FakeKakao() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def oauth_api(
+    built_frontend: object, database_url: str, github: FakeGitHub, kakao: FakeKakao
+) -> Iterator[LiveServer]:
+    env = {
+        "CHATBOT_GITHUB_CLIENT_ID": github.client_id,
+        "CHATBOT_GITHUB_CLIENT_SECRET": github.client_secret,
+        "CHATBOT_GITHUB_BASE_URL": github.base_url,
+        "CHATBOT_GITHUB_API_URL": github.base_url,
+        "CHATBOT_KAKAO_CLIENT_ID": kakao.client_id,
+        "CHATBOT_KAKAO_CLIENT_SECRET": kakao.client_secret,
+        "CHATBOT_KAKAO_AUTH_URL": kakao.base_url,
+        "CHATBOT_KAKAO_API_URL": kakao.base_url,
+    }
+    with app_server(db_url=database_url, workers=1, env=env) as server:
+        yield server
+
+
+def test_continue_with_github_lands_logged_in(
+    page: Page, oauth_api: LiveServer, github: FakeGitHub
+) -> None:
+    github.account = GitHubAccount(id=90001, login="e2e-octo", emails=[])
+    page.goto(f"{oauth_api.url}/#/login?next=%2Fnew")
+    button = page.get_by_role("link", name="Continue with GitHub")
+    expect(button).to_be_visible()
+    expect(page.get_by_role("link", name="Continue with Kakao")).to_be_visible()
+    screenshot(page, "20-login-with-providers")
+    button.click()
+    expect(page).to_have_url(re.compile(re.escape(f"{github.base_url}/login/oauth/authorize?")))
+    page.get_by_role("link", name="Authorize").click()
+    # Back in the app: the code is traded for tokens and taken out of the address.
+    expect(page).to_have_url(f"{oauth_api.url}/#/new")
+    expect(page.get_by_role("heading", name="New chat", level=1)).to_be_visible()
+    expect(page.locator("#topbar")).to_contain_text("e2e-octo")
+    tokens = stored_tokens(page)
+    assert tokens is not None
+    assert set(tokens) == {"access", "refresh"}
+
+
+def test_continue_with_kakao_lands_logged_in(
+    page: Page, oauth_api: LiveServer, kakao: FakeKakao
+) -> None:
+    kakao.account = KakaoAccount(id=90002, nickname="카카오e2e", email=None)
+    page.goto(f"{oauth_api.url}/#/login")
+    page.get_by_role("link", name="Continue with Kakao").click()
+    page.get_by_role("link", name="동의하고 계속하기").click()
+    expect(page).to_have_url(f"{oauth_api.url}/#/")
+    expect(page.locator("#topbar")).to_contain_text("카카오e2e")
+    assert stored_tokens(page) is not None
+
+
+def test_cancelling_at_the_provider_comes_back_with_a_clear_message(
+    page: Page, oauth_api: LiveServer
+) -> None:
+    page.goto(f"{oauth_api.url}/#/login")
+    page.get_by_role("link", name="Continue with Kakao").click()
+    page.get_by_role("link", name="취소").click()
+    expect(page).to_have_url(f"{oauth_api.url}/#/login")
+    expect(page.get_by_role("alert")).to_have_text(
+        "The login was cancelled at the provider. Nothing was changed."
+    )
+    assert stored_tokens(page) is None
+    screenshot(page, "21-login-cancelled-at-provider")
+
+
+def test_a_used_login_code_is_refused_with_a_clear_message(
+    page: Page, oauth_api: LiveServer
+) -> None:
+    page.goto(f"{oauth_api.url}/#/login?oauth_code=not-a-real-code")
+    expect(page).to_have_url(f"{oauth_api.url}/#/login")
+    expect(page.get_by_role("alert")).to_have_text(
+        "This login has expired or was used already. Please log in again."
+    )
+    assert stored_tokens(page) is None
+
+
+def test_without_configured_providers_there_are_no_buttons(page: Page, api: LiveServer) -> None:
+    page.goto(f"{api.url}/#/login")
+    expect(page.get_by_role("heading", name="Log in", level=1)).to_be_visible()
+    expect(page.get_by_label("Email")).to_be_focused()
+    assert page.locator(".oauth-buttons a").count() == 0

@@ -1,0 +1,401 @@
+"""Logging in with GitHub and Kakao through the HTTP API, against loopback fakes that speak each
+provider's wire format (tests/support/fake_github.py, fake_kakao.py). The test plays the browser:
+it follows the redirects, approves or cancels at the fake's consent page, and keeps cookies."""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from adapters.oauth.github import GitHubIdentityProvider
+from adapters.oauth.kakao import KakaoIdentityProvider
+from adapters.orm.models import LoginCode, Member, SocialAccount
+from django_project.container import Container
+from tests.integration.conftest import Configure, sign_up
+from tests.support.fake_github import (
+    FakeGitHub,
+    GitHubAccount,
+    fake_github_fixture,  # noqa: F401
+)
+from tests.support.fake_kakao import (
+    FakeKakao,
+    KakaoAccount,
+    fake_kakao_fixture,  # noqa: F401
+)
+
+pytestmark = pytest.mark.django_db
+
+Fakes = dict[str, FakeGitHub | FakeKakao]
+
+
+def adapter_for(fake: FakeGitHub | FakeKakao) -> GitHubIdentityProvider | KakaoIdentityProvider:
+    """The real adapter, pointed at the fake for both its authorization and its API hosts."""
+    kind = GitHubIdentityProvider if isinstance(fake, FakeGitHub) else KakaoIdentityProvider
+    return kind(
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        auth_url=fake.base_url,
+        api_url=fake.base_url,
+        timeout_s=5,
+    )
+
+
+@pytest.fixture
+def fakes(
+    container: Container, configure: Configure, fake_github: FakeGitHub, fake_kakao: FakeKakao
+) -> Fakes:
+    container.identity_providers.override(
+        {"github": adapter_for(fake_github), "kakao": adapter_for(fake_kakao)}
+    )
+    return {"github": fake_github, "kakao": fake_kakao}
+
+
+def fragment_params(location: str) -> dict[str, str]:
+    """`/#/login?oauth_code=...` -> its query."""
+    path, _, fragment = location.partition("#")
+    assert path == "/", location
+    route, _, query = fragment.partition("?")
+    assert route == "/login", location
+    return {k: v[0] for k, v in parse_qs(query).items()}
+
+
+class Browser:
+    def __init__(self, fakes: Fakes) -> None:
+        self.client = Client()
+        self.fakes = fakes
+
+    def start(self, provider: str, next_path: str | None = None) -> str:
+        started = self.client.get(
+            f"/api/auth/oauth/{provider}/start/", {"next": next_path} if next_path else {}
+        )
+        assert started.status_code == 302, started.content
+        return str(started["Location"])
+
+    def callback(self, back: str) -> dict[str, str]:
+        parts = urlsplit(back)
+        answer = self.client.get(f"{parts.path}?{parts.query}")
+        assert answer.status_code == 302, answer.content
+        return fragment_params(answer["Location"])
+
+    def log_in(self, provider: str, *, approve: bool = True, **start: Any) -> dict[str, str]:
+        authorize = self.start(provider, **start)
+        return self.callback(self.fakes[provider].consent(authorize, approve=approve))
+
+
+def exchange(code: str) -> Any:
+    return APIClient().post("/api/auth/oauth/exchange/", {"code": code}, format="json")
+
+
+def me(access: str) -> dict[str, Any]:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    answer = client.get("/api/me/")
+    assert answer.status_code == 200, answer.json()
+    return dict(answer.json())
+
+
+@pytest.fixture
+def browser(fakes: Fakes) -> Browser:
+    return Browser(fakes)
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_first_login_makes_a_member_and_gives_the_usual_jwt_pair(
+    browser: Browser, provider: str
+) -> None:
+    landed = browser.log_in(provider, next_path="/chats/3")
+    assert landed["next"] == "/chats/3"
+    pair = exchange(landed["oauth_code"])
+    assert pair.status_code == 200, pair.json()
+    assert set(pair.json()) == {"access", "refresh"}
+    profile = me(pair.json()["access"])
+    assert profile["linked_providers"] == [provider]
+    assert profile["nickname"] == {"github": "octocat", "kakao": "라이언"}[provider]
+    member = Member.objects.get(pk=profile["id"])
+    assert not member.has_usable_password()
+    # The refresh token works like one from the password login.
+    refreshed = APIClient().post(
+        "/api/auth/refresh/", {"refresh": pair.json()["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 200
+
+
+def test_the_authorization_request_carries_state_pkce_and_the_callback(
+    browser: Browser, fakes: Fakes
+) -> None:
+    authorize = browser.start("github")
+    sent = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}
+    assert authorize.startswith(fakes["github"].base_url + "/login/oauth/authorize?")
+    assert sent["client_id"] == "test-client-id"
+    assert sent["redirect_uri"] == "http://testserver/api/auth/oauth/github/callback/"
+    assert sent["code_challenge_method"] == "S256"
+    assert len(sent["state"]) >= 32
+    cookie = browser.client.cookies["chatbot_oauth_github"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/api/auth/oauth/"
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_returning_member_is_found_by_the_provider_account(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    first = me(exchange(browser.log_in(provider)["oauth_code"]).json()["access"])
+    # Their email changed at the provider meanwhile: the account id still finds them.
+    if provider == "github":
+        fakes["github"].account = GitHubAccount(emails=[GitHubAccount.email("new@example.com")])
+    else:
+        fakes["kakao"].account = KakaoAccount(email="new@example.com")
+    again = me(exchange(Browser(fakes).log_in(provider)["oauth_code"]).json()["access"])
+    assert again["id"] == first["id"]
+    assert Member.objects.count() == 1
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_verified_email_links_the_existing_member(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    signed = sign_up(APIClient(), email="kim@example.com", nickname="kim")
+    if provider == "github":
+        fakes["github"].account = GitHubAccount(
+            login="kim-gh",
+            emails=[
+                GitHubAccount.email("other@example.com", primary=False),
+                GitHubAccount.email("KIM@example.com"),
+            ],
+        )
+    else:
+        fakes["kakao"].account = KakaoAccount(nickname="킴", email="kim@example.com")
+    profile = me(exchange(browser.log_in(provider)["oauth_code"]).json()["access"])
+    assert profile["id"] == signed.json()["id"]
+    assert profile["nickname"] == "kim"
+    assert profile["linked_providers"] == [provider]
+
+
+@pytest.mark.parametrize(
+    ("provider", "account"),
+    [
+        ("github", GitHubAccount(emails=[GitHubAccount.email("kim@example.com", verified=False)])),
+        # A verified address that is not the primary one does not count either.
+        (
+            "github",
+            GitHubAccount(
+                emails=[
+                    GitHubAccount.email("kim@example.com", primary=False),
+                    GitHubAccount.email("x@example.com", verified=False),
+                ]
+            ),
+        ),
+        ("kakao", KakaoAccount(nickname="kim", email="kim@example.com", is_email_verified=False)),
+        ("kakao", KakaoAccount(nickname="kim", email="kim@example.com", is_email_valid=False)),
+    ],
+)
+def test_an_unverified_email_is_not_linked(
+    browser: Browser, fakes: Fakes, provider: str, account: Any
+) -> None:
+    signed = sign_up(APIClient(), email="kim@example.com", nickname="kim")
+    fakes[provider].account = account
+    profile = me(exchange(browser.log_in(provider)["oauth_code"]).json()["access"])
+    assert profile["id"] != signed.json()["id"]
+    assert profile["email"] != "kim@example.com"
+    assert profile["email"].endswith("@oauth.invalid")
+    assert SocialAccount.objects.filter(member_id=signed.json()["id"]).count() == 0
+
+
+def test_nicknames_from_providers_are_made_unique(browser: Browser, fakes: Fakes) -> None:
+    sign_up(APIClient(), nickname="octocat")
+    fakes["github"].account = GitHubAccount(emails=[])
+    profile = me(exchange(browser.log_in("github")["oauth_code"]).json()["access"])
+    assert profile["nickname"] == "octocat2"
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_denied_consent_comes_back_with_a_clear_error(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    assert browser.log_in(provider, approve=False) == {"oauth_error": "oauth_denied"}
+    assert Member.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("provider", "endpoint"),
+    [
+        ("github", "token"),
+        ("github", "user"),
+        ("github", "emails"),
+        ("kakao", "token"),
+        ("kakao", "me"),
+    ],
+)
+def test_a_provider_failure_comes_back_with_a_clear_error(
+    browser: Browser, fakes: Fakes, provider: str, endpoint: str
+) -> None:
+    fakes[provider].failures[endpoint] = 500
+    assert browser.log_in(provider) == {"oauth_error": "oauth_provider_error"}
+    assert Member.objects.count() == 0
+    assert LoginCode.objects.count() == 0
+
+
+def test_a_provider_error_redirect_is_not_a_denial(browser: Browser) -> None:
+    authorize = browser.start("kakao")
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+    landed = browser.callback(f"/api/auth/oauth/kakao/callback/?error=server_error&state={state}")
+    assert landed == {"oauth_error": "oauth_provider_error"}
+
+
+def test_a_code_the_provider_refuses_comes_back_with_a_clear_error(
+    browser: Browser, fakes: Fakes
+) -> None:
+    authorize = browser.start("github")
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+    landed = browser.callback(f"/api/auth/oauth/github/callback/?code=forged&state={state}")
+    assert landed == {"oauth_error": "oauth_provider_error"}
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_forged_state_is_refused(browser: Browser, fakes: Fakes, provider: str) -> None:
+    back = fakes[provider].consent(browser.start(provider))
+    forged = back.replace("state=", "state=x")
+    assert browser.callback(forged) == {"oauth_error": "oauth_state_invalid"}
+    assert Member.objects.count() == 0
+
+
+def test_a_missing_state_cookie_is_refused(fakes: Fakes) -> None:
+    # Another browser started the login: the callback is not for this one (login CSRF).
+    started = Browser(fakes)
+    back = fakes["github"].consent(started.start("github"))
+    assert Browser(fakes).callback(back) == {"oauth_error": "oauth_state_invalid"}
+    assert Member.objects.count() == 0
+
+
+def test_a_reused_state_is_refused(browser: Browser, fakes: Fakes) -> None:
+    back = fakes["github"].consent(browser.start("github"))
+    assert "oauth_code" in browser.callback(back)
+    assert browser.callback(back) == {"oauth_error": "oauth_state_invalid"}
+
+
+def test_a_state_cookie_of_another_provider_is_refused(browser: Browser, fakes: Fakes) -> None:
+    github = browser.start("github")
+    state = parse_qs(urlsplit(github).query)["state"][0]
+    landed = browser.callback(f"/api/auth/oauth/kakao/callback/?code=x&state={state}")
+    assert landed == {"oauth_error": "oauth_state_invalid"}
+
+
+def test_a_tampered_state_cookie_is_refused(browser: Browser, fakes: Fakes) -> None:
+    back = fakes["github"].consent(browser.start("github"))
+    state = parse_qs(urlsplit(back).query)["state"][0]
+    browser.client.cookies["chatbot_oauth_github"] = (
+        f'{{"state": "{state}", "verifier": "v", "next": ""}}'
+    )
+    assert browser.callback(back) == {"oauth_error": "oauth_state_invalid"}
+
+
+def test_a_login_code_works_once(browser: Browser) -> None:
+    code = browser.log_in("github")["oauth_code"]
+    assert exchange(code).status_code == 200
+    reused = exchange(code)
+    assert reused.status_code == 400
+    assert reused.json()["code"] == "oauth_code_invalid"
+    assert exchange("made-up").json()["code"] == "oauth_code_invalid"
+    assert LoginCode.objects.count() == 0
+
+
+def test_an_expired_login_code_is_refused(browser: Browser) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    code = browser.log_in("github")["oauth_code"]
+    LoginCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert exchange(code).json()["code"] == "oauth_code_invalid"
+
+
+def test_only_the_hash_of_a_login_code_is_stored(browser: Browser) -> None:
+    code = browser.log_in("github")["oauth_code"]
+    assert not LoginCode.objects.filter(code_hash=code).exists()
+    assert LoginCode.objects.count() == 1
+
+
+def test_an_unsafe_next_is_dropped(browser: Browser) -> None:
+    landed = browser.log_in("github", next_path="//evil.example/")
+    assert "next" not in landed
+
+
+def test_configured_providers_are_listed(fakes: Fakes) -> None:
+    assert APIClient().get("/api/auth/oauth/providers/").json() == {
+        "providers": ["github", "kakao"]
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/auth/oauth/github/start/",
+        "/api/auth/oauth/github/callback/?code=x&state=y",
+        "/api/auth/oauth/facebook/start/",
+    ],
+)
+def test_an_unconfigured_provider_is_not_found(
+    container: Container, configure: Configure, path: str
+) -> None:
+    container.identity_providers.override({})
+    answer = APIClient().get(path)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "oauth_provider_not_found"
+    assert APIClient().get("/api/auth/oauth/providers/").json() == {"providers": []}
+
+
+def test_unlinking_needs_another_way_to_log_in(browser: Browser, fakes: Fakes) -> None:
+    fakes["kakao"].account = KakaoAccount(email="octocat@example.com")
+    access = exchange(browser.log_in("github")["oauth_code"]).json()["access"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    last = client.delete("/api/me/oauth/github/")
+    assert last.status_code == 409
+    assert last.json()["code"] == "last_login_method"
+    assert client.delete("/api/me/oauth/kakao/").json()["code"] == "oauth_provider_not_linked"
+    # Kakao's verified address is GitHub's: the same member.
+    assert exchange(Browser(fakes).log_in("kakao")["oauth_code"]).status_code == 200
+    assert me(access)["linked_providers"] == ["github", "kakao"]
+    assert client.delete("/api/me/oauth/github/").status_code == 204
+    assert me(access)["linked_providers"] == ["kakao"]
+    assert APIClient().delete("/api/me/oauth/kakao/").status_code == 401
+
+
+def test_a_member_with_a_password_may_unlink_their_only_provider(
+    browser: Browser, fakes: Fakes, make_member: Callable[..., Any]
+) -> None:
+    kim = make_member(email="octocat@example.com", nickname="kim")
+    exchange(browser.log_in("github")["oauth_code"])
+    assert kim.client.get("/api/me/").json()["linked_providers"] == ["github"]
+    assert kim.client.delete("/api/me/oauth/github/").status_code == 204
+    assert kim.client.get("/api/me/").json()["linked_providers"] == []
+
+
+def test_providers_are_configured_by_the_environment() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from django_project.config import from_environment
+    from django_project.container import identity_providers
+
+    assert from_environment({}).oauth_providers == []
+    settings = from_environment(
+        {
+            "CHATBOT_GITHUB_CLIENT_ID": "gh-id",
+            "CHATBOT_GITHUB_CLIENT_SECRET": "gh-secret",
+            "CHATBOT_KAKAO_CLIENT_ID": "kakao-rest-api-key",
+        }
+    )
+    assert settings.oauth_providers == ["github", "kakao"]
+    assert settings.github_base_url == "https://github.com"
+    assert settings.kakao_api_url == "https://kapi.kakao.com"
+    made = identity_providers(settings)
+    url = made["kakao"].authorization_url(
+        state="s", code_verifier="v" * 43, redirect_uri="https://chat.example.com/cb/"
+    )
+    assert url.startswith("https://kauth.kakao.com/oauth/authorize?")
+    with pytest.raises(ImproperlyConfigured, match="CHATBOT_GITHUB_CLIENT_SECRET"):
+        from_environment({"CHATBOT_GITHUB_CLIENT_ID": "gh-id"})
