@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.utils.functional import cached_property
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.models import TokenUser
@@ -33,9 +32,3 @@ class TokenAuthentication(JWTStatelessUserAuthentication):
         except (KeyError, TypeError, ValueError) as error:
             raise InvalidToken("Token contained no recognizable user identification") from error
         return TokenMember(validated_token)
-
-
-class TokenAuthenticationScheme(SimpleJWTScheme):
-    """The same bearer token in the OpenAPI schema as every other endpoint."""
-
-    target_class = "django_project.api.authentication.TokenAuthentication"

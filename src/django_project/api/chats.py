@@ -39,6 +39,8 @@ from domain.chat import MESSAGE_MAX
 from domain.ids import ChatId, TurnId
 from domain.prompts import ANSWER_MAX
 
+# The same bearer token as everywhere else (drf-spectacular knows simplejwt's classes by name).
+_BEARER = [{"jwtAuth": []}]
 _PAGE_PARAMS = [
     OpenApiParameter("cursor", str, description="The `next` link's cursor."),
     OpenApiParameter("page_size", int, description="1 to 100; 20 by default."),
@@ -110,6 +112,7 @@ class ChatCollectionApi(APIView):
         request=InputSerializer,
         responses={201: ChatOutput, **errors(400, 401, 429, 502, 503, 504)},
         tags=["chats"],
+        auth=_BEARER,
         description=STREAMING_NOTE,
     )
     @inject
@@ -227,6 +230,7 @@ class ChatMessageCreateApi(APIView):
         request=InputSerializer,
         responses={201: TurnOutput, **errors(400, 401, 403, 404, 429, 502, 503, 504)},
         tags=["chats"],
+        auth=_BEARER,
         description=STREAMING_NOTE,
     )
     @inject
