@@ -151,6 +151,17 @@ class ChatRepository(Protocol):
         deleted meanwhile)."""
         ...
 
+    def extend_leases(self, turn_ids: list[TurnId], until: datetime) -> None:
+        """Move the lease of those of `turn_ids` still pending to `until`: their answers are
+        still being generated."""
+        ...
+
+    def fail_interrupted(self, now: datetime, code: str) -> list[Reservation]:
+        """Mark every pending turn whose lease ran out before `now` failed with `code`, each
+        exactly once however many callers race, and return the reservations that paid for
+        them."""
+        ...
+
     def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:
         """Raise ChatNotFound when the chat has no such turn."""
         ...

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Literal
 
@@ -157,12 +158,14 @@ class StreamAnswer:
         clock: Clock,
         blocking: Blocking,
         live: LiveAnswers,
+        lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self._uow = uow
         self._model = model
         self._clock = clock
         self._blocking = blocking
         self._live = live
+        self._lease = lease
 
     def start(self, admitted: AdmittedTurn) -> LiveAnswer:
         """Ask the model and store the turn at once. Must be called on the event loop; the
@@ -285,6 +288,11 @@ class StreamAnswer:
             uow.commit()
 
     async def _poll_stops(self) -> None:
+        """Act on stop requests made to other processes, and keep the leases of this process's
+        answers from running out (RecoverInterruptedTurns takes those that do)."""
+        loop = asyncio.get_running_loop()
+        renew_every = self._lease.total_seconds() / 4
+        renewed = loop.time()
         while self._live.ids():
             await asyncio.sleep(STOP_POLL_S)
             ids = self._live.ids()
@@ -295,6 +303,13 @@ class StreamAnswer:
                 asked = await self._blocking(partial(self._stops_requested, ids))
                 for turn_id in asked:
                     self._live.stop_here(turn_id)
+            if loop.time() - renewed >= renew_every:
+                renewed = loop.time()
+                with contextlib.suppress(Exception):
+                    await self._blocking(partial(self._renew_leases, ids))
+
+    def _renew_leases(self, ids: list[TurnId]) -> None:
+        self._uow.chats.extend_leases(ids, self._clock.now() + self._lease)
 
     def _stops_requested(self, ids: list[TurnId]) -> list[TurnId]:
         with self._uow as uow:

@@ -33,6 +33,9 @@ class ChatbotSettings(BaseModel):
     offline_delay_ms: float = Field(20, ge=0, le=5000)
     history_budget_chars: int = Field(12_000, ge=0)
     sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
+    # A pending turn whose process sends no news for this long counts as interrupted: its
+    # request is given back (application/recovery.py). Live answers renew it every quarter.
+    turn_lease_s: float = Field(120.0, gt=0)
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -99,6 +102,9 @@ class ChatbotSettings(BaseModel):
             raise ValueError("the anthropic provider needs ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL")
         if self.github_client_id and not self.github_client_secret:
             raise ValueError("CHATBOT_GITHUB_CLIENT_ID needs CHATBOT_GITHUB_CLIENT_SECRET")
+        if self.turn_lease_s <= self.llm_timeout_s:
+            # A plain request waits up to the timeout for its answer, renewing nothing.
+            raise ValueError("CHATBOT_TURN_LEASE_S must be longer than CHATBOT_LLM_TIMEOUT_S")
         names = self.model_names
         if len(set(names)) != len(names):
             raise ValueError("CHATBOT_LLM_MODELS names one model under two providers")
@@ -133,6 +139,7 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "offline_delay_ms": env.get("CHATBOT_OFFLINE_DELAY_MS"),
         "history_budget_chars": env.get("CHATBOT_HISTORY_BUDGET_CHARS"),
         "sse_heartbeat_s": env.get("CHATBOT_SSE_HEARTBEAT_S"),
+        "turn_lease_s": env.get("CHATBOT_TURN_LEASE_S"),
         "system_prompt": env.get("CHATBOT_SYSTEM_PROMPT"),
         "openai_api_key": api_key,
         "openai_base_url": env.get("OPENAI_BASE_URL") or None,

@@ -1,5 +1,6 @@
 """Which adapter serves which port. Swapping the LLM provider is a configuration value."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from dependency_injector import containers, providers
@@ -20,6 +21,7 @@ from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import ChatModel, IdentityProvider
+from application.recovery import RecoverInterruptedTurns
 from application.send_message import SendMessage
 from application.social_login import (
     BeginSocialLogin,
@@ -123,6 +125,7 @@ class Container(containers.DeclarativeContainer):
             time_zone=providers.Singleton(ZoneInfo, config.time_zone),
         ),
         models=config.model_names,
+        lease=providers.Factory(timedelta, seconds=config.turn_lease_s),
     )
     blocking = providers.Singleton(DjangoBlocking)
     # The answers this process is generating: one registry per process.
@@ -144,7 +147,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         blocking=blocking,
         live=live_answers,
+        lease=chat_settings.provided.lease,
     )
+    recover_interrupted_turns = providers.Factory(RecoverInterruptedTurns, uow=uow, clock=clock)
     stop_answer = providers.Factory(StopAnswer, uow=uow, live=live_answers)
     list_chats = providers.Factory(ListChats, queries=queries)
     get_chat = providers.Factory(GetChat, queries=queries)

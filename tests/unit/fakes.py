@@ -412,6 +412,23 @@ class FakeChatRepository(_Snapshots, ChatRepository):
                 return True
         return False
 
+    def extend_leases(self, turn_ids: list[TurnId], until: datetime) -> None:
+        for turn in self._all_turns():
+            if turn.id in turn_ids and turn.status is TurnStatus.PENDING:
+                self.leases[turn.id] = until
+
+    def fail_interrupted(self, now: datetime, code: str) -> list[Reservation]:
+        paid = []
+        for turn in self._all_turns():
+            assert turn.id is not None
+            if turn.status is TurnStatus.PENDING and self.leases[turn.id] < now:
+                turn.fail(code, now)
+                paid.append(self.paid_by[turn.id])
+        return paid
+
+    def _all_turns(self) -> list[Turn]:
+        return [turn for stored in self._chats.values() for turn in stored.turns.values()]
+
     def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:
         turn = self._stored(chat_id).turns.get(turn_id)
         if turn is None:

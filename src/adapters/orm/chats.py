@@ -9,6 +9,7 @@ from adapters.orm import sql
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Prompt as PromptRow
+from adapters.orm.models import QuotaReservation
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
 from application.ports import ChatRepository, Reservation
@@ -247,6 +248,26 @@ class DjangoChatRepository(ChatRepository):
         except IntegrityError:  # no turn row, so no id for its choices: the chat was deleted
             return False
         return True
+
+    def extend_leases(self, turn_ids: list[TurnId], until: datetime) -> None:
+        TurnRow.objects.filter(pk__in=turn_ids, status=TurnRow.Status.PENDING).update(
+            lease_until=until
+        )
+
+    def fail_interrupted(self, now: datetime, code: str) -> list[Reservation]:
+        expired = TurnRow.objects.filter(status=TurnRow.Status.PENDING, lease_until__lt=now)
+        if connection.features.has_select_for_update_skip_locked:
+            # Another sweeper holding some of them takes care of those.
+            expired = expired.select_for_update(skip_locked=True)
+        with transaction.atomic():
+            rows = list(expired.values_list("pk", "reservation_id"))
+            TurnRow.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+                status=TurnRow.Status.FAILED, error_code=code, answered_at=now, lease_until=None
+            )
+            paid = QuotaReservation.objects.filter(pk__in=[r for _, r in rows if r is not None])
+            return [
+                Reservation(id=str(r.pk), member_id=MemberId(r.member_id), day=r.day) for r in paid
+            ]
 
     def turn_status(self, chat_id: ChatId, turn_id: TurnId) -> TurnStatus:
         status = (
