@@ -218,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The errors any operation can meet before its view runs (401, 406, 400, 413, 415).
+        "django_project.api.schema.document_common_errors",
+    ],
 }
 
 # --- Logs and metrics ---------------------------------------------------------------------------

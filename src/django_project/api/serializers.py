@@ -23,11 +23,14 @@ class ErrorOutput(serializers.Serializer):
     turn_id = serializers.IntegerField(required=False, help_text="With upstream errors.")
 
 
-_MEANING = {
+MEANING = {
     400: "Invalid input (`invalid`, `parse_error`).",
     401: "Missing, invalid or expired token; bad credentials.",
     403: "Not the chat's owner (`not_chat_owner`).",
     404: "No such chat (`chat_not_found`).",
+    406: "The Accept header asks for something the API does not give (`not_acceptable`).",
+    413: "The request body is too large (`request_too_large`).",
+    415: "The body is not JSON (`unsupported_media_type`).",
     429: "Daily quota used up (`daily_quota_exceeded`, with `Retry-After`) or throttled.",
     502: "The model provider failed (`upstream_error`); the request is given back.",
     503: "The model provider is busy (`upstream_busy`); the request is given back.",
@@ -36,7 +39,7 @@ _MEANING = {
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {s: OpenApiResponse(ErrorOutput, description=_MEANING[s]) for s in statuses}
+    return {s: OpenApiResponse(ErrorOutput, description=MEANING[s]) for s in statuses}
 
 
 class QuotaOutput(serializers.Serializer):
