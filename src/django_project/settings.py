@@ -144,6 +144,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         BASE_DIR / f"test-db-{os.getpid()}.sqlite3"
     )
 
+# The cache holds the login and sign-up throttles' counters. They must be shared by every worker
+# process and every server, or W workers allow W times the rate: a table in the database, which
+# all of them share already (migrate creates it; nothing else to run).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "chatbot_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
