@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: the web app's files keep their own policy; whatever Django renders gets one.
+    "django_project.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
