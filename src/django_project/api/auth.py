@@ -23,7 +23,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from application.members import RegisterMember, RegisterMemberInput
 from django_project.api.authentication import refresh_token, refused
-from django_project.api.serializers import MemberOutput, errors
+from django_project.api.serializers import MemberOutput, TextField, errors
 from django_project.container import Container
 
 _TOKENS = inline_serializer(
@@ -41,12 +41,10 @@ class SignupApi(APIView):
     class InputSerializer(serializers.Serializer):
         # Anything else in the body (is_staff, id, ...) is ignored: only these fields are read.
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        nickname = serializers.CharField(max_length=30)
+        password = TextField(max_length=128, trim_whitespace=False)
+        nickname = TextField(max_length=30)
         born_year = serializers.IntegerField(required=False, allow_null=True)
-        job = serializers.CharField(
-            max_length=100, required=False, allow_null=True, allow_blank=True
-        )
+        job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
 
     @extend_schema(
         request=InputSerializer,
@@ -129,7 +127,7 @@ class LogoutApi(APIView):
 
     @extend_schema_serializer(component_name="LogoutInput")
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = TextField()
 
     @extend_schema(
         request=InputSerializer,

@@ -9,6 +9,16 @@ from rest_framework import serializers
 from application.views import TurnView
 
 
+class TextField(serializers.CharField):
+    """A CharField for input that takes text only. DRF's turns 42 into "42"; a client that sends
+    a number where the schema says string has a bug, and is told so with a 400."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class ErrorOutput(serializers.Serializer):
     code = serializers.CharField(help_text="Stable and machine-readable.")
     detail = serializers.CharField(help_text="For people.")
