@@ -227,6 +227,8 @@ def test_text_that_is_no_unicode_is_a_400_not_a_500(member: Member, path: str, b
     "query",
     [
         "page_size=1000000000000000000000000",
+        "page_size=",
+        "cursor=",
         "page_size=101",
         "page_size=0",
         "page_size=-1",
