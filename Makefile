@@ -82,6 +82,15 @@ frontend-check: frontend
 e2e: $(VENV)/.installed .env frontend
 	$(VENV)/bin/pytest tests/e2e -q
 
+# The long fuzz run: schemathesis with FUZZ_EXAMPLES cases per operation and role (500 by
+# default, a fresh seed each run) against docs/openapi.yaml; `make test` runs a bounded,
+# derandomized one as part of the integration tests.
+FUZZ_EXAMPLES ?= 500
+.PHONY: fuzz
+fuzz: $(VENV)/.installed .env
+	env -u DATABASE_URL FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest \
+		tests/integration/test_fuzz_api.py -q
+
 schema: $(VENV)/.installed .env
 	$(PY) manage.py spectacular --file docs/openapi.yaml --validate
 

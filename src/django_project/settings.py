@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: the web app's files keep their own policy; whatever Django renders gets one.
+    "django_project.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,6 +146,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         BASE_DIR / f"test-db-{os.getpid()}.sqlite3"
     )
 
+# The cache holds the login and sign-up throttles' counters. They must be shared by every worker
+# process and every server, or W workers allow W times the rate: a table in the database, which
+# all of them share already (migrate creates it; nothing else to run).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "chatbot_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -177,7 +190,7 @@ if _flag("DJANGO_STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").exists()) 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["django_project.api.authentication.MemberJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["django_project.api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -218,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The errors any operation can meet before its view runs (401, 406, 400, 413, 415).
+        "django_project.api.schema.document_common_errors",
+    ],
 }
 
 # --- Logs and metrics ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from tests.e2e.conftest import (
     sign_in,
 )
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, app_server
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
@@ -212,3 +212,119 @@ def test_a_front_end_on_another_origin_works_through_cors(
             client.get("/api/chats/", headers={"Origin": "https://evil.example"}),
         ):
             assert "access-control-allow-origin" not in refused.headers
+
+
+NICKNAME = "<img src=x onerror=alert(7)>"
+JOB = "<b>a private job</b>"
+
+
+def test_stored_payloads_stay_inert_after_a_reload_for_owner_and_visitor(
+    new_context: Callable[..., BrowserContext],
+    api: LiveServer,
+    model: FakeOpenAI,
+    members: Members,
+    pixel: StaticSite,
+) -> None:
+    # A nickname that is markup, a chat whose intake and answer are attacks: everything stored.
+    email, _ = members.fresh_identity("nick")
+    with api.client() as client:
+        signed = client.post(
+            "/api/auth/signup/",
+            json={"email": email, "password": PASSWORD, "nickname": NICKNAME, "job": JOB},
+        )
+        assert signed.status_code == 201, signed.text
+    member = members.log_in(email, NICKNAME, signed.json()["id"])
+    model.script(Reply(payloads(pixel)))
+    chat = members.start_chat(member, goal=SCRIPT, current_state=IMG)
+
+    # The owner, from storage (a reload, not the stream): header, title, intake and answer.
+    owner = new_context().new_page()
+    violations = watch_policy(owner)
+    sign_in(owner, api, member, f"/chats/{chat['id']}")
+    owner.reload()
+    expect(owner.locator(".who")).to_have_text(NICKNAME)
+    expect(owner.get_by_role("heading", level=1)).to_have_text(SCRIPT)
+    expect(owner.locator(".msg-answer").first).to_contain_text(SCRIPT)
+    assert owner.locator(".who *").count() == 0  # the nickname is text, not an element
+    assert_inert(owner.locator("main"))
+
+    # A visitor: the feed card with the nickname, then the chat page.
+    visitor = new_context().new_page()
+    violations += watch_policy(visitor)
+    visitor.goto(f"{api.url}/")
+    card = visitor.locator(".card", has_text=SCRIPT).first
+    expect(card).to_contain_text(NICKNAME)
+    assert_inert(visitor.locator(".cards"))
+    visitor.goto(f"{api.url}/#/chats/{chat['id']}")
+    expect(visitor.locator(".chat-head")).to_contain_text(NICKNAME)
+    expect(visitor.locator(".msg-answer").first).to_contain_text(f"such as {IMG} must")
+    assert_inert(visitor.locator("main"))
+    # Nothing private of the author reached the visitor's page.
+    assert JOB not in visitor.content()
+    assert email not in visitor.content()
+
+    assert pixel.hits == []
+    assert violations == []
+
+
+def test_the_policy_blocks_inline_script_and_handlers_and_reports_them(
+    page: Page, api: LiveServer
+) -> None:
+    page.goto(f"{api.url}/")
+    expect(page.get_by_role("heading", name="Public chats", level=1)).to_be_visible()
+
+    found = page.evaluate(
+        """async () => {
+            const seen = [];
+            document.addEventListener('securitypolicyviolation',
+                e => seen.push(e.effectiveDirective));
+            const script = document.createElement('script');
+            script.textContent = 'window.inlineRan = true';
+            document.body.append(script);
+            const box = document.createElement('div');
+            box.innerHTML = '<img alt="" onload="window.handlerRan = true" '
+                + 'onerror="window.handlerRan = true" src="data:image/gif;base64,'
+                + 'R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">';
+            document.body.append(box);
+            const link = document.createElement('a');
+            link.href = 'javascript:window.linkRan = true';
+            document.body.append(link);
+            link.click();
+            await new Promise(r => setTimeout(r, 500));
+            return {
+                inline: window.inlineRan === true,
+                handler: window.handlerRan === true,
+                link: window.linkRan === true,
+                seen,
+            };
+        }"""
+    )
+
+    assert (found["inline"], found["handler"], found["link"]) == (False, False, False), found
+    assert {"script-src-elem", "script-src-attr"} <= set(found["seen"]), found
+    assert len(found["seen"]) >= 3, found
+
+
+def test_the_api_docs_and_the_admin_work_under_their_policy(
+    new_context: Callable[..., BrowserContext], database_url: str
+) -> None:
+    # DEBUG serves the docs' and the admin's static files straight from the packages.
+    with app_server(db_url=database_url, workers=1, env={"DJANGO_DEBUG": "1"}) as server:
+        docs = new_context().new_page()
+        seen = watch_policy(docs)
+        response = docs.goto(f"{server.url}/api/docs/")
+        assert response is not None
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        expect(docs.locator(".swagger-ui .title")).to_contain_text("chatbot API")
+        expect(docs.locator(".opblock").first).to_be_visible()
+
+        admin = new_context().new_page()
+        seen += watch_policy(admin)
+        admin.goto(f"{server.url}/admin/login/")
+        expect(admin.get_by_label("Email")).to_be_visible()
+        admin.get_by_label("Email").fill("nobody@example.com")
+        admin.get_by_label("Password").fill("not a password")
+        admin.get_by_role("button", name="Log in").click()
+        expect(admin.locator(".errornote")).to_be_visible()
+
+    assert seen == []

@@ -5,7 +5,11 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from tests.integration.conftest import Member
+from adapters.orm.models import Chat, Turn
+from adapters.orm.models import Member as MemberRow
+from domain.chat import MESSAGE_MAX
+from domain.prompts import ANSWER_MAX
+from tests.integration.conftest import INTAKE, Member, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +77,204 @@ def test_a_model_outside_the_allow_list_is_a_400(member: Member) -> None:
     assert response.status_code == 400
     assert "model" in response.json()["errors"]
     assert member.client.get("/api/me/").json()["quota"]["used"] == 0
+
+
+def stored(member: Member) -> tuple[int, int, int, tuple[object, ...]]:
+    """What a bad request must leave as it was: chats, turns, quota used, the profile."""
+    row = MemberRow.objects.get(pk=member.id)
+    return (
+        Chat.objects.count(),
+        Turn.objects.count(),
+        member.client.get("/api/me/").json()["quota"]["used"],
+        (row.nickname, row.born_year, row.job, row.email),
+    )
+
+
+def started_chat(member: Member) -> int:
+    made = member.client.post("/api/chats/", INTAKE, format="json")
+    assert made.status_code == 201
+    return int(made.json()["id"])
+
+
+def lone_surrogate(field: str) -> bytes:
+    # Valid JSON, but no UTF-8 text: a database cannot store it.
+    return b'{"%s": "a \\ud800 b", "goal": "g", "current_state": "s"}' % field.encode()
+
+
+BAD_CHAT_BODIES = {
+    "nul in an answer": {**INTAKE, "current_state": "before\x00after"},
+    "answer one too long": {**INTAKE, "goal": "g" * (ANSWER_MAX + 1)},
+    "misc one too long": {**INTAKE, "misc": "m" * (ANSWER_MAX + 1)},
+    "answer a number": {**INTAKE, "goal": 42},
+    "answer a list": {**INTAKE, "goal": ["a", "b"]},
+    "answer an object": {**INTAKE, "goal": {"$gt": ""}},
+    "answer null": {**INTAKE, "goal": None},
+    "answer blank": {**INTAKE, "goal": "   "},
+    "answer missing": {"current_state": "s"},
+    "model a list": {**INTAKE, "model": ["offline-guide"]},
+    "model too long": {**INTAKE, "model": "m" * 201},
+    "empty object": {},
+}
+
+
+@pytest.mark.parametrize("body", BAD_CHAT_BODIES.values(), ids=BAD_CHAT_BODIES.keys())
+def test_a_bad_new_chat_is_a_400_and_stores_nothing(member: Member, body: object) -> None:
+    before = stored(member)
+
+    response = member.client.post("/api/chats/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"]
+    assert stored(member) == before
+
+
+BAD_MESSAGES = {
+    "nul": "a\x00b",
+    "one too long": "x" * (MESSAGE_MAX + 1),
+    "a number": 7,
+    "a list": ["hi"],
+    "null": None,
+    "blank": "  \n ",
+}
+
+
+@pytest.mark.parametrize("content", BAD_MESSAGES.values(), ids=BAD_MESSAGES.keys())
+def test_a_bad_message_is_a_400_and_stores_nothing(member: Member, content: object) -> None:
+    chat_id = started_chat(member)
+    before = stored(member)
+
+    response = member.client.post(
+        f"/api/chats/{chat_id}/messages/", {"content": content}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert stored(member) == before
+
+
+BAD_PROFILES = {
+    "nul in the nickname": {"nickname": "kim\x00"},
+    "nickname too long": {"nickname": "n" * 31},
+    "nickname a list": {"nickname": ["kim"]},
+    "birth year huge": {"born_year": 10**30},
+    "birth year negative": {"born_year": -5},
+    "birth year a float": {"born_year": 1990.5},
+    "birth year text": {"born_year": "1990abc"},
+    "job too long": {"job": "j" * 101},
+    "job an object": {"job": {"a": 1}},
+    "job a number": {"job": 42},
+    "nickname a boolean": {"nickname": True},
+}
+
+
+@pytest.mark.parametrize("body", BAD_PROFILES.values(), ids=BAD_PROFILES.keys())
+def test_a_bad_profile_change_is_a_400_and_changes_nothing(member: Member, body: object) -> None:
+    before = stored(member)
+
+    response = member.client.patch("/api/me/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert stored(member) == before
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"nickname": "nul\x00"},
+        {"nickname": 12345},
+        {"password": 12345678901234},
+        {"born_year": 10**30},
+        {"email": "a\x00@example.com"},
+    ],
+    ids=["nul nickname", "number nickname", "number password", "huge birth year", "nul email"],
+)
+def test_a_bad_sign_up_is_a_400_and_stores_nothing(anonymous: APIClient, fields: dict) -> None:
+    before = MemberRow.objects.count()
+
+    response = sign_up(anonymous, **fields)
+
+    assert response.status_code == 400, response.content
+    assert MemberRow.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/chats/", lone_surrogate("misc")),
+        (
+            "/api/auth/signup/",
+            b'{"email": "x@example.com", "password": "a long passphrase", "nickname": "\\udfff"}',
+        ),
+        ("/api/auth/login/", b'{"email": "\\ud800@example.com", "password": "x"}'),
+        ("/api/me/", b'{"job": "\\udc80"}'),
+        ("/api/chats/", b'{"current_state": NaN, "goal": Infinity}'),
+    ],
+    ids=["chat", "sign-up", "login", "profile", "NaN"],
+)
+def test_text_that_is_no_unicode_is_a_400_not_a_500(member: Member, path: str, body: bytes) -> None:
+    before = stored(member)
+    method = "PATCH" if path == "/api/me/" else "POST"
+
+    response = member.client.generic(method, path, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert stored(member) == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=1000000000000000000000000",
+        "page_size=",
+        "cursor=",
+        "page_size=101",
+        "page_size=0",
+        "page_size=-1",
+        "page_size=ten",
+        "page_size=1&page_size=2&page_size=x",
+        "cursor=%00",
+        "cursor=" + "A" * 65,
+        "cursor=YjA",  # "b0": no chat id is 0
+        "cursor=Yi0x",  # "b-1"
+        "cursor=%F0%9F%98%80",
+    ],
+)
+def test_bad_paging_is_a_400(member: Member, query: str) -> None:
+    for path in ("/api/chats/", "/api/me/chats/"):
+        response = member.client.get(f"{path}?{query}")
+
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/xml", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("application/json; charset=utf-16", 400),
+        ("", 415),
+    ],
+)
+def test_a_body_that_is_not_json_is_refused(member: Member, content_type: str, status: int) -> None:
+    before = stored(member)
+
+    response = member.client.generic(
+        "POST", "/api/chats/", json.dumps(INTAKE).encode(), content_type=content_type
+    )
+
+    assert response.status_code == status, response.content
+    assert response.json()["detail"]
+    assert stored(member) == before
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "text/html"])
+def test_an_answer_in_a_format_the_api_does_not_speak_is_a_406(member: Member, accept: str) -> None:
+    before = stored(member)
+
+    response = member.client.post("/api/chats/", INTAKE, format="json", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 406, response.content
+    assert stored(member) == before

@@ -47,8 +47,9 @@ REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
 # The liveness probe: exempt from the HTTPS redirect, so it answers in every configuration.
 READY_PATH = "/healthz"
-# Throttle counters live in each worker's local memory; a test making many members or logins
-# from 127.0.0.1 must not trip them. Pass your own rates in `env` to test throttling itself.
+# Throttle counters live in the database cache, shared by every server on the test database; a
+# test making many members or logins from 127.0.0.1 must not trip them. Pass your own rates in
+# `env` to test throttling itself.
 GENEROUS_RATES = {"CHATBOT_LOGIN_RATE": "10000/minute", "CHATBOT_SIGNUP_RATE": "10000/minute"}
 
 

@@ -1,6 +1,8 @@
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -13,13 +15,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from application.members import RegisterMember, RegisterMemberInput
-from django_project.api.serializers import MemberOutput, errors
+from django_project.api.authentication import refresh_token, refused
+from django_project.api.serializers import MemberOutput, TextField, errors
 from django_project.container import Container
 
 _TOKENS = inline_serializer(
@@ -37,12 +41,10 @@ class SignupApi(APIView):
     class InputSerializer(serializers.Serializer):
         # Anything else in the body (is_staff, id, ...) is ignored: only these fields are read.
         email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        nickname = serializers.CharField(max_length=30)
+        password = TextField(max_length=128, trim_whitespace=False)
+        nickname = TextField(max_length=30)
         born_year = serializers.IntegerField(required=False, allow_null=True)
-        job = serializers.CharField(
-            max_length=100, required=False, allow_null=True, allow_blank=True
-        )
+        job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
 
     @extend_schema(
         request=InputSerializer,
@@ -71,9 +73,53 @@ class LoginApi(TokenObtainPairView):
     throttle_scope = "login"
 
 
+@extend_schema_serializer(component_name="TokenRefresh")
+class RotatingRefreshSerializer(TokenRefreshSerializer):
+    """A refresh token is good for one refresh."""
+
+    # simplejwt's rotation revokes the old token after checking it, so two requests with one
+    # token can both pass the check and both get a new pair. Here the revocation is the check:
+    # the old token's blacklist row is inserted first, and that row is unique per token, so of
+    # any number of simultaneous refreshes, on any number of processes, exactly one inserts it;
+    # the others get the database's IntegrityError, which is a 401.
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        token = refresh_token(attrs["refresh"])
+        member_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+        try:
+            member = (
+                get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: member_id}).first()
+            )
+        except (TypeError, ValueError) as error:  # signed with our key, yet no member id
+            raise refused("The token names no member.") from error
+        if member is None or not jwt_settings.USER_AUTHENTICATION_RULE(member):
+            raise refused("The member of this token is gone or inactive.")
+        old = {
+            "jti": token.payload[jwt_settings.JTI_CLAIM],
+            "defaults": {
+                "user": member,
+                "created_at": token.current_time,
+                "token": str(token),
+                "expires_at": datetime_from_epoch(token.payload["exp"]),
+            },
+        }
+        token.set_jti()
+        token.set_exp()
+        token.set_iat()
+        try:
+            with transaction.atomic():
+                outstanding, _ = OutstandingToken.objects.get_or_create(**old)
+                BlacklistedToken.objects.create(token=outstanding)
+                token.outstand()
+        except IntegrityError as error:
+            raise refused("Token is blacklisted") from error
+        return {"access": str(token.access_token), "refresh": str(token)}
+
+
 @extend_schema(tags=["auth"], responses={200: _TOKENS, **errors(400, 401)}, auth=[])
 class RefreshApi(TokenRefreshView):
     """A refresh token in, a new pair out; the old refresh token is revoked (rotation)."""
+
+    serializer_class = RotatingRefreshSerializer
 
 
 class LogoutApi(APIView):
@@ -81,7 +127,7 @@ class LogoutApi(APIView):
 
     @extend_schema_serializer(component_name="LogoutInput")
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = TextField()
 
     @extend_schema(
         request=InputSerializer,
@@ -91,13 +137,8 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            token: Any = RefreshToken(body.validated_data["refresh"])
-        except TokenError as error:
-            raise InvalidToken({"detail": str(error), "code": "token_not_valid"}) from error
+        token = refresh_token(body.validated_data["refresh"])
         if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
-            raise InvalidToken(
-                {"detail": "This refresh token is not yours.", "code": "token_not_valid"}
-            )
+            raise refused("This refresh token is not yours.")
         token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)

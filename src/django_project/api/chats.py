@@ -27,7 +27,13 @@ from application.start_chat_session import StartChatSession, StartChatSessionInp
 from application.streaming import StopAnswer, StreamAnswer
 from django_project.api.authentication import TokenAuthentication
 from django_project.api.pagination import next_url, page_query
-from django_project.api.serializers import ChatOutput, ChatSummaryOutput, TurnOutput, errors
+from django_project.api.serializers import (
+    ChatOutput,
+    ChatSummaryOutput,
+    TextField,
+    TurnOutput,
+    errors,
+)
 from django_project.api.streaming import (
     STREAMING_NOTE,
     StreamingNegotiation,
@@ -85,10 +91,10 @@ class ChatCollectionApi(APIView):
 
     @extend_schema_serializer(component_name="IntakeAnswers")
     class InputSerializer(serializers.Serializer):
-        current_state = serializers.CharField(max_length=ANSWER_MAX)
-        goal = serializers.CharField(max_length=ANSWER_MAX)
-        misc = serializers.CharField(max_length=ANSWER_MAX, required=False, allow_blank=True)
-        model = serializers.CharField(
+        current_state = TextField(max_length=ANSWER_MAX)
+        goal = TextField(max_length=ANSWER_MAX)
+        misc = TextField(max_length=ANSWER_MAX, required=False, allow_blank=True)
+        model = TextField(
             max_length=200,
             required=False,
             help_text="One of GET /api/models/; the default if left out.",
@@ -224,7 +230,7 @@ class ChatMessageCreateApi(APIView):
 
     @extend_schema_serializer(component_name="MessageInput")
     class InputSerializer(serializers.Serializer):
-        content = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False)
+        content = TextField(max_length=MESSAGE_MAX, trim_whitespace=False)
 
     @extend_schema(
         request=InputSerializer,

@@ -8,18 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.members import GetProfile, UpdateProfile, UpdateProfileInput
-from django_project.api.serializers import ProfileOutput, errors
+from django_project.api.serializers import ProfileOutput, TextField, errors
 from django_project.container import Container
 
 
 class MeApi(APIView):
     @extend_schema_serializer(component_name="ProfileInput")
     class InputSerializer(serializers.Serializer):
-        nickname = serializers.CharField(max_length=30, required=False)
+        nickname = TextField(max_length=30, required=False)
         born_year = serializers.IntegerField(required=False, allow_null=True)
-        job = serializers.CharField(
-            max_length=100, required=False, allow_null=True, allow_blank=True
-        )
+        job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
 
     @extend_schema(responses={200: ProfileOutput, **errors(401)}, tags=["me"])
     @inject

@@ -36,6 +36,11 @@ def encode_cursor(before: ChatId) -> str:
 
 
 def page_query(request: Request) -> tuple[ChatId | None, int]:
+    # DRF reads an empty query value as a missing one (the default); a client sending
+    # `page_size=` meant something, and is told it is not a number.
+    blank = [name for name in ("cursor", "page_size") if request.query_params.get(name) == ""]
+    if blank:
+        raise ValidationError({name: ["This field may not be blank."] for name in blank})
     query = PageQuery(data=request.query_params)
     if not query.is_valid():
         raise ValidationError(query.errors)

@@ -9,6 +9,16 @@ from rest_framework import serializers
 from application.views import TurnView
 
 
+class TextField(serializers.CharField):
+    """A CharField for input that takes text only. DRF's turns 42 into "42"; a client that sends
+    a number where the schema says string has a bug, and is told so with a 400."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class ErrorOutput(serializers.Serializer):
     code = serializers.CharField(help_text="Stable and machine-readable.")
     detail = serializers.CharField(help_text="For people.")
@@ -23,11 +33,14 @@ class ErrorOutput(serializers.Serializer):
     turn_id = serializers.IntegerField(required=False, help_text="With upstream errors.")
 
 
-_MEANING = {
+MEANING = {
     400: "Invalid input (`invalid`, `parse_error`).",
     401: "Missing, invalid or expired token; bad credentials.",
     403: "Not the chat's owner (`not_chat_owner`).",
     404: "No such chat (`chat_not_found`).",
+    406: "The Accept header asks for something the API does not give (`not_acceptable`).",
+    413: "The request body is too large (`request_too_large`).",
+    415: "The body is not JSON (`unsupported_media_type`).",
     429: "Daily quota used up (`daily_quota_exceeded`, with `Retry-After`) or throttled.",
     502: "The model provider failed (`upstream_error`); the request is given back.",
     503: "The model provider is busy (`upstream_busy`); the request is given back.",
@@ -36,7 +49,7 @@ _MEANING = {
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {s: OpenApiResponse(ErrorOutput, description=_MEANING[s]) for s in statuses}
+    return {s: OpenApiResponse(ErrorOutput, description=MEANING[s]) for s in statuses}
 
 
 class QuotaOutput(serializers.Serializer):

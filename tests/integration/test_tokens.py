@@ -1,0 +1,172 @@
+"""Every token that is not a live access token of an active member is a 401 with the same code,
+whoever made it and however: expired, tampered with, unsigned (`alg: none`), signed with another
+key, a refresh token, or the token of a member who was deactivated or deleted. Refresh tokens
+likewise. Built by hand with PyJWT, as an attacker would."""
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from adapters.orm.models import Member as MemberRow
+from tests.integration.conftest import Member
+
+pytestmark = pytest.mark.django_db
+
+
+def claims(member_id: int, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "token_type": "access",
+        "exp": now + 300,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": str(member_id),
+        **overrides,
+    }
+
+
+def signed(payload: dict[str, Any], key: str | None = None, alg: str = "HS256") -> str:
+    return jwt.encode(payload, key or settings.SECRET_KEY, algorithm=alg)
+
+
+def b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def unsigned(payload: dict[str, Any]) -> str:
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(payload)}."
+
+
+def tampered(token: str, **changes: Any) -> str:
+    """The token with its claims changed and its signature kept."""
+    header, body, signature = token.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return f"{header}.{b64({**payload, **changes})}.{signature}"
+
+
+def me_with(token: str) -> Any:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.get("/api/me/")
+
+
+def test_a_hand_made_token_with_the_right_key_is_accepted(member: Member) -> None:
+    # The control: the forgeries below fail for what they change, not for how they are built.
+    assert me_with(signed(claims(member.id))).status_code == 200
+
+
+FORGERIES: dict[str, Callable[[Member], str]] = {
+    "expired": lambda m: signed(claims(m.id, exp=int(time.time()) - 1)),
+    "tampered user": lambda m: tampered(m.access, user_id=str(m.id + 1)),
+    "tampered expiry": lambda m: tampered(m.access, exp=int(time.time()) + 10**8),
+    "alg none": lambda m: unsigned(claims(m.id)),
+    "alg none, no dot": lambda m: unsigned(claims(m.id))[:-1],
+    "wrong key": lambda m: signed(claims(m.id), key="another key, another service, 32+ bytes"),
+    "HS512 with the key": lambda m: signed(claims(m.id), alg="HS512"),
+    "refresh as access": lambda m: m.refresh,
+    "no token type": lambda m: signed({k: v for k, v in claims(m.id).items() if k != "token_type"}),
+    "no user": lambda m: signed({k: v for k, v in claims(m.id).items() if k != "user_id"}),
+    "unknown user": lambda m: signed(claims(10**12)),
+    "user id not a number": lambda m: signed(claims(m.id, user_id="1 OR 1=1")),
+    "garbage": lambda m: "not.a.token",
+    "empty signature": lambda m: m.access.rsplit(".", 1)[0] + ".",
+}
+
+
+@pytest.mark.parametrize("forge", FORGERIES.values(), ids=FORGERIES.keys())
+def test_a_forged_or_wrong_access_token_is_a_401(
+    member: Member, forge: Callable[[Member], str]
+) -> None:
+    response = me_with(forge(member))
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] in {"token_not_valid", "authentication_failed"}
+    assert str(member.id) not in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer a b", "Bearer\x00x", "JWT x", "bearer"], ids=repr
+)
+def test_a_malformed_authorization_header_is_a_401(member: Member, header: str) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get("/api/me/")
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("gone", ["deactivated", "deleted"])
+def test_the_tokens_of_a_member_who_is_gone_are_refused(member: Member, gone: str) -> None:
+    if gone == "deactivated":
+        MemberRow.objects.filter(pk=member.id).update(is_active=False)
+    else:
+        MemberRow.objects.filter(pk=member.id).delete()
+
+    used = me_with(member.access)
+    refreshed = APIClient().post("/api/auth/refresh/", {"refresh": member.refresh}, format="json")
+
+    assert used.status_code == 401
+    assert used.json()["code"] == "token_not_valid"
+    assert refreshed.status_code == 401, refreshed.content
+    assert refreshed.json()["code"] == "token_not_valid"
+
+
+def refresh_claims(member: Member) -> dict[str, Any]:
+    return claims(member.id, token_type="refresh")
+
+
+REFRESH_FORGERIES: dict[str, Callable[[Member], str]] = {
+    "access as refresh": lambda m: m.access,
+    "expired": lambda m: signed(claims(m.id, token_type="refresh", exp=int(time.time()) - 1)),
+    "alg none": lambda m: unsigned(claims(m.id, token_type="refresh")),
+    "wrong key": lambda m: signed(claims(m.id, token_type="refresh"), key="x" * 40),
+    "tampered user": lambda m: tampered(m.refresh, user_id=str(m.id + 1)),
+    "user id not a number": lambda m: signed(claims(m.id, token_type="refresh", user_id="x")),
+    "no user": lambda m: signed({k: v for k, v in refresh_claims(m).items() if k != "user_id"}),
+    "no jti": lambda m: signed({k: v for k, v in refresh_claims(m).items() if k != "jti"}),
+}
+
+
+@pytest.mark.parametrize("forge", REFRESH_FORGERIES.values(), ids=REFRESH_FORGERIES.keys())
+def test_a_forged_or_wrong_refresh_token_is_a_401(
+    member: Member, forge: Callable[[Member], str]
+) -> None:
+    response = APIClient().post("/api/auth/refresh/", {"refresh": forge(member)}, format="json")
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "token_not_valid"
+    # The member's own token still works: a forgery revokes nothing.
+    kept = APIClient().post("/api/auth/refresh/", {"refresh": member.refresh}, format="json")
+    assert kept.status_code == 200
+
+
+@pytest.mark.parametrize("forge", REFRESH_FORGERIES.values(), ids=REFRESH_FORGERIES.keys())
+def test_logging_out_with_a_forged_refresh_token_is_a_401(
+    member: Member, forge: Callable[[Member], str]
+) -> None:
+    response = member.client.post("/api/auth/logout/", {"refresh": forge(member)}, format="json")
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_refresh_token_made_by_hand_for_another_member_gets_nothing(
+    make_member: Callable[..., Member],
+) -> None:
+    alice, bob = make_member(), make_member()
+    forged = signed(claims(bob.id, token_type="refresh"), key="not the server's key, long enough")
+
+    response = APIClient().post("/api/auth/refresh/", {"refresh": forged}, format="json")
+
+    assert response.status_code == 401
+    assert alice.client.get("/api/me/").json()["id"] == alice.id
