@@ -105,6 +105,7 @@ BAD_CHAT_BODIES = {
     "nul in an answer": {**INTAKE, "current_state": "before\x00after"},
     "answer one too long": {**INTAKE, "goal": "g" * (ANSWER_MAX + 1)},
     "misc one too long": {**INTAKE, "misc": "m" * (ANSWER_MAX + 1)},
+    "too long until trimmed": {**INTAKE, "goal": " " + "g" * ANSWER_MAX},
     "answer a number": {**INTAKE, "goal": 42},
     "answer a list": {**INTAKE, "goal": ["a", "b"]},
     "answer an object": {**INTAKE, "goal": {"$gt": ""}},
