@@ -105,6 +105,7 @@ BAD_CHAT_BODIES = {
     "nul in an answer": {**INTAKE, "current_state": "before\x00after"},
     "answer one too long": {**INTAKE, "goal": "g" * (ANSWER_MAX + 1)},
     "misc one too long": {**INTAKE, "misc": "m" * (ANSWER_MAX + 1)},
+    "too long until trimmed": {**INTAKE, "goal": " " + "g" * ANSWER_MAX},
     "answer a number": {**INTAKE, "goal": 42},
     "answer a list": {**INTAKE, "goal": ["a", "b"]},
     "answer an object": {**INTAKE, "goal": {"$gt": ""}},
@@ -278,3 +279,33 @@ def test_an_answer_in_a_format_the_api_does_not_speak_is_a_406(member: Member, a
 
     assert response.status_code == 406, response.content
     assert stored(member) == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ACCEPT_LANGUAGE": "x" * 10_000},
+        {"HTTP_ACCEPT_LANGUAGE": "ko;q=abc, en;q=1e999, *;q=-1"},
+        {"HTTP_ACCEPT_LANGUAGE": "\u00e9\u00e8;q=0.5"},
+        {"HTTP_AUTHORIZATION": "Bearer " + "a" * 100_000},
+        {"HTTP_AUTHORIZATION": "Bearer " + "a.b." * 1000},
+        {"HTTP_X_REQUEST_ID": "../../etc/passwd\r\nX-Injected: 1"},
+        {"HTTP_ACCEPT": "text/event-stream;q=abc"},
+    ],
+    ids=[
+        "huge language",
+        "bad q values",
+        "non-ascii language",
+        "huge token",
+        "many dots",
+        "request id injection",
+        "bad accept",
+    ],
+)
+def test_hostile_headers_get_an_answer_not_a_500(anonymous: APIClient, headers: dict) -> None:
+    for path in ("/api/chats/intake/", "/api/chats/", "/api/models/"):
+        response = anonymous.get(path, **headers)
+
+        assert response.status_code < 500, (path, response.content[:300])
+        assert "X-Injected" not in response
+        assert "\n" not in response.get("X-Request-ID", "")

@@ -9,6 +9,7 @@ failure reproduces); `make fuzz` runs it long (FUZZ_EXAMPLES=500, a random seed 
 import contextvars
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from django_project.wsgi import application
-from tests.integration.conftest import Member
+from tests.integration.conftest import Configure, Member, start_chat
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -68,20 +69,32 @@ FUZZ_SETTINGS = settings(
 pytestmark = pytest.mark.django_db
 
 
+@dataclass
+class Role:
+    headers: dict[str, str]
+    # For the member: their own chat and its first turn, put in the paths the fuzzer makes, so
+    # fuzzed messages, stops and deletes reach a real chat and not only 404s.
+    own: dict[str, int] = field(default_factory=dict)
+
+
 @pytest.fixture
-def headers(role: str, make_member: Callable[..., Member]) -> Iterator[dict[str, str]]:
-    """The role's headers. Made before the connections are pinned: Django's test client, which
-    signs the member up, puts the signal handlers back after each of its requests."""
-    sent = {
-        "anonymous": {},
-        "member": {"Authorization": f"Bearer {make_member().access}"},
-        "bad token": {"Authorization": "Bearer not.a.token"},
-    }[role]
+def as_role(role: str, make_member: Callable[..., Member], configure: Configure) -> Iterator[Role]:
+    """The role. Made before the connections are pinned: Django's test client, which signs the
+    member up, puts the signal handlers back after each of its requests."""
+    configure(limit=1_000_000)  # the quota is not what is fuzzed here: keep the model answering
+    made = Role({"Authorization": "Bearer not.a.token"} if role == "bad token" else {})
+    if role == "member":
+        member = make_member()
+        chat = start_chat(member).json()
+        made = Role(
+            {"Authorization": f"Bearer {member.access}"},
+            {"chat_id": chat["id"], "turn_id": chat["turns"][0]["id"]},
+        )
     # The WSGI handler closes the database connection after each request, which would end the
     # test's transaction; Django's own test client keeps it open the same way.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield sent
+    yield made
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
@@ -89,7 +102,11 @@ def headers(role: str, make_member: Callable[..., Member]) -> Iterator[dict[str,
 @pytest.mark.parametrize("role", ["anonymous", "member", "bad token"])
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_no_input_breaks_the_api(case: Any, role: str, headers: dict[str, str]) -> None:
+def test_no_input_breaks_the_api(case: Any, role: str, as_role: Role) -> None:
+    for name, value in as_role.own.items():
+        # Only a valid id is replaced: an invalid one is the point of a negative case.
+        if isinstance((case.path_parameters or {}).get(name), int):
+            case.path_parameters[name] = value
     # In a context of its own: the test client does not close the app's response, which is when
     # the logging middleware forgets the request id it set, and later tests run in this thread.
-    contextvars.copy_context().run(case.call_and_validate, headers=headers, checks=CHECKS)
+    contextvars.copy_context().run(case.call_and_validate, headers=as_role.headers, checks=CHECKS)

@@ -10,12 +10,15 @@ from application.views import TurnView
 
 
 class TextField(serializers.CharField):
-    """A CharField for input that takes text only. DRF's turns 42 into "42"; a client that sends
-    a number where the schema says string has a bug, and is told so with a 400."""
+    """A CharField for input that takes text only, and measures it as sent. DRF's turns 42 into
+    "42", and checks max_length after trimming, so 2,001 characters that begin with a space
+    passed a 2,000 limit; the schema promises neither."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length, length=len(data))
         return str(super().to_internal_value(data))
 
 
