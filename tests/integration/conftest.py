@@ -48,9 +48,11 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture
 def container() -> Iterator[Container]:
-    c: Container = apps.get_app_config("chatbot_api").container  # type: ignore[attr-defined]
+    app = apps.get_app_config("chatbot_api")
+    c: Container = app.container  # type: ignore[attr-defined]
     yield c
     c.reset_override()
+    app.load_settings(c)  # type: ignore[attr-defined]
     c.reset_singletons()
 
 

@@ -48,6 +48,12 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("chat", "DELETE"): (*OWNER_ONLY, 204),
     ("chat-messages", "POST"): (*OWNER_ONLY, 201),
     ("turn-stop", "POST"): (*OWNER_ONLY, 202),
+    # Logging in with a provider; none is configured here, so theirs are 404 for everyone.
+    ("oauth-providers", "GET"): PUBLIC,
+    ("oauth-start", "GET"): (404, 404, 404),
+    ("oauth-callback", "GET"): (404, 404, 404),
+    ("oauth-exchange", "POST"): (400, 400, 400),  # a code nobody was given
+    ("me-oauth", "DELETE"): (401, 404, 404),  # nothing linked to unlink
 }
 
 # Exact fields of what anyone may read about a chat: nothing else may appear.
@@ -134,6 +140,11 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("chat", "DELETE"): (chat, None),
         ("chat-messages", "POST"): (f"{chat}messages/", {"content": "Mine now?"}),
         ("turn-stop", "POST"): (f"{chat}turns/{world.turn_id}/stop/", None),
+        ("oauth-providers", "GET"): ("/api/auth/oauth/providers/", None),
+        ("oauth-start", "GET"): ("/api/auth/oauth/github/start/", None),
+        ("oauth-callback", "GET"): ("/api/auth/oauth/github/callback/?code=c&state=s", None),
+        ("oauth-exchange", "POST"): ("/api/auth/oauth/exchange/", {"code": "made-up"}),
+        ("me-oauth", "DELETE"): ("/api/me/oauth/github/", None),
     }
     path, body = requests[(name, method)]
     return client.generic(method, path, *_json(body))
