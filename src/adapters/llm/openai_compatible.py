@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion
 
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from application.ports import AnswerStream, ChatModel
@@ -77,9 +76,12 @@ class OpenAIChatModel(ChatModel):
             timeout=openai.Timeout(timeout_s, connect=min(timeout_s, 5.0))
         )
         try:
-            response = client.chat.completions.create(
+            raw = client.chat.completions.with_raw_response.create(
                 **request.as_wire()  # exactly the body that is stored
             )
+            # The body read with json.loads rather than into the SDK's models: the same
+            # fields, checked one by one below, for a fraction of the CPU.
+            response = raw.http_response.json()
         except openai.APITimeoutError as error:
             raise ModelTimeout("The model did not answer in time.") from error
         except openai.APIConnectionError as error:
@@ -92,11 +94,10 @@ class OpenAIChatModel(ChatModel):
             raise ModelUnavailable(
                 f"The model provider answered with an error (HTTP {error.status_code})."
             ) from error
-        except json.JSONDecodeError as error:
-            # A body labelled JSON that does not parse escapes the SDK as a bare ValueError.
+        except ValueError as error:  # a body that is not JSON (or not UTF-8)
             log.warning("model provider sent a body that is not JSON")
             raise ModelUnavailable(_UNREADABLE) from error
-        except openai.OpenAIError as error:
+        except (openai.OpenAIError, httpx2.HTTPError) as error:
             log.warning("model provider failed: %s", type(error).__name__)
             raise ModelUnavailable(_UNREADABLE) from error
         try:
@@ -107,34 +108,35 @@ class OpenAIChatModel(ChatModel):
 
 
 def _completion(response: object) -> Completion:
-    # The SDK does not validate what it parses: a body that is not JSON comes back as a str, and
-    # JSON of another shape as a model with attributes missing or of other types. Both end here
-    # as AttributeError or TypeError instead of reaching the records as they are.
-    if not isinstance(response, ChatCompletion):
-        raise TypeError(f"expected a chat completion, got {type(response).__name__}")
-    if not response.choices:
+    # Every field is checked for its type: JSON of another shape ends here as AttributeError or
+    # TypeError instead of reaching the records as it is.
+    body = _checked(response, dict)
+    choices = _checked(body.get("choices"), list)
+    if not choices:
         raise ModelUnavailable("The model provider sent an answer with no choices.")
-    usage = response.usage
+    usage = body.get("usage")
     return Completion(
-        id=_checked(response.id, str),
-        created=_checked(response.created, int),
-        model=_checked(response.model, str),
-        choices=tuple(
-            Choice(
-                index=_checked(c.index, int),
-                role=_checked(c.message.role, str),
-                content=_checked(c.message.content or "", str),
-                finish_reason=None if c.finish_reason is None else _checked(c.finish_reason, str),
-            )
-            for c in response.choices
-        ),
+        id=_checked(body.get("id"), str),
+        created=_checked(body.get("created"), int),
+        model=_checked(body.get("model"), str),
+        choices=tuple(_choice(_checked(c, dict)) for c in choices),
         usage=None
         if usage is None
         else Usage(
-            _checked(usage.prompt_tokens, int),
-            _checked(usage.completion_tokens, int),
-            _checked(usage.total_tokens, int),
+            _checked(usage.get("prompt_tokens"), int),
+            _checked(usage.get("completion_tokens"), int),
+            _checked(usage.get("total_tokens"), int),
         ),
+    )
+
+
+def _choice(choice: dict[str, Any]) -> Choice:
+    message = _checked(choice.get("message"), dict)
+    return Choice(
+        index=_checked(choice.get("index"), int),
+        role=_checked(message.get("role"), str),
+        content=_checked(message.get("content") or "", str),
+        finish_reason=_optional(choice.get("finish_reason"), str),
     )
 
 

@@ -28,10 +28,22 @@ _TAKEN = {
 
 class DjangoMemberRepository(MemberRepository):
     def get(self, member_id: MemberId) -> Member:
-        row = MemberRow.objects.filter(pk=member_id, is_active=True).first()
+        # Every chat request reads its member: the columns alone, no model instance, no ORDER BY.
+        rows = MemberRow.objects.filter(pk=member_id, is_active=True).values_list(
+            "email", "nickname", "born_year", "job", "daily_limit"
+        )
+        row = next(iter(rows[:1]), None)
         if row is None:
             raise MemberNotFound("No such member.")
-        return to_domain(row)
+        email, nickname, born_year, job, daily_limit = row
+        return Member(
+            id=member_id,
+            email=email,
+            nickname=nickname,
+            born_year=born_year,
+            job=job,
+            daily_limit=daily_limit,
+        )
 
     def add(self, member: NewMember, password: str | None) -> Member:
         email = MemberRow.objects.normalize_email_address(member.email)

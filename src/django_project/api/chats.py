@@ -135,7 +135,7 @@ class ChatCollectionApi(APIView):
             member_id=request.user.pk, language=_language(request), **body.validated_data
         )
         if wants_stream(request):
-            return stream_response(stream_answer, start.admit(data, stream=True))
+            return stream_response(request, stream_answer, start.admit(data, stream=True))
         chat = start(data)
         return Response(
             ChatOutput(chat).data,
@@ -254,7 +254,7 @@ class ChatMessageCreateApi(APIView):
             chat_id=ChatId(chat_id), member_id=request.user.pk, **body.validated_data
         )
         if wants_stream(request):
-            return stream_response(stream_answer, send.admit(data, stream=True))
+            return stream_response(request, stream_answer, send.admit(data, stream=True))
         return Response(TurnOutput(send(data)).data, status=status.HTTP_201_CREATED)
 
 

@@ -10,7 +10,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -18,7 +20,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from application.asking import AdmittedTurn
-from application.streaming import Delta, Finished, StreamAnswer
+from application.streaming import Delta, Finished, LiveAnswer, StreamAnswer
 from django_project.api.serializers import TurnOutput
 
 EVENT_STREAM = "text/event-stream"
@@ -61,10 +63,18 @@ def _error(finished: Finished) -> bytes:
     return _event("error", body)
 
 
+async def _start(stream_answer: StreamAnswer, admitted: AdmittedTurn) -> LiveAnswer:
+    return stream_answer.start(admitted)
+
+
 async def _events(
-    stream_answer: StreamAnswer, admitted: AdmittedTurn, heartbeat_s: float
+    stream_answer: StreamAnswer,
+    admitted: AdmittedTurn,
+    heartbeat_s: float,
+    live: LiveAnswer | None,
 ) -> AsyncIterator[bytes]:
-    live = stream_answer.start(admitted)
+    if live is None:
+        live = stream_answer.start(admitted)
     prepared = await live.recorded()
     if prepared is None:  # the question could not be stored; nothing was charged
         assert live.finished is not None
@@ -105,11 +115,18 @@ def _release_connections() -> None:
             connection.close()
 
 
-def stream_response(stream_answer: StreamAnswer, admitted: AdmittedTurn) -> StreamingHttpResponse:
+def stream_response(
+    request: Request, stream_answer: StreamAnswer, admitted: AdmittedTurn
+) -> StreamingHttpResponse:
     _release_connections()
+    live = None
+    if isinstance(request._request, ASGIRequest):
+        # Ask the model now, on the server's event loop, rather than once the response has gone
+        # back through the middleware and its headers are out: about a millisecond sooner.
+        live = async_to_sync(_start)(stream_answer, admitted)
     heartbeat_s = settings.CHATBOT.sse_heartbeat_s
     response = StreamingHttpResponse(
-        _events(stream_answer, admitted, heartbeat_s), content_type=EVENT_STREAM
+        _events(stream_answer, admitted, heartbeat_s, live), content_type=EVENT_STREAM
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
