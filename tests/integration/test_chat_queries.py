@@ -1,7 +1,8 @@
 """The SQL a chat request costs, counted: the same few statements however much is stored.
 
 On PostgreSQL every write is one statement (data-modifying CTEs) and the access token is checked
-without a query; SQLite runs the same steps as several ORM statements in a transaction (no round trips there)."""
+without a query; SQLite runs the same steps as several ORM statements in a transaction (with no
+round trips to pay for there)."""
 
 from typing import Any
 
