@@ -160,7 +160,17 @@ def wait_for(check: Any, timeout: float = 5.0) -> Any:
 def test_an_answer_streams_token_by_token_and_is_stored_as_it_went_over_the_wire(
     member: Remote, fake: FakeOpenAI
 ) -> None:
-    fake.script(Reply("Start with short runs twice a week.", token_delay_s=0.05, id="chatcmpl-s1"))
+    # The turn is stored while the model works on its first token; a model that answered before
+    # the insert ended (a loopback fake on a busy machine can) would reach the client in one
+    # catch-up piece. A real model's first token takes longer than that insert.
+    fake.script(
+        Reply(
+            "Start with short runs twice a week.",
+            first_token_delay_s=0.3,
+            token_delay_s=0.05,
+            id="chatcmpl-s1",
+        )
+    )
 
     streamed = member.stream("/api/chats/", INTAKE)
 
