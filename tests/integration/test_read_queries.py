@@ -4,11 +4,14 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from adapters.orm.models import Chat, Member
+from adapters.orm.queries import DjangoChatQueries
 from django_project.api.pagination import encode_cursor
+from django_project.api.serializers import ChatSummaryOutput, summaries_data
 
 SIZES = {"small": {"chats": 3, "turns_per_chat": 1}, "large": {"chats": 60, "turns_per_chat": 8}}
 
@@ -66,3 +69,12 @@ def test_a_chat_is_four_queries_however_many_turns_and_a_304_is_one(
 
     assert public.status_code == own.status_code == 200
     assert unchanged.status_code == 304
+
+
+def test_the_feed_hand_builds_exactly_what_its_serializer_documents(
+    seeded: dict[str, Any],
+) -> None:
+    items = DjangoChatQueries().list_chats(owner=None, before=None, limit=100)
+    with timezone.override("Asia/Seoul"):
+        assert summaries_data(items) == ChatSummaryOutput(items, many=True).data
+    assert summaries_data(items) == ChatSummaryOutput(items, many=True).data

@@ -35,6 +35,7 @@ from django_project.api.serializers import (
     TextField,
     TurnOutput,
     errors,
+    summaries_data,
 )
 from django_project.api.streaming import (
     STREAMING_NOTE,
@@ -80,7 +81,7 @@ def _page(request: Request, list_chats: ListChats, owner: Any) -> Response:
     policy, vary = (caching.FEED, ()) if owner is None else (caching.MINE, ("Authorization",))
     if caching.fresh(request, tag):
         return caching.not_modified(tag, policy, vary)
-    body = {"next": following, "results": ChatSummaryOutput(page.items, many=True).data}
+    body = {"next": following, "results": summaries_data(page.items)}
     return caching.with_validator(Response(body), tag, policy, vary)
 
 
