@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -273,10 +274,11 @@ def probe(env: dict[str, str], reads: list[tuple[str, str, dict[str, str]]]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="chats, ascending")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="chats, one DB each")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--connections", default="1,32")
-    parser.add_argument("--db-name", default="chatbot_bench_reads")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the sizes")
+    parser.add_argument("--db-name", default="chatbot_bench_reads", help="prefix of the DBs")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
         "--wait-quiet",
@@ -285,108 +287,75 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="before each measurement, wait up to this long for the machine to be < 15%% busy",
     )
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the databases")
+    parser.add_argument("--reuse-db", action="store_true", help="the databases are seeded already")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("read_bench needs wrk: apt-get install -y wrk", file=sys.stderr)
         return 2
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
     sizes = [int(s) for s in args.sizes.split(",")]
     levels = [int(c) for c in args.connections.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="chatbot-read-bench-"))
-    database = Database(args.db_name, workdir)
-    env = server_env(database.url)
+    databases = {size: Database(f"{args.db_name}_{size}", workdir) for size in sizes}
+    envs = {size: server_env(databases[size].url) for size in sizes}
     runs: list[Run] = []
     probes: dict[int, dict[str, Any]] = {}
     seeding: dict[int, str] = {}
-    server: Service | None = None
+    servers: dict[int, Service] = {}
+    reads: dict[int, list[tuple[str, str, dict[str, str], Path | None]]] = {}
     info = machine()
-    info["postgresql"] = database.server_version()
+    info["postgresql"] = next(iter(databases.values())).server_version()
     info["load before"] = f"{background_busy():.0%} of all cores busy"
     log(f"the machine is {info['load before']} before the benchmark starts")
     try:
-        database.create()
-        manage(env, "migrate", "--noinput")
-        have = 0
+        for size, database in databases.items():
+            env = envs[size]
+            if not args.reuse_db:
+                log(f"seeding {size} chats into {database.pg_name}")
+                database.create()
+                manage(env, "migrate", "--noinput")
+                seeding[size] = manage(
+                    env, "seed_data", "--chats", str(size),
+                    "--turns-per-chat", str(TURNS_PER_CHAT),
+                    "--members", str(max(1, size // 100)),
+                ).strip()  # fmt: skip
+                log(seeding[size])
+            reads[size], probes[size] = prepare(env, database.url, workdir, size)
         for size in sizes:
-            log(f"seeding up to {size} chats")
-            flags = ["--append"] if have else []
-            seeding[size] = manage(
-                env, "seed_data", "--chats", str(size - have),
-                "--turns-per-chat", str(TURNS_PER_CHAT),
-                "--members", str(max(1, (size - have) // 100)), "--seed", str(size), *flags,
-            ).strip()  # fmt: skip
-            log(seeding[size])
-            have = size
-            found = targets(env, database.url, size)
-            bearer = {"Authorization": f"Bearer {found['token']}"}
-            chat = f"/api/chats/{found['sample_chat']}/"
-            probes[size] = probe(
-                env,
-                [
-                    ("feed, first page", "/api/chats/", {}),
-                    ("feed, deep page", found["deep"], {}),
-                    ("chat", chat, {}),
-                    ("my chats", "/api/me/chats/", bearer),
-                ],
-            )
-            feed_tag = probes[size]["feed, first page"]["etag"]
-            chat_tag = probes[size]["chat"]["etag"]
-            probes[size].update(
-                probe(
-                    env,
-                    [
-                        ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}),
-                        ("chat, 304", chat, {"If-None-Match": chat_tag}),
-                    ],
-                )
-            )
-            script = workdir / "random_chat.lua"
-            script.write_text(RANDOM_CHAT.format(lo=found["lo"], hi=found["hi"], headers="nil"))
-            port = free_port()
-            base = f"http://{HOST}:{port}"
-            server = Service(
-                "app",
-                [
-                    sys.executable, "-m", "uvicorn", "django_project.asgi:application",
-                    "--app-dir", "src", "--host", HOST, "--port", str(port),
-                    "--workers", str(args.workers), "--proxy-headers",
-                    "--forwarded-allow-ips", HOST, "--no-server-header",
-                    "--timeout-graceful-shutdown", "30", "--no-access-log",
-                ],
-                {**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics")},
-                workdir / "app.log",
-            )  # fmt: skip
-            (workdir / "metrics").mkdir(exist_ok=True)
-            wait_ready(server, f"{base}/healthz")
-            reads: list[tuple[str, str, dict[str, str], Path | None]] = [
-                ("feed, first page", "/api/chats/", {}, None),
-                ("feed, deep page", found["deep"], {}, None),
-                ("chat (random)", "/", {}, script),
-                ("my chats", "/api/me/chats/", bearer, None),
-                ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}, None),
-                ("chat, 304", chat, {"If-None-Match": chat_tag}, None),
-            ]
-            for name, path, headers, lua in reads:
+            servers[size] = start_server(envs[size], workdir, size, args.workers)
+        for round_ in range(args.rounds):
+            # Sizes take turns, in the opposite order each round, so a change in the machine's
+            # load falls on all of them alike.
+            order = sizes if round_ % 2 == 0 else sizes[::-1]
+            for index in range(len(reads[sizes[0]])):
                 for connections in levels:
-                    wait_quiet(args.wait_quiet)
-                    run = measure(
-                        server, base, size, name, path, connections, args.duration, headers, lua
-                    )
-                    runs.append(run)
-                    log(
-                        f"{size:>8} {name:<17} c={connections:<3} {run.rps:8.0f}/s "
-                        f"p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms err {run.errors} "
-                        f"app {run.app_cores} pg {run.pg_cores} wrk {run.wrk_cores} "
-                        f"others {run.others_cores}"
-                    )
-            server.stop()
-            server = None
+                    for size in order:
+                        name, path, headers, lua = reads[size][index]
+                        server, base = servers[size]
+                        wait_quiet(args.wait_quiet)
+                        run = measure(
+                            server, base, size, name, path, connections, args.duration,
+                            headers, lua,
+                        )  # fmt: skip
+                        runs.append(run)
+                        log(
+                            f"{size:>8} {name:<17} c={connections:<3} {run.rps:8.0f}/s "
+                            f"p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms "
+                            f"err {run.errors} app {run.app_cores} pg {run.pg_cores} "
+                            f"wrk {run.wrk_cores} others {run.others_cores}"
+                        )
     finally:
-        if server is not None:
+        for server, _ in servers.values():
             server.stop()
         if not args.keep_db:
-            database.drop()
+            for database in databases.values():
+                database.drop()
         shutil.rmtree(workdir, ignore_errors=True)
     print(report(info, runs, probes, seeding, args))
     if args.json:
@@ -404,6 +373,70 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def prepare(
+    env: dict[str, str], db_url: str, workdir: Path, size: int
+) -> tuple[list[tuple[str, str, dict[str, str], Path | None]], dict[str, Any]]:
+    """The reads to measure at this size, and what each costs in queries and plans."""
+    found = targets(env, db_url, size)
+    bearer = {"Authorization": f"Bearer {found['token']}"}
+    chat = f"/api/chats/{found['sample_chat']}/"
+    probes = probe(
+        env,
+        [
+            ("feed, first page", "/api/chats/", {}),
+            ("feed, deep page", found["deep"], {}),
+            ("chat", chat, {}),
+            ("my chats", "/api/me/chats/", bearer),
+        ],
+    )
+    feed_tag = probes["feed, first page"]["etag"]
+    chat_tag = probes["chat"]["etag"]
+    probes.update(
+        probe(
+            env,
+            [
+                ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}),
+                ("chat, 304", chat, {"If-None-Match": chat_tag}),
+            ],
+        )
+    )
+    script = workdir / f"random_chat_{size}.lua"
+    script.write_text(RANDOM_CHAT.format(lo=found["lo"], hi=found["hi"], headers="nil"))
+    reads: list[tuple[str, str, dict[str, str], Path | None]] = [
+        ("feed, first page", "/api/chats/", {}, None),
+        ("feed, deep page", found["deep"], {}, None),
+        ("chat (random)", "/", {}, script),
+        (f"my chats ({found['owned']})", "/api/me/chats/", bearer, None),
+        ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}, None),
+        ("chat, 304", chat, {"If-None-Match": chat_tag}, None),
+    ]
+    return reads, probes
+
+
+def start_server(
+    env: dict[str, str], workdir: Path, size: int, workers: int
+) -> tuple[Service, str]:
+    """The app as `make serve` runs it."""
+    port = free_port()
+    metrics = workdir / f"metrics_{size}"
+    metrics.mkdir(exist_ok=True)
+    server = Service(
+        f"app ({size} chats)",
+        [
+            sys.executable, "-m", "uvicorn", "django_project.asgi:application",
+            "--app-dir", "src", "--host", HOST, "--port", str(port),
+            "--workers", str(workers), "--proxy-headers",
+            "--forwarded-allow-ips", HOST, "--no-server-header",
+            "--timeout-graceful-shutdown", "30",
+        ],
+        {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
+        workdir / f"app_{size}.log",
+    )  # fmt: skip
+    base = f"http://{HOST}:{port}"
+    wait_ready(server, f"{base}/healthz")
+    return server, base
+
+
 def report(
     info: dict[str, str],
     runs: list[Run],
@@ -417,17 +450,28 @@ def report(
     lines += [f"- up to {size:,} chats: {text}" for size, text in seeding.items()]
     lines += [
         "",
-        f"## Reads ({args.duration:.0f} s each, wrk -t1, {args.workers} uvicorn workers)",
+        f"## Reads ({args.duration:.0f} s each, wrk -t1, {args.workers} uvicorn workers; "
+        f"the mean of {args.rounds} rounds)",
         "",
         "| chats | read | clients | req/s | p50 ms | p99 ms | errors | CPU app | CPU PG "
         "| CPU wrk | CPU others |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    groups: dict[tuple[str, int, int], list[Run]] = {}
     for r in runs:
+        groups.setdefault((r.name.split(" (")[0], r.connections, r.size), []).append(r)
+    for (_, connections, size), same in sorted(
+        groups.items(), key=lambda g: (list(groups).index(g[0]) // len(probes), g[0][2])
+    ):
+
+        def mean(attr: str, same: list[Run] = same) -> float:
+            return sum(getattr(r, attr) for r in same) / len(same)
+
         lines.append(
-            f"| {r.size:,} | {r.name} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.2f} "
-            f"| {r.p99_ms:.2f} | {r.errors} | {r.app_cores} | {r.pg_cores} | {r.wrk_cores} "
-            f"| {r.others_cores} |"
+            f"| {size:,} | {same[0].name} | {connections} | {mean('rps'):,.0f} "
+            f"| {mean('p50_ms'):.2f} | {mean('p99_ms'):.2f} | {sum(r.errors for r in same)} "
+            f"| {mean('app_cores'):.2f} | {mean('pg_cores'):.2f} | {mean('wrk_cores'):.2f} "
+            f"| {mean('others_cores'):.2f} |"
         )
     lines += ["", "## Queries per request", "", "| chats | read | status | queries | seq scans |"]
     lines += ["|---:|---|---:|---:|---|"]
