@@ -1,16 +1,15 @@
 """HTTP caching of the public reads: validators, conditional GET and who may keep a copy.
 
-Chat pages. Anyone's copy of a chat without a pending turn may be kept by the browser and by
-shared caches (nginx, a CDN) for CHAT_MAX_AGE seconds, then revalidated: a new turn or a
-deleted chat shows within that. A chat whose answer is on its way is stored but revalidated on
-every use (`no-cache`), so nobody is served a finished answer as still pending. The owner's page
-holds their private profile: `private, no-store`, never in a shared cache or on disk. The page
-differs by viewer, so it varies on Authorization: a cache never hands the owner's copy to
-anyone else, nor the public copy to the owner.
-
-The feed is the same for everyone: shared caches keep a page for FEED_MAX_AGE seconds, which
-absorbs bursts of anonymous reads at the cost of a new chat appearing that much later. A
-member's own list is theirs alone: `private, no-cache`.
+Browsers always revalidate (`max-age=0`): the web app reads chats and the feed without a token,
+and its author must see a new turn or a deleted chat at once; a revalidation that finds nothing
+changed is a 304 and costs one query. Shared caches (nginx, a CDN) may serve a chat without a
+pending turn for CHAT_SHARED_AGE seconds and a feed page for FEED_SHARED_AGE seconds without
+asking (`s-maxage`), which absorbs bursts of anonymous reads at the cost of a change reaching
+readers behind such a cache that much later. A chat whose answer is on its way is revalidated on
+every use by every cache (`no-cache`). The owner's page holds their private profile:
+`private, no-store`, never in a shared cache nor on disk. The page differs by viewer, so it
+varies on Authorization: a cache never hands the owner's copy to anyone else, nor the public
+copy to the owner. A member's own list is theirs alone: `private, no-cache`.
 
 Validators are weak ETags (the same content, not necessarily the same bytes: a proxy may
 compress). No Last-Modified: a chat's timestamps do not move when its author is renamed, and a
@@ -30,12 +29,12 @@ from rest_framework.response import Response
 from application.views import ChatVersion
 from domain.ids import MemberId
 
-CHAT_MAX_AGE = 5
-FEED_MAX_AGE = 2
-PUBLIC_SETTLED = f"public, max-age={CHAT_MAX_AGE}"
+CHAT_SHARED_AGE = 5
+FEED_SHARED_AGE = 2
+PUBLIC_SETTLED = f"public, max-age=0, s-maxage={CHAT_SHARED_AGE}"
 PUBLIC_PENDING = "public, no-cache"
 OWNER_ONLY = "private, no-store"
-FEED = f"public, max-age={FEED_MAX_AGE}"
+FEED = f"public, max-age=0, s-maxage={FEED_SHARED_AGE}"
 MINE = "private, no-cache"
 
 
