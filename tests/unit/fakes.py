@@ -41,7 +41,7 @@ from application.ports import (
 from application.send_message import SendMessage
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
-from application.views import ChatSummary, ChatView, TurnView
+from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
@@ -615,6 +615,9 @@ class FakeChatQueries(ChatQueries):
             turns=tuple(TurnView.of(t) for t in self._chats.turns(chat_id)),
             model=chat.model,
         )
+
+    def chat_version(self, chat_id: ChatId) -> ChatVersion:
+        return self.chat(chat_id).version()
 
     def _summary(self, chat_id: ChatId) -> ChatSummary:
         chat = self._chats.stored(chat_id)

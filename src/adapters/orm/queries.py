@@ -1,6 +1,8 @@
 from collections import defaultdict
 from typing import Any
 
+from django.db.models import Count, Max, Q
+
 from adapters.orm.chats import request_from, response_from
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
@@ -8,7 +10,7 @@ from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
 from application.ports import ChatQueries
-from application.views import ChatSummary, ChatView, TurnView
+from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.prompts import Prompt, PromptKind
@@ -80,4 +82,28 @@ class DjangoChatQueries(ChatQueries):
             prompts=prompts,
             turns=turns,
             model=chat["model"],
+        )
+
+    def chat_version(self, chat_id: ChatId) -> ChatVersion:
+        # One query, an index range over the chat's turns (turn_index_unique starts with chat_id).
+        rows = (
+            ChatRow.objects.filter(pk=chat_id)
+            .values("member_id", "member__nickname", "updated_at")
+            .annotate(
+                turns_n=Count("turns"),
+                pending=Count("turns", filter=Q(turns__status=TurnRow.Status.PENDING)),
+                answered=Max("turns__answered_at"),
+            )
+            .order_by()[:1]
+        )
+        if not rows:
+            raise ChatNotFound("No such chat.")
+        row = rows[0]
+        return ChatVersion(
+            owner_id=MemberId(row["member_id"]),
+            author=row["member__nickname"],
+            updated_at=row["updated_at"],
+            turns=row["turns_n"],
+            pending=row["pending"],
+            last_answered_at=row["answered"],
         )

@@ -4,6 +4,7 @@ from dependency_injector.wiring import Provide, inject
 from django.utils import translation
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -25,6 +26,7 @@ from application.chats import (
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
 from application.streaming import StopAnswer, StreamAnswer
+from django_project.api import caching
 from django_project.api.authentication import TokenAuthentication
 from django_project.api.pagination import next_url, page_query
 from django_project.api.serializers import (
@@ -33,6 +35,7 @@ from django_project.api.serializers import (
     TextField,
     TurnOutput,
     errors,
+    summaries_data,
 )
 from django_project.api.streaming import (
     STREAMING_NOTE,
@@ -47,6 +50,11 @@ from domain.prompts import ANSWER_MAX
 
 # The same bearer token as everywhere else (drf-spectacular knows simplejwt's classes by name).
 _BEARER = [{"jwtAuth": []}]
+_NOT_MODIFIED = OpenApiResponse(
+    description="Not modified: the If-None-Match validator is current (no body)."
+)
+# The owner's page of a chat differs from everyone else's.
+_BY_VIEWER = ("Authorization",)
 _PAGE_PARAMS = [
     OpenApiParameter("cursor", str, description="The `next` link's cursor."),
     OpenApiParameter("page_size", int, description="1 to 100; 20 by default."),
@@ -68,12 +76,13 @@ def _language(request: Request) -> str:
 def _page(request: Request, list_chats: ListChats, owner: Any) -> Response:
     before, size = page_query(request)
     page = list_chats(ListChatsInput(owner=owner, before=before, limit=size))
-    return Response(
-        {
-            "next": next_url(request, page),
-            "results": ChatSummaryOutput(page.items, many=True).data,
-        }
-    )
+    following = next_url(request, page)
+    tag = caching.page_tag((following, *page.items))
+    policy, vary = (caching.FEED, ()) if owner is None else (caching.MINE, ("Authorization",))
+    if caching.fresh(request, tag):
+        return caching.not_modified(tag, policy, vary)
+    body = {"next": following, "results": summaries_data(page.items)}
+    return caching.with_validator(Response(body), tag, policy, vary)
 
 
 class _ReadIsPublic(BasePermission):
@@ -103,7 +112,7 @@ class ChatCollectionApi(APIView):
     @extend_schema(
         operation_id="chats_list",
         parameters=_PAGE_PARAMS,
-        responses={200: _PAGE, **errors(400)},
+        responses={200: _PAGE, 304: _NOT_MODIFIED, **errors(400)},
         tags=["chats"],
         auth=[],
     )
@@ -150,7 +159,7 @@ class MyChatsApi(APIView):
     @extend_schema(
         operation_id="me_chats_list",
         parameters=_PAGE_PARAMS,
-        responses={200: _PAGE, **errors(400, 401)},
+        responses={200: _PAGE, 304: _NOT_MODIFIED, **errors(400, 401)},
         tags=["me"],
     )
     @inject
@@ -205,13 +214,29 @@ class IntakeApi(APIView):
 class ChatDetailApi(APIView):
     permission_classes = (_ReadIsPublic,)
 
-    @extend_schema(responses={200: ChatOutput, **errors(404)}, tags=["chats"], auth=[])
+    @extend_schema(
+        responses={200: ChatOutput, 304: _NOT_MODIFIED, **errors(404)}, tags=["chats"], auth=[]
+    )
     @inject
     def get(
         self, request: Request, chat_id: int, get_chat: GetChat = Provide[Container.get_chat]
     ) -> Response:
-        """The whole chat, readable by anyone."""
-        return Response(ChatOutput(get_chat(ChatId(chat_id), _viewer(request))).data)
+        """The whole chat, readable by anyone. Its owner also sees their private profile in the
+        stored requests. Conditional with If-None-Match (304)."""
+        viewer = _viewer(request)
+        if caching.wants_validation(request):
+            version = get_chat.version(ChatId(chat_id))
+            tag = caching.etag(version.tag(viewer))
+            if caching.fresh(request, tag):
+                return caching.not_modified(tag, caching.chat_policy(version, viewer), _BY_VIEWER)
+        chat = get_chat(ChatId(chat_id), viewer)
+        version = chat.version()
+        return caching.with_validator(
+            Response(ChatOutput(chat).data),
+            caching.etag(version.tag(viewer)),
+            caching.chat_policy(version, viewer),
+            _BY_VIEWER,
+        )
 
     @extend_schema(responses={204: None, **errors(401, 403, 404)}, tags=["chats"])
     @inject

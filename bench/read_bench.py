@@ -1,0 +1,496 @@
+"""Read benchmark: the public feed, a chat and a member's own chats at 10k, 100k and 1M chats.
+
+    .venv/bin/python bench/read_bench.py                      # 10k, 100k, 1M chats (~20 min)
+    .venv/bin/python bench/read_bench.py --sizes 10000 --duration 3   # a smoke run
+    make bench-reads
+
+It creates a throwaway PostgreSQL database (`chatbot_bench_reads`, dropped at the end unless
+--keep-db), migrates it and grows it with `manage.py seed_data` (5 turns a chat, one member per
+100 chats) to each size in turn. At each size it serves the app as `make serve` does (uvicorn,
+one worker per core, DEBUG off; bench/stream_bench.py's helpers) and measures with wrk (C,
+one thread; a Lua script for random chat ids): the feed's first page, a deep page (a cursor 90%
+of the way down), a random chat, the busiest member's own chats, and the feed and a chat again
+with a current If-None-Match (304), each at 1 and 32 concurrent connections: p50/p99 latency,
+requests per second, and the CPU the app, PostgreSQL, wrk and everything else used.
+Queries per request come from Django's test client on the same database (CaptureQueriesContext),
+and the plans of those queries from EXPLAIN (ANALYZE, BUFFERS) at each size.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stream_bench import (
+    HOST,
+    REPO,
+    Database,
+    Service,
+    _children,
+    _cpu_ticks,
+    _machine_ticks,
+    _postgres_ticks,
+    background_busy,
+    free_port,
+    machine,
+    wait_ready,
+)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TURNS_PER_CHAT = 5
+RANDOM_CHAT = """
+local lo, hi = {lo}, {hi}
+math.randomseed(7)
+request = function()
+  return wrk.format("GET", "/api/chats/" .. math.random(lo, hi) .. "/", {headers})
+end
+"""
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def server_env(db_url: str) -> dict[str, str]:
+    ours = ("DJANGO_", "CHATBOT_", "OPENAI_", "ANTHROPIC_", "DATABASE_", "PROMETHEUS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env.update(
+        {
+            "PYTHONPATH": str(REPO / "src"),
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": db_url,
+            "DJANGO_ENV_FILE": "",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": f"{HOST},testserver",
+            "CHATBOT_LLM_PROVIDER": "offline",
+            "CHATBOT_ACCESS_MINUTES": "240",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+# What the test client sees of each read: the queries it sends and their plans.
+PROBE = r"""
+import json, sys
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+out = {}
+for name, url, headers in json.loads(sys.argv[1]):
+    with CaptureQueriesContext(connection) as ctx:
+        response = Client().get(url, headers=headers)
+    plans = []
+    for q in ctx.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) " + q["sql"])
+            plans.append({"sql": q["sql"], "plan": "\n".join(r[0] for r in cursor.fetchall())})
+    out[name] = {"status": response.status_code, "queries": len(ctx.captured_queries),
+                 "plans": plans, "etag": response.headers.get("ETag", "")}
+print(json.dumps(out))
+"""
+
+
+@dataclass
+class Run:
+    size: int
+    name: str
+    connections: int
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    app_cores: float
+    pg_cores: float
+    wrk_cores: float
+    others_cores: float
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    url: str, connections: int, seconds: float, headers: dict[str, str], script: Path | None
+) -> tuple[dict[str, Any], float]:
+    args = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    if script is not None:
+        args += ["-s", str(script)]
+    process = subprocess.Popen(  # noqa: S603
+        [*args, url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    out = process.stdout.read()  # type: ignore[union-attr]
+    _, code, usage = os.wait4(process.pid, 0)
+    if code != 0:
+        raise RuntimeError(f"wrk failed:\n{out}")
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    found = {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": _ms(latency["50"]),
+        "p99": _ms(latency["99"]),
+        "errors": sum(
+            int(n)
+            for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors:.*?): (\d+)", out)
+        ),
+    }
+    return found, usage.ru_utime + usage.ru_stime
+
+
+def wait_quiet(max_s: float) -> None:
+    deadline = time.monotonic() + max_s
+    while time.monotonic() < deadline:
+        busy = background_busy(1.0)
+        if busy < 0.15:
+            return
+    if max_s:
+        log(f"the machine is still {busy:.0%} busy; measuring anyway")
+
+
+def app_ticks(server: Service) -> int:
+    return _cpu_ticks(server.pid) + sum(_cpu_ticks(c) for c in _children(server.pid))
+
+
+def measure(
+    server: Service,
+    base: str,
+    size: int,
+    name: str,
+    path: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    script: Path | None,
+) -> Run:
+    wrk(base + path, connections, min(1.0, seconds), headers, script)  # warm-up
+    app0, pg0, (busy0, _) = app_ticks(server), _postgres_ticks(), _machine_ticks()
+    started = time.monotonic()
+    found, wrk_cpu = wrk(base + path, connections, seconds, headers, script)
+    wall = time.monotonic() - started
+    app1, pg1, (busy1, _) = app_ticks(server), _postgres_ticks(), _machine_ticks()
+    app = (app1 - app0) / CLK_TCK / wall
+    pg = sum(t - pg0.get(pid, 0) for pid, t in pg1.items()) / CLK_TCK / wall
+    machine_busy = (busy1 - busy0) / CLK_TCK / wall
+    return Run(
+        size=size,
+        name=name,
+        connections=connections,
+        requests=found["requests"],
+        rps=found["rps"],
+        p50_ms=found["p50"],
+        p99_ms=found["p99"],
+        errors=found["errors"],
+        app_cores=round(app, 2),
+        pg_cores=round(pg, 2),
+        wrk_cores=round(wrk_cpu / wall, 2),
+        others_cores=round(max(0.0, machine_busy - app - pg - wrk_cpu / wall), 2),
+    )
+
+
+def targets(env: dict[str, str], db_url: str, size: int) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        lo, hi = conn.execute("SELECT min(id), max(id) FROM chatbot_chat").fetchone()  # type: ignore[misc]
+        busiest, owned = conn.execute(
+            "SELECT member_id, count(*) FROM chatbot_chat GROUP BY member_id "
+            "ORDER BY count(*) DESC, member_id LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+    token = (
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from rest_framework_simplejwt.tokens import AccessToken\n"
+            "from adapters.orm.models import Member\n"
+            f"print(AccessToken.for_user(Member.objects.get(pk={busiest})))",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    # The cursor of a page 90% of the way down the feed.
+    sys.path.insert(0, str(REPO / "src"))
+    from django_project.api.pagination import encode_cursor
+
+    deep = hi - int((hi - lo) * 0.9)
+    return {
+        "lo": lo,
+        "hi": hi,
+        "deep": f"/api/chats/?cursor={encode_cursor(deep)}",
+        "member": busiest,
+        "owned": owned,
+        "token": token,
+        "sample_chat": (lo + hi) // 2,
+    }
+
+
+def probe(env: dict[str, str], reads: list[tuple[str, str, dict[str, str]]]) -> dict[str, Any]:
+    out = manage(
+        env,
+        "shell",
+        "-c",
+        f"import sys; sys.argv = ['', {json.dumps(json.dumps(reads))}]\n" + PROBE,
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="chats, one DB each")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--connections", default="1,32")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the sizes")
+    parser.add_argument("--db-name", default="chatbot_bench_reads", help="prefix of the DBs")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each measurement, wait up to this long for the machine to be < 15%% busy",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the databases")
+    parser.add_argument("--reuse-db", action="store_true", help="the databases are seeded already")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("read_bench needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 2
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    levels = [int(c) for c in args.connections.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="chatbot-read-bench-"))
+    databases = {size: Database(f"{args.db_name}_{size}", workdir) for size in sizes}
+    envs = {size: server_env(databases[size].url) for size in sizes}
+    runs: list[Run] = []
+    probes: dict[int, dict[str, Any]] = {}
+    seeding: dict[int, str] = {}
+    servers: dict[int, Service] = {}
+    reads: dict[int, list[tuple[str, str, dict[str, str], Path | None]]] = {}
+    info = machine()
+    info["postgresql"] = next(iter(databases.values())).server_version()
+    info["load before"] = f"{background_busy():.0%} of all cores busy"
+    log(f"the machine is {info['load before']} before the benchmark starts")
+    try:
+        for size, database in databases.items():
+            env = envs[size]
+            if not args.reuse_db:
+                log(f"seeding {size} chats into {database.pg_name}")
+                database.create()
+                manage(env, "migrate", "--noinput")
+                seeding[size] = manage(
+                    env, "seed_data", "--chats", str(size),
+                    "--turns-per-chat", str(TURNS_PER_CHAT),
+                    "--members", str(max(1, size // 100)),
+                ).strip()  # fmt: skip
+                log(seeding[size])
+            reads[size], probes[size] = prepare(env, database.url, workdir, size)
+        for size in sizes:
+            servers[size] = start_server(envs[size], workdir, size, args.workers)
+        for round_ in range(args.rounds):
+            # Sizes take turns, in the opposite order each round, so a change in the machine's
+            # load falls on all of them alike.
+            order = sizes if round_ % 2 == 0 else sizes[::-1]
+            for index in range(len(reads[sizes[0]])):
+                for connections in levels:
+                    for size in order:
+                        name, path, headers, lua = reads[size][index]
+                        server, base = servers[size]
+                        wait_quiet(args.wait_quiet)
+                        run = measure(
+                            server, base, size, name, path, connections, args.duration,
+                            headers, lua,
+                        )  # fmt: skip
+                        runs.append(run)
+                        log(
+                            f"{size:>8} {name:<17} c={connections:<3} {run.rps:8.0f}/s "
+                            f"p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms "
+                            f"err {run.errors} app {run.app_cores} pg {run.pg_cores} "
+                            f"wrk {run.wrk_cores} others {run.others_cores}"
+                        )
+    finally:
+        for server, _ in servers.values():
+            server.stop()
+        if not args.keep_db:
+            for database in databases.values():
+                database.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(report(info, runs, probes, seeding, args))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "runs": [asdict(r) for r in runs],
+                    "probes": {str(k): v for k, v in probes.items()},
+                    "seeding": seeding,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+def prepare(
+    env: dict[str, str], db_url: str, workdir: Path, size: int
+) -> tuple[list[tuple[str, str, dict[str, str], Path | None]], dict[str, Any]]:
+    """The reads to measure at this size, and what each costs in queries and plans."""
+    found = targets(env, db_url, size)
+    bearer = {"Authorization": f"Bearer {found['token']}"}
+    chat = f"/api/chats/{found['sample_chat']}/"
+    probes = probe(
+        env,
+        [
+            ("feed, first page", "/api/chats/", {}),
+            ("feed, deep page", found["deep"], {}),
+            ("chat", chat, {}),
+            ("my chats", "/api/me/chats/", bearer),
+        ],
+    )
+    feed_tag = probes["feed, first page"]["etag"]
+    chat_tag = probes["chat"]["etag"]
+    probes.update(
+        probe(
+            env,
+            [
+                ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}),
+                ("chat, 304", chat, {"If-None-Match": chat_tag}),
+            ],
+        )
+    )
+    script = workdir / f"random_chat_{size}.lua"
+    script.write_text(RANDOM_CHAT.format(lo=found["lo"], hi=found["hi"], headers="nil"))
+    reads: list[tuple[str, str, dict[str, str], Path | None]] = [
+        ("feed, first page", "/api/chats/", {}, None),
+        ("feed, deep page", found["deep"], {}, None),
+        ("chat (random)", "/", {}, script),
+        (f"my chats ({found['owned']})", "/api/me/chats/", bearer, None),
+        ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}, None),
+        ("chat, 304", chat, {"If-None-Match": chat_tag}, None),
+    ]
+    return reads, probes
+
+
+def start_server(
+    env: dict[str, str], workdir: Path, size: int, workers: int
+) -> tuple[Service, str]:
+    """The app as `make serve` runs it."""
+    port = free_port()
+    metrics = workdir / f"metrics_{size}"
+    metrics.mkdir(exist_ok=True)
+    server = Service(
+        f"app ({size} chats)",
+        [
+            sys.executable, "-m", "uvicorn", "django_project.asgi:application",
+            "--app-dir", "src", "--host", HOST, "--port", str(port),
+            "--workers", str(workers), "--proxy-headers",
+            "--forwarded-allow-ips", HOST, "--no-server-header",
+            "--timeout-graceful-shutdown", "30",
+        ],
+        {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
+        workdir / f"app_{size}.log",
+    )  # fmt: skip
+    base = f"http://{HOST}:{port}"
+    wait_ready(server, f"{base}/healthz")
+    return server, base
+
+
+def report(
+    info: dict[str, str],
+    runs: list[Run],
+    probes: dict[int, dict[str, Any]],
+    seeding: dict[int, str],
+    args: argparse.Namespace,
+) -> str:
+    lines = ["## Machine", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", "## Seeding", ""]
+    lines += [f"- up to {size:,} chats: {text}" for size, text in seeding.items()]
+    lines += [
+        "",
+        f"## Reads ({args.duration:.0f} s each, wrk -t1, {args.workers} uvicorn workers; "
+        f"the mean of {args.rounds} rounds)",
+        "",
+        "| chats | read | clients | req/s | p50 ms | p99 ms | errors | CPU app | CPU PG "
+        "| CPU wrk | CPU others |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    groups: dict[tuple[str, int, int], list[Run]] = {}
+    for r in runs:
+        groups.setdefault((r.name.split(" (")[0], r.connections, r.size), []).append(r)
+    for (_, connections, size), same in sorted(
+        groups.items(), key=lambda g: (list(groups).index(g[0]) // len(probes), g[0][2])
+    ):
+
+        def mean(attr: str, same: list[Run] = same) -> float:
+            return sum(getattr(r, attr) for r in same) / len(same)
+
+        lines.append(
+            f"| {size:,} | {same[0].name} | {connections} | {mean('rps'):,.0f} "
+            f"| {mean('p50_ms'):.2f} | {mean('p99_ms'):.2f} | {sum(r.errors for r in same)} "
+            f"| {mean('app_cores'):.2f} | {mean('pg_cores'):.2f} | {mean('wrk_cores'):.2f} "
+            f"| {mean('others_cores'):.2f} |"
+        )
+    lines += ["", "## Queries per request", "", "| chats | read | status | queries | seq scans |"]
+    lines += ["|---:|---|---:|---:|---|"]
+    for size, found in probes.items():
+        for name, p in found.items():
+            scans = sorted(
+                {m for q in p["plans"] for m in re.findall(r"Seq Scan on (\w+)", q["plan"])}
+            )
+            lines.append(
+                f"| {size:,} | {name} | {p['status']} | {p['queries']} | "
+                f"{', '.join(scans) or 'none'} |"
+            )
+    biggest = max(probes)
+    lines += ["", f"## Plans at {biggest:,} chats", ""]
+    for name, p in probes[biggest].items():
+        for plan in p["plans"]:
+            lines += [f"{name}:", "", "```", plan["sql"], "", plan["plan"], "```", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

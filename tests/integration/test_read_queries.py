@@ -1,0 +1,80 @@
+"""Every read costs the same few SQL queries whatever the size of the data: no N+1, keyset pages."""
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from adapters.orm.models import Chat, Member
+from adapters.orm.queries import DjangoChatQueries
+from django_project.api.pagination import encode_cursor
+from django_project.api.serializers import ChatSummaryOutput, summaries_data
+
+SIZES = {"small": {"chats": 3, "turns_per_chat": 1}, "large": {"chats": 60, "turns_per_chat": 8}}
+
+
+@pytest.fixture(params=sorted(SIZES))
+def seeded(request: pytest.FixtureRequest, db: None) -> dict[str, Any]:
+    call_command("seed_data", members=2, **SIZES[request.param])
+    busiest = Chat.objects.order_by("member_id").values_list("member_id", flat=True).last()
+    owner = Member.objects.get(pk=busiest)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(owner)}")
+    ids = sorted(Chat.objects.values_list("id", flat=True))
+    owned = Chat.objects.filter(member=owner).values_list("id", flat=True).first()
+    return {"owner": client, "ids": ids, "owned": owned}
+
+
+def test_the_feed_is_one_query_on_any_page(
+    seeded: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    deep = encode_cursor(seeded["ids"][len(seeded["ids"]) // 2 + 1])
+    with django_assert_num_queries(1):
+        first = APIClient().get("/api/chats/", {"page_size": 2})
+    with django_assert_num_queries(1):
+        page = APIClient().get("/api/chats/", {"cursor": deep, "page_size": 20})
+    with django_assert_num_queries(1):
+        APIClient().get("/api/chats/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == page.status_code == 200
+    assert page.json()["results"][0]["id"] < seeded["ids"][len(seeded["ids"]) // 2 + 1]
+
+
+def test_my_chats_are_the_member_and_one_query(
+    seeded: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(2):
+        mine = seeded["owner"].get("/api/me/chats/")
+
+    assert mine.status_code == 200
+    assert mine.json()["results"]
+
+
+def test_a_chat_is_four_queries_however_many_turns_and_a_304_is_one(
+    seeded: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    chat = f"/api/chats/{seeded['owned']}/"
+    with django_assert_num_queries(4):
+        public = APIClient().get(chat)
+    with django_assert_num_queries(1):
+        unchanged = APIClient().get(chat, HTTP_IF_NONE_MATCH=public["ETag"])
+    with django_assert_num_queries(5):
+        APIClient().get(chat, HTTP_IF_NONE_MATCH='W/"stale"')
+    # The owner: the member read by the authentication, then the same four.
+    with django_assert_num_queries(5):
+        own = seeded["owner"].get(chat)
+
+    assert public.status_code == own.status_code == 200
+    assert unchanged.status_code == 304
+
+
+def test_the_feed_hand_builds_exactly_what_its_serializer_documents(
+    seeded: dict[str, Any],
+) -> None:
+    items = DjangoChatQueries().list_chats(owner=None, before=None, limit=100)
+    with timezone.override("Asia/Seoul"):
+        assert summaries_data(items) == ChatSummaryOutput(items, many=True).data
+    assert summaries_data(items) == ChatSummaryOutput(items, many=True).data
