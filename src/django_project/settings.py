@@ -94,8 +94,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: keeps the chain and the view in one thread (see its docstring).
-    "django_project.middleware.OneThreadPerRequest",
 ]
 
 ROOT_URLCONF = "django_project.urls"
