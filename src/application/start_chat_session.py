@@ -45,7 +45,7 @@ class StartChatSession:
         admitted, chat, member = self._admit(data, stream=False)
         prepared = admitted.record()
         turn = answer(self._uow, self._model, self._clock, prepared)
-        return _view(chat, member).with_turn(TurnView.of(turn))
+        return ChatView.of(chat, member, (TurnView.of(turn),))
 
     def admit(self, data: StartChatSessionInput, *, stream: bool) -> AdmittedTurn:
         """Validate, read the member and take one request from the quota. Nothing is taken or
@@ -77,18 +77,3 @@ class StartChatSession:
 
         record = partial(refunding_on_failure, uow, reservation, store)
         return AdmittedTurn(turn, reservation, record), chat, member
-
-
-def _view(chat: Chat, member: Member) -> ChatView:
-    assert chat.id is not None
-    return ChatView(
-        id=chat.id,
-        owner_id=member.id,
-        title=chat.title,
-        author=member.nickname,
-        created_at=chat.created_at,
-        updated_at=chat.updated_at,
-        prompts=chat.prompts,
-        turns=(),
-        model=chat.model,
-    )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.chat import Turn, TurnStatus
+from domain.chat import Chat, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest, Message, Role
+from domain.member import Member
 from domain.prompts import Prompt
 
 REDACTED = "[private: the member's profile, shown to its owner only]"
@@ -129,6 +130,22 @@ class ChatView:
     prompts: tuple[Prompt, ...]
     turns: tuple[TurnView, ...]
     model: str = ""
+
+    @classmethod
+    def of(cls, chat: Chat, author: Member, turns: tuple[TurnView, ...] = ()) -> "ChatView":
+        """A chat just stored, seen by the member who started it."""
+        assert chat.id is not None, "only a stored chat has a view"
+        return cls(
+            id=chat.id,
+            owner_id=author.id,
+            title=chat.title,
+            author=author.nickname,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            prompts=chat.prompts,
+            turns=turns,
+            model=chat.model,
+        )
 
     @property
     def turn_count(self) -> int:
