@@ -1,20 +1,104 @@
+import asyncio
+import contextlib
+from tempfile import SpooledTemporaryFile
+from typing import Any
+
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
+from django.http import HttpResponseBase
+from django.urls import set_script_prefix
 
 
-class OneThreadASGIHandler(ASGIHandler):
-    """Django's ASGI handler with the middleware chain and the views run synchronously, in one
-    thread per request, entered once.
+class OneHopASGIHandler(ASGIHandler):
+    """Django's ASGI handler with each request's synchronous work done in one trip to a thread.
 
     Every view and middleware here is synchronous. Django's own handler builds its chain for
-    async: it goes from the event loop to a thread for the first synchronous middleware, back to
-    the loop to find the view, and to a thread again to run it (and once more for every
-    MiddlewareMixin hook when the chain is async-capable). Each hop costs CPU and a wait for the
-    loop; this handler enters the thread once. Streamed answers are unaffected: their body is
-    still iterated on the event loop."""
+    async and goes to a thread and back several times a request: for the request_started
+    signal, the first synchronous middleware, the view, and closing the response, each hop in
+    a thread made for that request alone (ThreadSensitiveContext); measured in-process, that
+    was 1.1 ms of CPU of the 1.5 a health check cost (docs/benchmarks.md). Here the signal,
+    the whole middleware chain, the view, reading the body and closing the response run in one
+    call on the event loop's thread pool, and the loop only sends the bytes. So a request's
+    database connection is also opened and given back in that one thread.
+
+    A response whose body is an async iterator (a streamed answer) is sent from the loop as
+    Django sends it, stopped when the client goes away, and closed afterwards. A body that is a
+    synchronous iterator (WhiteNoise's files, which are small) is read whole in the thread."""
 
     def __init__(self) -> None:
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+        self._serve_in_thread = sync_to_async(self._serve, thread_sensitive=False)
+        self._close_in_thread = sync_to_async(_close, thread_sensitive=False)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            response, content = await self._serve_in_thread(scope, body_file)
+            if content is None:
+                await self._stream(response, receive, send)
+            else:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": _headers(response),
+                    }
+                )
+                await send({"type": "http.response.body", "body": content})
+        finally:
+            body_file.close()
+
+    def _serve(
+        self, scope: dict[str, Any], body_file: SpooledTemporaryFile[bytes]
+    ) -> tuple[HttpResponseBase, bytes | None]:
+        """The response, with its whole body unless that is an async iterator (None then, and
+        the response is left open for the stream)."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+        response._handler_class = self.__class__  # type: ignore[attr-defined]
+        if response.streaming:
+            if response.is_async:  # type: ignore[attr-defined]
+                return response, None
+            content = b"".join(response)  # type: ignore[attr-defined]
+        else:
+            content = response.content  # type: ignore[attr-defined]
+        response.close()  # request_finished: the connection goes back to the pool here
+        return response, content
+
+    async def _stream(self, response: HttpResponseBase, receive: Any, send: Any) -> None:
+        """Send a streamed body until it ends or the client goes away, whichever comes first,
+        as Django's handler does; then close the response."""
+        sending = asyncio.create_task(self.send_response(response, send))
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait((sending, listening), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (listening, sending):
+                if not task.done():
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                    await task
+            await self._close_in_thread(response)
+
+
+def _close(response: HttpResponseBase) -> None:
+    response.close()
+
+
+def _headers(response: HttpResponseBase) -> list[tuple[bytes, bytes]]:
+    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+    for cookie in response.cookies.values():
+        headers.append((b"Set-Cookie", cookie.output(header="").encode("ascii").strip()))
+    return headers
