@@ -1,5 +1,7 @@
 """Every read costs the same few SQL queries whatever the size of the data: no N+1, keyset pages."""
 
+import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,8 +12,19 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from adapters.orm.models import Chat, Member
 from adapters.orm.queries import DjangoChatQueries
+from application.views import TurnView
 from django_project.api.pagination import encode_cursor
-from django_project.api.serializers import ChatSummaryOutput, summaries_data
+from django_project.api.serializers import (
+    ChatOutput,
+    ChatSummaryOutput,
+    TurnOutput,
+    chat_data,
+    summaries_data,
+    turn_data,
+)
+from domain.chat import TurnStatus
+from domain.ids import ChatId, TurnId
+from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
 
 SIZES = {"small": {"chats": 3, "turns_per_chat": 1}, "large": {"chats": 60, "turns_per_chat": 8}}
 
@@ -78,3 +91,66 @@ def test_the_feed_hand_builds_exactly_what_its_serializer_documents(
     with timezone.override("Asia/Seoul"):
         assert summaries_data(items) == ChatSummaryOutput(items, many=True).data
     assert summaries_data(items) == ChatSummaryOutput(items, many=True).data
+
+
+def _turn(index: int, **changes: Any) -> TurnView:
+    request = CompletionRequest(
+        model="gpt-4o-mini",
+        messages=(
+            Message(Role.SYSTEM, "guide"),
+            Message(Role.SYSTEM, "born 1990, a nurse", private=True),
+            Message(Role.USER, f"question {index}"),
+        ),
+        temperature=0.7,
+        max_tokens=1024,
+        stream=bool(index % 2),
+    )
+    completion = Completion(
+        id=f"chatcmpl-{index}",
+        created=1_700_000_000 + index,
+        model="gpt-4o-mini-2024-07-18",
+        choices=(Choice(0, "assistant", f"answer {index}", "stop"),),
+        usage=Usage(10, 5, 15),
+    )
+    base = TurnView(
+        id=TurnId(100 + index),
+        index=index,
+        content=f"question {index}",
+        status=TurnStatus.COMPLETED,
+        created_at=datetime(2026, 12, 1, 9, 0, index, 123456, tzinfo=UTC),
+        answered_at=datetime(2026, 12, 1, 9, 0, index + 1, tzinfo=UTC),
+        error_code=None,
+        request=request,
+        response=completion,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_chats_and_turns_hand_build_exactly_what_their_serializers_document(
+    seeded: dict[str, Any],
+) -> None:
+    """chat_data and turn_data stand in for ChatOutput and TurnOutput (which document the shape
+    in the schema); every kind of turn must come out the same both ways."""
+    native = Completion(
+        id="msg_1",
+        created=0,
+        model="claude",
+        choices=(Choice(0, "assistant", "hi", "end_turn"),),
+        usage=None,
+        native_request={"system": "born 1990, a nurse", "messages": []},
+        native_response={"content": [{"type": "text", "text": "hi"}]},
+    )
+    turns = (
+        _turn(0),
+        _turn(1, status=TurnStatus.PENDING, response=None, answered_at=None),
+        _turn(2, status=TurnStatus.FAILED, response=None, error_code="upstream_timeout"),
+        _turn(3, status=TurnStatus.STOPPED, response=native),
+    )
+    stored = DjangoChatQueries().chat(ChatId(seeded["owned"]))
+    made = dataclasses.replace(stored, turns=turns, title="ümlaut & <tags>")
+    for chat in (stored, made, made.seen_by(None)):
+        for zone in ("UTC", "Asia/Seoul"):
+            with timezone.override(zone):
+                assert chat_data(chat) == ChatOutput(chat).data
+                for turn in chat.turns:
+                    assert turn_data(turn) == TurnOutput(turn).data

@@ -34,8 +34,10 @@ from django_project.api.serializers import (
     ChatSummaryOutput,
     TextField,
     TurnOutput,
+    chat_data,
     errors,
     summaries_data,
+    turn_data,
 )
 from django_project.api.streaming import (
     STREAMING_NOTE,
@@ -147,7 +149,7 @@ class ChatCollectionApi(APIView):
             return stream_response(request, stream_answer, start.admit(data, stream=True))
         chat = start(data)
         return Response(
-            ChatOutput(chat).data,
+            chat_data(chat),
             status=status.HTTP_201_CREATED,
             headers={"Location": f"/api/chats/{chat.id}/"},
         )
@@ -232,7 +234,7 @@ class ChatDetailApi(APIView):
         chat = get_chat(ChatId(chat_id), viewer)
         version = chat.version()
         return caching.with_validator(
-            Response(ChatOutput(chat).data),
+            Response(chat_data(chat)),
             caching.etag(version.tag(viewer)),
             caching.chat_policy(version, viewer),
             _BY_VIEWER,
@@ -280,7 +282,7 @@ class ChatMessageCreateApi(APIView):
         )
         if wants_stream(request):
             return stream_response(request, stream_answer, send.admit(data, stream=True))
-        return Response(TurnOutput(send(data)).data, status=status.HTTP_201_CREATED)
+        return Response(turn_data(send(data)), status=status.HTTP_201_CREATED)
 
 
 class TurnStopApi(APIView):

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 
 from application.asking import AdmittedTurn
 from application.streaming import Delta, Finished, LiveAnswer, StreamAnswer
-from django_project.api.serializers import TurnOutput
+from django_project.api.serializers import turn_data
 
 EVENT_STREAM = "text/event-stream"
 STREAMING_NOTE = (
@@ -59,7 +59,7 @@ def _error(finished: Finished) -> bytes:
     error = finished.error
     body: dict[str, Any] = {"code": error.code, "detail": error.detail, **error.extra}
     if finished.turn is not None:
-        body["turn"] = TurnOutput(finished.turn).data
+        body["turn"] = turn_data(finished.turn)
     return _event("error", body)
 
 
@@ -97,7 +97,7 @@ async def _events(
                 continue
             if event.error is None:
                 assert event.turn is not None
-                yield _event("done", TurnOutput(event.turn).data)
+                yield _event("done", turn_data(event.turn))
             else:
                 yield _error(event)
             return
