@@ -59,6 +59,7 @@ USER 10001:10001
 # Settings (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, DJANGO_HTTPS=1, ...) come from
 # the platform's environment; no .env file is read.
 ENV DJANGO_ENV_FILE="" \
+    PYTHONPATH=/app/src \
     DJANGO_DEBUG=0 \
     HOST=0.0.0.0 \
     PORT=8000 \
@@ -72,4 +73,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # The same server command as `make serve`. The workers add up their metrics in an empty
 # PROMETHEUS_MULTIPROC_DIR made for the server alone (one-off commands such as migrate run
 # without it, as they must: prometheus_client fails when it names a missing folder).
-CMD ["sh", "-c", "export PROMETHEUS_MULTIPROC_DIR=\"${PROMETHEUS_MULTIPROC_DIR:-/tmp/chatbot-metrics}\" && rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec uvicorn django_project.asgi:application --app-dir src --host \"$HOST\" --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --proxy-headers --forwarded-allow-ips \"$FORWARDED_ALLOW_IPS\" --no-server-header --timeout-graceful-shutdown 30"]
+CMD ["sh", "-c", "export PROMETHEUS_MULTIPROC_DIR=\"${PROMETHEUS_MULTIPROC_DIR:-/tmp/chatbot-metrics}\" && rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec python -m django_project.serve django_project.asgi:application --app-dir src --host \"$HOST\" --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --proxy-headers --forwarded-allow-ips \"$FORWARDED_ALLOW_IPS\" --no-server-header --timeout-graceful-shutdown 30"]

@@ -28,15 +28,16 @@ run: migrate frontend
 		--app-dir src --host 127.0.0.1 --port $${PORT:-$(PORT)}
 
 # The production configuration on this machine: DEBUG off, hashed and compressed static files,
-# uvicorn with several worker processes (WEB_CONCURRENCY, default 2), PostgreSQL from
-# DATABASE_URL. Put it behind the TLS proxy in deploy/ with DJANGO_HTTPS=1; see docs/deploy.md.
+# uvicorn with several worker processes (WEB_CONCURRENCY, default 2), each on a listening socket
+# of its own (src/django_project/serve.py), PostgreSQL from DATABASE_URL. Put it behind the TLS
+# proxy in deploy/ with DJANGO_HTTPS=1; see docs/deploy.md.
 # Each worker writes its metrics into PROMETHEUS_MULTIPROC_DIR and /metrics adds them all up;
 # prometheus_client wants it emptied before the workers start.
 serve: migrate frontend
 	DJANGO_DEBUG=0 DJANGO_STATIC_MANIFEST=1 $(PY) manage.py collectstatic --noinput -v0
 	export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/.metrics}"; \
 	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" && rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db && \
-	DJANGO_DEBUG=0 $(VENV)/bin/uvicorn django_project.asgi:application --app-dir src \
+	DJANGO_DEBUG=0 $(PY) -m django_project.serve django_project.asgi:application --app-dir src \
 		--host $${HOST:-127.0.0.1} --port $${PORT:-$(PORT)} --workers $${WEB_CONCURRENCY:-2} \
 		--proxy-headers --forwarded-allow-ips $${FORWARDED_ALLOW_IPS:-127.0.0.1} \
 		--no-server-header --timeout-graceful-shutdown 30

@@ -252,7 +252,7 @@ def app_server(
         command = [
             sys.executable,  # the venv running pytest, which has uvicorn
             "-m",
-            "uvicorn",
+            "django_project.serve",  # uvicorn, a listening socket per worker (make serve)
             app,
             "--app-dir",
             str(SRC),
