@@ -132,6 +132,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "8")),
         "timeout": 10,
     }
+    # The hand-written statements of every chat request and chat page (adapters/orm/sql.py)
+    # bind their parameters on the server and are prepared on first use, once per pooled
+    # connection. The ORM's cursors bind on the client and are never prepared; behind a
+    # transaction-mode PgBouncer, set DATABASE_PREPARE=0.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        0 if _flag("DATABASE_PREPARE", True) else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

@@ -112,7 +112,7 @@ class DjangoChatRepository(ChatRepository):
         new_turn, turn_params = sql.insert_row(
             TurnRow, values, raw={"chat_id": "(SELECT id FROM c)"}
         )
-        with connection.cursor() as cursor:
+        with sql.cursor() as cursor:
             cursor.execute(
                 f"WITH c AS ({new_chat} RETURNING id), p AS ({new_prompts}) "
                 f"{new_turn} RETURNING {sql.column(TurnRow, 'chat')}, id",
@@ -184,7 +184,7 @@ class DjangoChatRepository(ChatRepository):
             TurnRow, values, raw={"chat_id": "(SELECT id FROM c)", "index": "(SELECT i FROM c)"}
         )
         try:
-            with connection.cursor() as cursor:
+            with sql.cursor() as cursor:
                 cursor.execute(
                     f"WITH c AS (UPDATE {chat} SET {count} = {count} + 1, {updated} = %s "
                     f"WHERE id = %s RETURNING id, {count} - 1 AS i) "
@@ -239,7 +239,7 @@ class DjangoChatRepository(ChatRepository):
             ChoiceRow, choices, raw={"turn_id": "(SELECT id FROM t)"}
         )
         try:
-            with connection.cursor() as cursor:
+            with sql.cursor() as cursor:
                 cursor.execute(
                     f"WITH t AS (UPDATE {sql.table(TurnRow)} SET {assign} WHERE id = %s "
                     f"RETURNING id) {new_choices}",

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ class DjangoQuotaLedger(QuotaLedger):
             "day": day,
             "created_at": timezone.now(),
         }
-        with connection.cursor() as cursor:
+        with sql.cursor() as cursor:
             if sql.one_statement():
                 # Nothing taken: the CTE is empty, and so is the reservation insert's SELECT.
                 record, record_params = sql.insert_from(QuotaReservation, values, "taken")
