@@ -66,18 +66,19 @@ def test_my_chats_are_the_member_and_one_query(
     assert mine.json()["results"]
 
 
-def test_a_chat_is_four_queries_however_many_turns_and_a_304_is_one(
+def test_a_chat_is_three_queries_however_many_turns_and_a_304_is_one(
     seeded: dict[str, Any], django_assert_num_queries: Any
 ) -> None:
+    # The chat with its author, its intake, its turns with their choices.
     chat = f"/api/chats/{seeded['owned']}/"
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         public = APIClient().get(chat)
     with django_assert_num_queries(1):
         unchanged = APIClient().get(chat, HTTP_IF_NONE_MATCH=public["ETag"])
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         APIClient().get(chat, HTTP_IF_NONE_MATCH='W/"stale"')
-    # The owner: the member read by the authentication, then the same four.
-    with django_assert_num_queries(5):
+    # The owner: the member read by the authentication, then the same three.
+    with django_assert_num_queries(4):
         own = seeded["owner"].get(chat)
 
     assert public.status_code == own.status_code == 200

@@ -1,11 +1,12 @@
-from collections import defaultdict
+from functools import cache
+from itertools import groupby
 from typing import Any
 
-from django.db.models import Count, Max, Q
-
+from adapters.orm import sql
 from adapters.orm.chats import request_from, response_from
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
+from adapters.orm.models import Member as MemberRow
 from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
@@ -15,95 +16,175 @@ from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.prompts import Prompt, PromptKind
 
-_SUMMARY = ("id", "title", "member__nickname", "created_at", "updated_at", "turn_count")
+_SUMMARY = ("id", "title", "created_at", "updated_at", "turn_count")
+_CHAT = ("id", "member", "title", "created_at", "updated_at", "model")
+_TURN = (
+    "id", "index", "content", "status", "created_at", "answered_at", "error_code", "model",
+    "temperature", "max_tokens", "stream", "messages", "private_messages", "response_id",
+    "response_created", "response_model", "prompt_tokens", "completion_tokens", "total_tokens",
+    "native_request", "native_response",
+)  # fmt: skip
+_CHOICE = ("index", "role", "content", "finish_reason")
+_NICKNAME = MemberRow._meta.get_field("nickname")
+# The model field of each column, whose conversion its values get.
+_SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME)
+_CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
+_TURN_FIELDS = (*sql.fields(TurnRow, _TURN), *sql.fields(ChoiceRow, _CHOICE))
+_VERSION_FIELDS = (
+    None, None, ChatRow._meta.get_field("updated_at"), None, None,
+    TurnRow._meta.get_field("answered_at"),
+)  # fmt: skip
+
+
+def _chat_with_author(names: tuple[str, ...]) -> str:
+    """`c.…, m.nickname FROM chat c JOIN member m`: a chat's columns and its author's name."""
+    return (
+        f"{sql.columns(ChatRow, names, 'c')}, m.{sql.column(MemberRow, 'nickname')} "
+        f"FROM {sql.table(ChatRow)} c JOIN {sql.table(MemberRow)} m "
+        f"ON m.{sql.column(MemberRow, 'id')} = c.{sql.column(ChatRow, 'member')}"
+    )
+
+
+@cache
+def _page(mine: bool, before: bool) -> str:
+    conditions = [f"c.{sql.column(ChatRow, 'member')} = %s"] if mine else []
+    if before:
+        conditions.append(f"c.{sql.column(ChatRow, 'id')} < %s")
+    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    return (
+        f"SELECT {_chat_with_author(_SUMMARY)} {where}"
+        f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT %s"
+    )
+
+
+@cache
+def _chat() -> str:
+    return f"SELECT {_chat_with_author(_CHAT)} WHERE c.{sql.column(ChatRow, 'id')} = %s"
+
+
+@cache
+def _prompts() -> str:
+    return (
+        f"SELECT {sql.columns(PromptRow, ('kind', 'question', 'answer'))} "
+        f"FROM {sql.table(PromptRow)} WHERE {sql.column(PromptRow, 'chat')} = %s "
+        f"ORDER BY {sql.column(PromptRow, 'position')}"
+    )
+
+
+@cache
+def _turns() -> str:
+    # A turn's choices come in the same query (usually one each); both lookups use the index
+    # that starts with chat_id (turn_index_unique) and turn_id (choice_index_unique).
+    return (
+        f"SELECT {sql.columns(TurnRow, _TURN, 't')}, {sql.columns(ChoiceRow, _CHOICE, 'x')} "
+        f"FROM {sql.table(TurnRow)} t LEFT JOIN {sql.table(ChoiceRow)} x "
+        f"ON x.{sql.column(ChoiceRow, 'turn')} = t.{sql.column(TurnRow, 'id')} "
+        f"WHERE t.{sql.column(TurnRow, 'chat')} = %s "
+        f"ORDER BY t.{sql.column(TurnRow, 'index')}, x.{sql.column(ChoiceRow, 'index')}"
+    )
+
+
+@cache
+def _version() -> str:
+    # One query, an index range over the chat's turns (turn_index_unique starts with chat_id).
+    t = "t."
+    return (
+        f"SELECT c.{sql.column(ChatRow, 'member')}, m.{sql.column(MemberRow, 'nickname')}, "
+        f"c.{sql.column(ChatRow, 'updated_at')}, COUNT({t}{sql.column(TurnRow, 'id')}), "
+        f"COUNT(CASE WHEN {t}{sql.column(TurnRow, 'status')} = %s THEN 1 END), "
+        f"MAX({t}{sql.column(TurnRow, 'answered_at')}) "
+        f"FROM {sql.table(ChatRow)} c JOIN {sql.table(MemberRow)} m "
+        f"ON m.{sql.column(MemberRow, 'id')} = c.{sql.column(ChatRow, 'member')} "
+        f"LEFT JOIN {sql.table(TurnRow)} t ON {t}{sql.column(TurnRow, 'chat')} = "
+        f"c.{sql.column(ChatRow, 'id')} WHERE c.{sql.column(ChatRow, 'id')} = %s "
+        f"GROUP BY c.{sql.column(ChatRow, 'member')}, m.{sql.column(MemberRow, 'nickname')}, "
+        f"c.{sql.column(ChatRow, 'updated_at')}"
+    )
 
 
 class DjangoChatQueries(ChatQueries):
-    """Each read is a fixed number of queries, whatever the size of the data."""
+    """Each read is a fixed number of queries, whatever the size of the data, written once in
+    SQL (adapters/orm/sql.py says why)."""
 
     def list_chats(
         self, *, owner: MemberId | None, before: ChatId | None, limit: int
     ) -> list[ChatSummary]:
-        rows = ChatRow.objects.all()
-        if owner is not None:
-            rows = rows.filter(member_id=owner)
+        params: list[Any] = [] if owner is None else [owner]
         if before is not None:
-            rows = rows.filter(id__lt=before)
+            params.append(before)
+        # Not prepared: the best plan for a LIMIT depends on its value.
+        rows = sql.select(
+            _page(owner is not None, before is not None),
+            [*params, limit],
+            _SUMMARY_FIELDS,
+            prepare=False,
+        )
         return [
             ChatSummary(
-                id=ChatId(r["id"]),
-                title=r["title"],
-                author=r["member__nickname"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                turn_count=r["turn_count"],
+                id=ChatId(id_),
+                title=title,
+                author=nickname,
+                created_at=created_at,
+                updated_at=updated_at,
+                turn_count=turn_count,
             )
-            for r in rows.order_by("-id").values(*_SUMMARY)[:limit]
+            for id_, title, created_at, updated_at, turn_count, nickname in rows
         ]
 
     def chat(self, chat_id: ChatId) -> ChatView:
-        chat = ChatRow.objects.filter(pk=chat_id).values(*_SUMMARY, "member_id", "model").first()
-        if chat is None:
+        found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)
+        if not found:
             raise ChatNotFound("No such chat.")
+        ((id_, owner, title, created_at, updated_at, model, author),) = found
         prompts = tuple(
-            Prompt(PromptKind(p["kind"]), p["question"], p["answer"])
-            for p in PromptRow.objects.filter(chat_id=chat_id)
-            .order_by("position")
-            .values("kind", "question", "answer")
+            Prompt(PromptKind(kind), question, answer)
+            for kind, question, answer in sql.select(_prompts(), [chat_id], (None, None, None))
         )
-        choices: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for c in (
-            ChoiceRow.objects.filter(turn__chat_id=chat_id)
-            .order_by("turn_id", "index")
-            .values("turn_id", "index", "role", "content", "finish_reason")
-        ):
-            choices[c["turn_id"]].append(c)
-        turns = tuple(
-            TurnView(
-                id=TurnId(t["id"]),
-                index=t["index"],
-                content=t["content"],
-                status=TurnStatus(t["status"]),
-                created_at=t["created_at"],
-                answered_at=t["answered_at"],
-                error_code=t["error_code"],
-                request=request_from(t),
-                response=response_from(t, choices[t["id"]]),
+        rows = sql.select(_turns(), [chat_id], _TURN_FIELDS)
+        turns = []
+        for _, group in groupby(rows, key=lambda row: row[0]):
+            of_turn = list(group)
+            t = dict(zip(_TURN, of_turn[0][: len(_TURN)], strict=True))
+            choices = [
+                dict(zip(_CHOICE, row[len(_TURN) :], strict=True))
+                for row in of_turn
+                if row[len(_TURN)] is not None
+            ]
+            turns.append(
+                TurnView(
+                    id=TurnId(t["id"]),
+                    index=t["index"],
+                    content=t["content"],
+                    status=TurnStatus(t["status"]),
+                    created_at=t["created_at"],
+                    answered_at=t["answered_at"],
+                    error_code=t["error_code"],
+                    request=request_from(t),
+                    response=response_from(t, choices),
+                )
             )
-            for t in TurnRow.objects.filter(chat_id=chat_id).order_by("index").values()
-        )
         return ChatView(
-            id=ChatId(chat["id"]),
-            owner_id=MemberId(chat["member_id"]),
-            title=chat["title"],
-            author=chat["member__nickname"],
-            created_at=chat["created_at"],
-            updated_at=chat["updated_at"],
+            id=ChatId(id_),
+            owner_id=MemberId(owner),
+            title=title,
+            author=author,
+            created_at=created_at,
+            updated_at=updated_at,
             prompts=prompts,
-            turns=turns,
-            model=chat["model"],
+            turns=tuple(turns),
+            model=model,
         )
 
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
-        # One query, an index range over the chat's turns (turn_index_unique starts with chat_id).
-        rows = (
-            ChatRow.objects.filter(pk=chat_id)
-            .values("member_id", "member__nickname", "updated_at")
-            .annotate(
-                turns_n=Count("turns"),
-                pending=Count("turns", filter=Q(turns__status=TurnRow.Status.PENDING)),
-                answered=Max("turns__answered_at"),
-            )
-            .order_by()[:1]
-        )
+        rows = sql.select(_version(), [TurnRow.Status.PENDING.value, chat_id], _VERSION_FIELDS)
         if not rows:
             raise ChatNotFound("No such chat.")
-        row = rows[0]
+        ((owner, author, updated_at, turns, pending, answered),) = rows
         return ChatVersion(
-            owner_id=MemberId(row["member_id"]),
-            author=row["member__nickname"],
-            updated_at=row["updated_at"],
-            turns=row["turns_n"],
-            pending=row["pending"],
-            last_answered_at=row["answered"],
+            owner_id=MemberId(owner),
+            author=author,
+            updated_at=updated_at,
+            turns=turns,
+            pending=pending,
+            last_answered_at=answered,
         )
