@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -14,21 +15,21 @@ from domain.ids import ChatId
 DEFAULT_PAGE = 20
 
 
-class PageQuery(serializers.Serializer):
-    cursor = serializers.CharField(required=False, max_length=64)
-    page_size = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_PAGE, default=DEFAULT_PAGE
-    )
+# The fields alone, without a Serializer around them (0.25 ms of CPU a page for two fields):
+# the same checks and messages.
+_CURSOR = serializers.CharField(max_length=64)
+_PAGE_SIZE = serializers.IntegerField(min_value=1, max_value=MAX_PAGE)
 
-    def validate_cursor(self, value: str) -> ChatId:
-        try:
-            raw = base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii")
-            chat_id = int(raw.removeprefix("b"))
-        except (ValueError, UnicodeError, binascii.Error) as error:
-            raise serializers.ValidationError("Invalid cursor.") from error
-        if not raw.startswith("b") or chat_id < 1:
-            raise serializers.ValidationError("Invalid cursor.")
-        return ChatId(chat_id)
+
+def _decode_cursor(value: str) -> ChatId:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii")
+        chat_id = int(raw.removeprefix("b"))
+    except (ValueError, UnicodeError, binascii.Error) as error:
+        raise serializers.ValidationError("Invalid cursor.") from error
+    if not raw.startswith("b") or chat_id < 1:
+        raise serializers.ValidationError("Invalid cursor.")
+    return ChatId(chat_id)
 
 
 def encode_cursor(before: ChatId) -> str:
@@ -36,15 +37,26 @@ def encode_cursor(before: ChatId) -> str:
 
 
 def page_query(request: Request) -> tuple[ChatId | None, int]:
-    # DRF reads an empty query value as a missing one (the default); a client sending
-    # `page_size=` meant something, and is told it is not a number.
-    blank = [name for name in ("cursor", "page_size") if request.query_params.get(name) == ""]
-    if blank:
-        raise ValidationError({name: ["This field may not be blank."] for name in blank})
-    query = PageQuery(data=request.query_params)
-    if not query.is_valid():
-        raise ValidationError(query.errors)
-    return query.validated_data.get("cursor"), query.validated_data["page_size"]
+    """The page a list request asks for: (before this chat id, how many). Of repeated
+    parameters the last counts; an empty one is an error, not the default."""
+    params = request.query_params
+    errors: dict[str, Any] = {}
+    before, size = None, DEFAULT_PAGE
+    if (cursor := params.get("cursor")) is not None:
+        try:
+            before = _decode_cursor(_CURSOR.run_validation(cursor))
+        except serializers.ValidationError as error:
+            errors["cursor"] = error.detail
+    if (wanted := params.get("page_size")) is not None:
+        try:
+            if wanted == "":
+                raise serializers.ValidationError("This field may not be blank.")
+            size = _PAGE_SIZE.run_validation(wanted)
+        except serializers.ValidationError as error:
+            errors["page_size"] = error.detail
+    if errors:
+        raise ValidationError(errors)
+    return before, size
 
 
 def next_url(request: Request, page: ChatPage) -> str | None:
