@@ -108,6 +108,11 @@ class Paths:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def cache(self) -> Path:
+        """proxy_cache_path's folder (nginx makes it; its parent, `root`, exists)."""
+        return self.root / "cache"
+
 
 def render_site(paths: Paths, ports: Ports) -> dict[str, str]:
     """deploy/nginx's files with the placeholders, addresses and paths of this test: the
@@ -132,6 +137,7 @@ def render_site(paths: Paths, ports: Ports) -> dict[str, str]:
                 text, "server 127.0.0.1:8000;", f"server 127.0.0.1:{ports.upstream};", count=1
             )
             text = substitute(text, "/srv/chatbot/app/staticfiles/", f"{paths.static}/", count=1)
+            text = substitute(text, "/var/cache/nginx/chatbot ", f"{paths.cache} ", count=1)
         if name == "chatbot-http.conf":
             text = substitute(text, "root /var/www/letsencrypt;", f"root {paths.acme};", count=1)
             # The redirect names no port, as 443 needs none; the test's HTTPS port does.
