@@ -170,3 +170,18 @@ def test_a_refresh_token_made_by_hand_for_another_member_gets_nothing(
 
     assert response.status_code == 401
     assert alice.client.get("/api/me/").json()["id"] == alice.id
+
+
+def test_a_token_accepted_once_is_refused_once_it_expires(member: Member) -> None:
+    """Each worker remembers the tokens it has checked (so as not to verify the same signature on
+    every request): what it remembers must not outlive the token."""
+    expires = int(time.time()) + 2
+    token = signed(claims(member.id, exp=expires))
+    assert me_with(token).status_code == 200
+    assert me_with(token).status_code == 200  # remembered
+
+    time.sleep(max(0.0, expires - time.time()) + 0.1)
+
+    expired = me_with(token)
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "token_not_valid"

@@ -1,3 +1,4 @@
+from functools import lru_cache
 from typing import Any
 
 from django.utils.functional import cached_property
@@ -10,6 +11,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 
 def refused(detail: str) -> InvalidToken:
@@ -28,7 +30,32 @@ def refresh_token(raw: str) -> Any:
         raise refused(f"The token has no {error.args[0]!r} claim.") from error
 
 
-class MemberJWTAuthentication(JWTAuthentication):
+@lru_cache(maxsize=4096)
+def _checked(raw_token: bytes) -> Token:
+    # Only tokens that check out are kept: an exception is never cached.
+    return JWTAuthentication.get_validated_token(_PLAIN, raw_token)
+
+
+_PLAIN = JWTAuthentication()
+
+
+class CheckedOnce:
+    """An access token's signature and claims checked once per worker process, not on every
+    request: the same text checks the same way until it expires, and a member sends the same
+    token with every request for its lifetime. Its expiry is checked every time; a token that
+    fails goes through simplejwt again, for simplejwt's own 401. Decoding and verifying took
+    0.25 ms of a chat request."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = _checked(raw_token)
+        try:
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError:
+            return JWTAuthentication.get_validated_token(_PLAIN, raw_token)
+        return token
+
+
+class MemberJWTAuthentication(CheckedOnce, JWTAuthentication):
     """simplejwt's bearer tokens. A correctly signed token whose user id is not an id at all
     (only someone holding the key can make one) is refused like any other bad token, instead of
     failing the request with a 500."""
@@ -59,7 +86,7 @@ class TokenMember(TokenUser):
         return self.id
 
 
-class TokenAuthentication(JWTStatelessUserAuthentication):
+class TokenAuthentication(CheckedOnce, JWTStatelessUserAuthentication):
     """The access token alone, with no member read: for views whose use case reads the member
     itself, in its own query, and answers 401 for one deactivated or deleted since the token
     was issued. Saves a query on the busiest requests."""
