@@ -38,6 +38,7 @@ from django_project.api.serializers import (
     errors,
     summaries_data,
     turn_data,
+    validated,
 )
 from django_project.api.streaming import (
     STREAMING_NOTE,
@@ -140,10 +141,10 @@ class ChatCollectionApi(APIView):
         stream_answer: StreamAnswer = Provide[Container.stream_answer],
     ) -> Any:
         """Answer the intake; the bot asks the model and the chat comes back with its reply."""
-        body = self.InputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         data = StartChatSessionInput(
-            member_id=request.user.pk, language=_language(request), **body.validated_data
+            member_id=request.user.pk,
+            language=_language(request),
+            **validated(self.InputSerializer, request.data),
         )
         if wants_stream(request):
             return stream_response(request, stream_answer, start.admit(data, stream=True))
@@ -275,10 +276,10 @@ class ChatMessageCreateApi(APIView):
         stream_answer: StreamAnswer = Provide[Container.stream_answer],
     ) -> Any:
         """A follow-up message in one of the member's chats."""
-        body = self.InputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         data = SendMessageInput(
-            chat_id=ChatId(chat_id), member_id=request.user.pk, **body.validated_data
+            chat_id=ChatId(chat_id),
+            member_id=request.user.pk,
+            **validated(self.InputSerializer, request.data),
         )
         if wants_stream(request):
             return stream_response(request, stream_answer, send.admit(data, stream=True))

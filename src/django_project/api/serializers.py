@@ -3,6 +3,7 @@ private can appear in them by accident."""
 
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
+from functools import cache
 from typing import Any
 
 from django.utils import timezone
@@ -23,6 +24,20 @@ class TextField(serializers.CharField):
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length, length=len(data))
         return str(super().to_internal_value(data))
+
+
+@cache
+def _prototype(serializer: type[serializers.Serializer]) -> serializers.Serializer:
+    return serializer()
+
+
+def validated(serializer: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """`serializer(data=data)`'s validated_data, or its ValidationError, as is_valid(
+    raise_exception=True) gives them, without building and deep-copying the serializer's fields
+    for every request (0.2 ms of a chat request): one instance, made once, validates every
+    request's data. run_validation keeps nothing on the instance, so threads may share it; for
+    serializers whose hooks do not either (the chat inputs have none)."""
+    return dict(_prototype(serializer).run_validation(data))
 
 
 class ErrorOutput(serializers.Serializer):
