@@ -8,7 +8,7 @@ it, pending, which a streamed answer does while the model is already working on 
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.errors import (
     ChatNotFound,
@@ -18,7 +18,7 @@ from application.errors import (
     ModelError,
     ValidationFailed,
 )
-from application.ports import ChatModel, Clock, QuotaLedger, Reservation, UnitOfWork
+from application.ports import Charge, ChatModel, Clock, QuotaLedger, Reservation, UnitOfWork
 from domain.chat import Guide, Turn
 from domain.errors import DomainError
 from domain.ids import ChatId, MemberId
@@ -87,14 +87,23 @@ def acting_member(uow: UnitOfWork, member_id: MemberId) -> Member:
         raise MemberInactive("This member is no longer active; log in again.") from error
 
 
+def charge(member: Member, policy: DailyQuotaPolicy, now: datetime) -> Charge:
+    """The request a chat request takes from the member's allowance of today."""
+    return Charge(MemberId(member.id), policy.day_of(now), policy.limit_for(member.daily_limit))
+
+
+def exceeded(charge: Charge, policy: DailyQuotaPolicy, now: datetime) -> DailyQuotaExceeded:
+    return DailyQuotaExceeded(charge.limit, policy.resets_at(now))
+
+
 def reserve(
     quota: QuotaLedger, member: Member, policy: DailyQuotaPolicy, clock: Clock
 ) -> Reservation:
     now = clock.now()
-    limit = policy.limit_for(member.daily_limit)
-    reservation = quota.reserve(MemberId(member.id), policy.day_of(now), limit)
+    wanted = charge(member, policy, now)
+    reservation = quota.reserve(wanted.member_id, wanted.day, wanted.limit)
     if reservation is None:
-        raise DailyQuotaExceeded(limit, policy.resets_at(now))
+        raise exceeded(wanted, policy, now)
     return reservation
 
 

@@ -107,6 +107,15 @@ class Reservation:
     day: date
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One request to take from `member_id`'s allowance of `limit` for `day`."""
+
+    member_id: MemberId
+    day: date
+    limit: int
+
+
 class QuotaLedger(Protocol):
     def reserve(self, member: MemberId, day: date, limit: int) -> Reservation | None:
         """Take one request from the member's allowance for `day`, atomically; None when none is
@@ -129,6 +138,14 @@ class ChatRepository(Protocol):
         """Store a new chat with its intake prompts and its first, pending turn, all or nothing.
         `paid_by` is the request the turn took from the quota; a turn still pending after
         `lease_until` lost the process answering it."""
+        ...
+
+    def start_charged(
+        self, chat: Chat, turn: Turn, charge: Charge, lease_until: datetime
+    ) -> tuple[ChatId, TurnId, Reservation] | None:
+        """`start`, taking the request that pays for the turn as QuotaLedger.reserve would, in
+        the same atomic step: either the request is taken and everything is stored, or nothing
+        is (None: the allowance is used up)."""
         ...
 
     def get(self, chat_id: ChatId) -> Chat:

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from application.asking import (
@@ -7,13 +8,15 @@ from application.asking import (
     PreparedTurn,
     acting_member,
     answer,
+    charge,
+    exceeded,
     invalid,
     refunding_on_failure,
     reserve,
 )
 from application.ports import ChatModel, Clock, UnitOfWork
 from application.views import ChatView, TurnView
-from domain.chat import Chat
+from domain.chat import Chat, Turn
 from domain.errors import DomainError
 from domain.ids import MemberId
 from domain.member import Member
@@ -42,19 +45,38 @@ class StartChatSession:
         self._clock = clock
 
     def __call__(self, data: StartChatSessionInput) -> ChatView:
-        admitted, chat, member = self._admit(data, stream=False)
-        prepared = admitted.record()
-        turn = answer(self._uow, self._model, self._clock, prepared)
-        return ChatView.of(chat, member, (TurnView.of(turn),))
+        """A plain (not streamed) answer: the chat is stored and its request taken from the
+        quota in one step, then the model is asked."""
+        chat, turn, member, now = self._build(data, stream=False)
+        settings = self._settings
+        wanted = charge(member, settings.policy, now)
+        stored = self._uow.chats.start_charged(chat, turn, wanted, now + settings.lease)
+        if stored is None:
+            raise exceeded(wanted, settings.policy, now)
+        chat.id, turn.id, reservation = stored
+        prepared = PreparedTurn(chat_id=chat.id, turn=turn, reservation=reservation)
+        answered = answer(self._uow, self._model, self._clock, prepared)
+        return ChatView.of(chat, member, (TurnView.of(answered),))
 
     def admit(self, data: StartChatSessionInput, *, stream: bool) -> AdmittedTurn:
         """Validate, read the member and take one request from the quota. Nothing is taken or
-        stored for invalid input; the chat is stored by the turn's `record()`."""
-        return self._admit(data, stream=stream)[0]
+        stored for invalid input; the chat is stored by the turn's `record()`, which a streamed
+        answer does while the model is already working on it."""
+        uow, settings = self._uow, self._settings
+        chat, turn, member, now = self._build(data, stream=stream)
+        reservation = reserve(uow.quota, member, settings.policy, self._clock)
 
-    def _admit(
+        def store() -> PreparedTurn:
+            chat.id, turn.id = uow.chats.start(chat, turn, reservation, now + settings.lease)
+            return PreparedTurn(chat_id=chat.id, turn=turn, reservation=reservation)
+
+        record = partial(refunding_on_failure, uow, reservation, store)
+        return AdmittedTurn(turn, reservation, record)
+
+    def _build(
         self, data: StartChatSessionInput, *, stream: bool
-    ) -> tuple[AdmittedTurn, Chat, Member]:
+    ) -> tuple[Chat, Turn, Member, datetime]:
+        """The chat and its first turn, for the member making the request; nothing stored."""
         answers = {
             PromptKind.CURRENT_STATE: data.current_state,
             PromptKind.GOAL: data.goal,
@@ -64,16 +86,9 @@ class StartChatSession:
             prompts = answer_intake(data.language, answers)
         except DomainError as error:
             raise invalid(error) from error
-        model = self._settings.choose_model(data.model)
-        uow, settings = self._uow, self._settings
-        member = acting_member(uow, data.member_id)
-        reservation = reserve(uow.quota, member, settings.policy, self._clock)
+        settings = self._settings
+        model = settings.choose_model(data.model)
+        member = acting_member(self._uow, data.member_id)
         now = self._clock.now()
         chat, turn = Chat.start(member, prompts, settings.guide, now, stream=stream, model=model)
-
-        def store() -> PreparedTurn:
-            chat.id, turn.id = uow.chats.start(chat, turn, reservation, now + settings.lease)
-            return PreparedTurn(chat_id=chat.id, turn=turn, reservation=reservation)
-
-        record = partial(refunding_on_failure, uow, reservation, store)
-        return AdmittedTurn(turn, reservation, record), chat, member
+        return chat, turn, member, now

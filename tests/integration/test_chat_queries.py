@@ -14,8 +14,8 @@ from tests.integration.conftest import INTAKE, Configure, Member, start_chat
 
 pytestmark = pytest.mark.django_db
 
-# member read, quota (with its reservation), chat + prompts + turn, the answer
-START_STATEMENTS = {"postgresql": 4, "sqlite": 8}
+# member read; quota (with its reservation), chat, prompts and turn; the answer
+START_STATEMENTS = {"postgresql": 3, "sqlite": 8}
 # + the chat, its prompts and its turns with their answers, to build the request
 FOLLOW_UP_STATEMENTS = {"postgresql": 7, "sqlite": 11}
 

@@ -23,6 +23,7 @@ from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
     AnswerStream,
     Blocking,
+    Charge,
     ChatModel,
     ChatQueries,
     ChatRepository,
@@ -344,6 +345,8 @@ class FakeChatRepository(_Snapshots, ChatRepository):
         self.leases: dict[TurnId, datetime] = {}
         self._chat_ids = itertools.count(1)
         self._turn_ids = itertools.count(1)
+        # The allowance start_charged takes from: the unit of work's ledger.
+        self.ledger: FakeQuotaLedger | None = None
 
     @property
     def _chats(self) -> dict[ChatId, _StoredChat]:
@@ -374,6 +377,16 @@ class FakeChatRepository(_Snapshots, ChatRepository):
         self._chats[chat_id] = _StoredChat(stored)
         turn_id, _ = self.add_turn(chat_id, turn, paid_by, lease_until)
         return chat_id, turn_id
+
+    def start_charged(
+        self, chat: Chat, turn: Turn, charge: Charge, lease_until: datetime
+    ) -> tuple[ChatId, TurnId, Reservation] | None:
+        assert self.ledger is not None, "a FakeUnitOfWork gives its chats the ledger"
+        reservation = self.ledger.reserve(charge.member_id, charge.day, charge.limit)
+        if reservation is None:
+            return None
+        chat_id, turn_id = self.start(chat, turn, reservation, lease_until)
+        return chat_id, turn_id, reservation
 
     def get(self, chat_id: ChatId) -> Chat:
         stored = self._stored(chat_id)
@@ -541,6 +554,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.members = members or FakeMemberRepository()
         self.chats = chats or FakeChatRepository()
         self.quota = quota or FakeQuotaLedger()
+        self.chats.ledger = self.quota
         self.social = FakeSocialAccountRepository()
         self.login_codes = FakeLoginCodeRepository()
         self.commits = 0

@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,9 @@ from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import QuotaReservation
 from adapters.orm.models import Turn as TurnRow
+from adapters.orm.quota import DjangoQuotaLedger, taking
 from application.errors import ChatNotFound
-from application.ports import ChatRepository, Reservation
+from application.ports import Charge, ChatRepository, Reservation
 from domain.chat import Chat, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
@@ -62,6 +64,24 @@ def _turn_values(turn: Turn, paid_by: Reservation, lease_until: datetime) -> dic
     }
 
 
+def _chat_values(chat: Chat) -> dict[str, Any]:
+    return {
+        "member_id": chat.owner_id,
+        "title": chat.title,
+        "created_at": chat.created_at,
+        "updated_at": chat.updated_at,
+        "turn_count": 1,
+        "model": chat.model,
+    }
+
+
+def _prompt_values(chat: Chat) -> list[dict[str, Any]]:
+    return [
+        {"position": i, "kind": p.kind.value, "question": p.question, "answer": p.answer}
+        for i, p in enumerate(chat.prompts)
+    ]
+
+
 def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Completion | None:
     choices = list(choices)
     if row["response_id"] is None and not choices:
@@ -86,18 +106,8 @@ class DjangoChatRepository(ChatRepository):
     def start(
         self, chat: Chat, turn: Turn, paid_by: Reservation, lease_until: datetime
     ) -> tuple[ChatId, TurnId]:
-        chat_values = {
-            "member_id": chat.owner_id,
-            "title": chat.title,
-            "created_at": chat.created_at,
-            "updated_at": chat.updated_at,
-            "turn_count": 1,
-            "model": chat.model,
-        }
-        prompts = [
-            {"position": i, "kind": p.kind.value, "question": p.question, "answer": p.answer}
-            for i, p in enumerate(chat.prompts)
-        ]
+        chat_values = _chat_values(chat)
+        prompts = _prompt_values(chat)
         values = _turn_values(turn, paid_by, lease_until)
         if not sql.one_statement():
             with transaction.atomic():
@@ -120,6 +130,42 @@ class DjangoChatRepository(ChatRepository):
             )
             chat_id, turn_id = cursor.fetchone()
         return ChatId(chat_id), TurnId(turn_id)
+
+    def start_charged(
+        self, chat: Chat, turn: Turn, charge: Charge, lease_until: datetime
+    ) -> tuple[ChatId, TurnId, Reservation] | None:
+        if charge.limit <= 0:
+            return None
+        if not sql.one_statement():
+            with transaction.atomic():
+                reservation = DjangoQuotaLedger().reserve(
+                    charge.member_id, charge.day, charge.limit
+                )
+                if reservation is None:
+                    return None
+                chat_id, turn_id = self.start(chat, turn, reservation, lease_until)
+            return chat_id, turn_id, reservation
+        # One statement: the request taken (`paid`), then the chat, its prompts and its turn,
+        # each only when the one before it was stored. One round trip and one commit.
+        reservation = Reservation(id=str(uuid.uuid4()), member_id=charge.member_id, day=charge.day)
+        paying, paying_params = taking(reservation, charge.limit)
+        new_chat, chat_params = sql.insert_rows_from(ChatRow, [_chat_values(chat)], "paid")
+        new_prompts, prompt_params = sql.insert_rows_from(
+            PromptRow, _prompt_values(chat), "c", raw={"chat_id": "c.id"}
+        )
+        new_turn, turn_params = sql.insert_rows_from(
+            TurnRow, [_turn_values(turn, reservation, lease_until)], "c", raw={"chat_id": "c.id"}
+        )
+        with sql.cursor() as cursor:
+            cursor.execute(
+                f"WITH {paying}, c AS ({new_chat} RETURNING id), p AS ({new_prompts}) "
+                f"{new_turn} RETURNING {sql.column(TurnRow, 'chat')}, id",
+                [*paying_params, *chat_params, *prompt_params, *turn_params],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return ChatId(row[0]), TurnId(row[1]), reservation
 
     def _locked(self, chat_id: ChatId) -> Any:
         rows = ChatRow.objects.filter(pk=chat_id)

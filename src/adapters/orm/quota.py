@@ -1,5 +1,6 @@
 import uuid
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -9,6 +10,40 @@ from adapters.orm import sql
 from adapters.orm.models import DailyUsage, QuotaReservation
 from application.ports import QuotaLedger, Reservation
 from domain.ids import MemberId
+
+
+def _take(reservation: Reservation, limit: int) -> tuple[str, list[Any]]:
+    """The upsert that takes one request from the day's counter while it is below `limit`."""
+    values = {"member_id": reservation.member_id, "day": reservation.day, "used": 1}
+    take, params = sql.insert_row(DailyUsage, values)
+    usage, used = sql.table(DailyUsage), sql.column(DailyUsage, "used")
+    conflict = f"{sql.column(DailyUsage, 'member_id')}, {sql.column(DailyUsage, 'day')}"
+    take += (
+        f" ON CONFLICT ({conflict}) DO UPDATE SET {used} = {usage}.{used} + 1"
+        f" WHERE {usage}.{used} < %s"
+    )
+    return take, [*params, limit]
+
+
+def _recorded(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "id": reservation.id,
+        "member_id": reservation.member_id,
+        "day": reservation.day,
+        "created_at": timezone.now(),
+    }
+
+
+def taking(reservation: Reservation, limit: int) -> tuple[str, list[Any]]:
+    """Two CTEs for a PostgreSQL statement that goes on from `paid`: `taken`, one request taken
+    from the day's counter while it is below `limit`, and `paid`, `reservation` recorded when it
+    was (a row when both happened, none otherwise)."""
+    take, params = _take(reservation, limit)
+    record, record_params = sql.insert_from(QuotaReservation, _recorded(reservation), "taken")
+    return (
+        f"taken AS ({take} RETURNING 1), paid AS ({record} RETURNING 1)",
+        [*params, *record_params],
+    )
 
 
 class DjangoQuotaLedger(QuotaLedger):
@@ -25,33 +60,18 @@ class DjangoQuotaLedger(QuotaLedger):
         if limit <= 0:
             return None
         reservation = Reservation(id=str(uuid.uuid4()), member_id=member, day=day)
-        usage, used = sql.table(DailyUsage), sql.column(DailyUsage, "used")
-        take, take_params = sql.insert_row(DailyUsage, {"member_id": member, "day": day, "used": 1})
-        take += (
-            f" ON CONFLICT ({sql.column(DailyUsage, 'member_id')}, {sql.column(DailyUsage, 'day')})"
-            f" DO UPDATE SET {used} = {usage}.{used} + 1 WHERE {usage}.{used} < %s"
-        )
-        take_params.append(limit)
-        values = {
-            "id": reservation.id,
-            "member_id": member,
-            "day": day,
-            "created_at": timezone.now(),
-        }
         with sql.cursor() as cursor:
             if sql.one_statement():
-                # Nothing taken: the CTE is empty, and so is the reservation insert's SELECT.
-                record, record_params = sql.insert_from(QuotaReservation, values, "taken")
-                cursor.execute(
-                    f"WITH taken AS ({take} RETURNING 1) {record} RETURNING 1",
-                    [*take_params, *record_params],
-                )
+                # Nothing taken: `taken` is empty, and so are the reservation insert and `paid`.
+                ctes, params = taking(reservation, limit)
+                cursor.execute(f"WITH {ctes} SELECT 1 FROM paid", params)
                 return reservation if cursor.fetchone() else None
             with transaction.atomic():
-                cursor.execute(f"{take} RETURNING 1", take_params)
+                take, params = _take(reservation, limit)
+                cursor.execute(f"{take} RETURNING 1", params)
                 if cursor.fetchone() is None:
                     return None
-                cursor.execute(*sql.insert_row(QuotaReservation, values))
+                cursor.execute(*sql.insert_row(QuotaReservation, _recorded(reservation)))
         return reservation
 
     def refund(self, reservation: Reservation) -> None:

@@ -170,8 +170,44 @@ def insert_from(
 
 @cache
 def _insert_from(model: type[Model], names: tuple[str, ...], source: str) -> str:
-    casts = ", ".join(f"CAST(%s AS {model._meta.get_field(n).db_type(connection)})" for n in names)
+    casts = ", ".join(f"CAST(%s AS {_db_type(model, n)})" for n in names)
     return f"INSERT INTO {table(model)} ({columns(model, names)}) SELECT {casts} FROM {source}"
+
+
+def insert_rows_from(
+    model: type[Model],
+    rows: Sequence[Mapping[str, Any]],
+    source: str,
+    *,
+    raw: Mapping[str, str] | None = None,
+) -> tuple[str, list[Any]]:
+    """`INSERT INTO … (…) SELECT … FROM source CROSS JOIN (VALUES …)`: `rows` (converted, cast
+    to their columns' types) and `raw` (SQL expressions over `source`), stored only when `source`
+    has a row."""
+    raw = raw or {}
+    statement = _insert_rows_from(model, tuple(rows[0]), tuple(raw.items()), len(rows), source)
+    return statement, [p for row in rows for p in prepared(model, row)]
+
+
+@cache
+def _insert_rows_from(
+    model: type[Model],
+    names: tuple[str, ...],
+    raw: tuple[tuple[str, str], ...],
+    rows: int,
+    source: str,
+) -> str:
+    one = "(" + ", ".join(f"CAST(%s AS {_db_type(model, n)})" for n in names) + ")"
+    picked = [expression for _, expression in raw] + [f"v.{column(model, n)}" for n in names]
+    return (
+        f"INSERT INTO {table(model)} ({columns(model, [n for n, _ in raw] + list(names))}) "
+        f"SELECT {', '.join(picked)} FROM {source} "
+        f"CROSS JOIN (VALUES {', '.join([one] * rows)}) AS v ({columns(model, names)})"
+    )
+
+
+def _db_type(model: type[Model], name: str) -> str:
+    return str(model._meta.get_field(name).db_type(connection))
 
 
 def assignments(model: type[Model], values: Mapping[str, Any]) -> tuple[str, list[Any]]:
