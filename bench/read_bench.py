@@ -1,4 +1,5 @@
-"""Read benchmark: the public feed, a chat and a member's own chats at 10k, 100k and 1M chats.
+"""Read benchmark: the public feed, a chat and a member's own chats at 10k, 100k and 1M chats,
+and a plain chat turn against a zero-latency upstream at each size.
 
     .venv/bin/python bench/read_bench.py                      # 10k, 100k, 1M chats (~20 min)
     .venv/bin/python bench/read_bench.py --sizes 10000 --duration 3   # a smoke run
@@ -11,7 +12,10 @@ one worker per core, DEBUG off; bench/stream_bench.py's helpers) and measures wi
 one thread; a Lua script for random chat ids): the feed's first page, a deep page (a cursor 90%
 of the way down), a random chat, the busiest member's own chats, and the feed and a chat again
 with a current If-None-Match (304), each at 1 and 32 concurrent connections: p50/p99 latency,
-requests per second, and the CPU the app, PostgreSQL, wrk and everything else used.
+requests per second, and the CPU the app, PostgreSQL, wrk and everything else used. Then a plain
+(JSON) chat turn, `POST /api/chats/` by ten members in turn, at 1 and 10 connections, beside
+the same request body sent to the upstream directly (bench/fake_upstream.py, answering at once):
+the turn's overhead is the difference at p50.
 Queries per request come from Django's test client on the same database (CaptureQueriesContext),
 and the plans of those queries from EXPLAIN (ANALYZE, BUFFERS) at each size.
 """
@@ -34,7 +38,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stream_bench import (
+    BENCH,
     HOST,
+    MODEL,
     REPO,
     Database,
     Service,
@@ -45,6 +51,7 @@ from stream_bench import (
     background_busy,
     free_port,
     machine,
+    wait_listening,
     wait_ready,
 )
 
@@ -57,13 +64,48 @@ request = function()
   return wrk.format("GET", "/api/chats/" .. math.random(lo, hi) .. "/", {headers})
 end
 """
+TURN_MEMBERS = 10
+INTAKE = {"current_state": "I write Go at work", "goal": "lead a team in a year", "misc": ""}
+# A new chat by each member in turn (their own quota rows, as ten people would).
+NEW_CHAT = """
+local tokens = {tokens}
+local body = {body}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", "/api/chats/", {{
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1],
+  }}, body)
+end
+"""
+SAME_POST = """
+local body = {body}
+request = function()
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid Lua string literal for ASCII text
+
+
+@dataclass(frozen=True)
+class Read:
+    name: str
+    path: str
+    headers: dict[str, str]
+    script: Path | None = None
+    upstream: bool = False  # sent to the upstream directly, not to the app
+    turn: bool = False  # a chat turn: measured at --turn-connections
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def server_env(db_url: str) -> dict[str, str]:
+def server_env(db_url: str, upstream: str) -> dict[str, str]:
     ours = ("DJANGO_", "CHATBOT_", "OPENAI_", "ANTHROPIC_", "DATABASE_", "PROMETHEUS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.update(
@@ -75,7 +117,13 @@ def server_env(db_url: str) -> dict[str, str]:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_DEBUG": "0",
             "DJANGO_ALLOWED_HOSTS": f"{HOST},testserver",
-            "CHATBOT_LLM_PROVIDER": "offline",
+            "CHATBOT_LLM_PROVIDER": "openai",
+            "CHATBOT_LLM_MODEL": MODEL,
+            "OPENAI_BASE_URL": f"{upstream}/v1",
+            "OPENAI_API_KEY": "sk-bench",
+            "CHATBOT_LLM_MAX_RETRIES": "0",
+            # The benchmark members may ask as often as the turns are measured.
+            "CHATBOT_DAILY_LIMIT": "1000000000",
             "CHATBOT_ACCESS_MINUTES": "240",
         }
     )
@@ -103,16 +151,22 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 out = {}
-for name, url, headers in json.loads(sys.argv[1]):
+for name, url, headers, body in json.loads(sys.argv[1]):
     with CaptureQueriesContext(connection) as ctx:
-        response = Client().get(url, headers=headers)
+        if body is None:
+            response = Client().get(url, headers=headers)
+        else:
+            response = Client().post(url, body, content_type="application/json", headers=headers)
     plans = []
     for q in ctx.captured_queries:
+        if not q["sql"].startswith("SELECT"):
+            continue  # EXPLAIN ANALYZE of a write would write again
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) " + q["sql"])
             plans.append({"sql": q["sql"], "plan": "\n".join(r[0] for r in cursor.fetchall())})
     out[name] = {"status": response.status_code, "queries": len(ctx.captured_queries),
-                 "plans": plans, "etag": response.headers.get("ETag", "")}
+                 "plans": plans, "etag": response.headers.get("ETag", ""),
+                 "json": response.json() if body is not None else None}
 print(json.dumps(out))
 """
 
@@ -234,18 +288,23 @@ def targets(env: dict[str, str], db_url: str, size: int) -> dict[str, Any]:
             "SELECT member_id, count(*) FROM chatbot_chat GROUP BY member_id "
             "ORDER BY count(*) DESC, member_id LIMIT 1"
         ).fetchone()  # type: ignore[misc]
-    token = (
+    # The busiest member's token (my chats), then TURN_MEMBERS members' for the turns.
+    tokens = json.loads(
         manage(
             env,
             "shell",
             "-c",
+            "import json\n"
             "from rest_framework_simplejwt.tokens import AccessToken\n"
             "from adapters.orm.models import Member\n"
-            f"print(AccessToken.for_user(Member.objects.get(pk={busiest})))",
+            f"members = [Member.objects.get(pk={busiest}), "
+            f"*Member.objects.order_by('pk')[:{TURN_MEMBERS}]]\n"
+            "print(json.dumps([str(AccessToken.for_user(m)) for m in members]))",
         )
         .strip()
         .splitlines()[-1]
     )
+    token = tokens[0]
     # The cursor of a page 90% of the way down the feed.
     sys.path.insert(0, str(REPO / "src"))
     from django_project.api.pagination import encode_cursor
@@ -258,11 +317,14 @@ def targets(env: dict[str, str], db_url: str, size: int) -> dict[str, Any]:
         "member": busiest,
         "owned": owned,
         "token": token,
+        "turn_tokens": tokens[1:],
         "sample_chat": (lo + hi) // 2,
     }
 
 
-def probe(env: dict[str, str], reads: list[tuple[str, str, dict[str, str]]]) -> dict[str, Any]:
+def probe(
+    env: dict[str, str], reads: list[tuple[str, str, dict[str, str], str | None]]
+) -> dict[str, Any]:
     out = manage(
         env,
         "shell",
@@ -276,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="chats, one DB each")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    parser.add_argument("--connections", default="1,32")
+    parser.add_argument("--connections", default="1,32", help="for the reads")
+    parser.add_argument("--turn-connections", default="1,10", help="for the chat turns")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the sizes")
     parser.add_argument("--db-name", default="chatbot_bench_reads", help="prefix of the DBs")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -301,19 +364,22 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, terminate)
     sizes = [int(s) for s in args.sizes.split(",")]
     levels = [int(c) for c in args.connections.split(",")]
+    turn_levels = [int(c) for c in args.turn_connections.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="chatbot-read-bench-"))
     databases = {size: Database(f"{args.db_name}_{size}", workdir) for size in sizes}
-    envs = {size: server_env(databases[size].url) for size in sizes}
     runs: list[Run] = []
     probes: dict[int, dict[str, Any]] = {}
     seeding: dict[int, str] = {}
-    servers: dict[int, Service] = {}
-    reads: dict[int, list[tuple[str, str, dict[str, str], Path | None]]] = {}
+    servers: dict[int, tuple[Service, str]] = {}
+    reads: dict[int, list[Read]] = {}
+    upstream: Service | None = None
     info = machine()
     info["postgresql"] = next(iter(databases.values())).server_version()
     info["load before"] = f"{background_busy():.0%} of all cores busy"
     log(f"the machine is {info['load before']} before the benchmark starts")
     try:
+        upstream, upstream_url = start_upstream(workdir)
+        envs = {size: server_env(databases[size].url, upstream_url) for size in sizes}
         for size, database in databases.items():
             env = envs[size]
             if not args.reuse_db:
@@ -334,18 +400,18 @@ def main(argv: list[str] | None = None) -> int:
             # load falls on all of them alike.
             order = sizes if round_ % 2 == 0 else sizes[::-1]
             for index in range(len(reads[sizes[0]])):
-                for connections in levels:
+                for connections in turn_levels if reads[sizes[0]][index].turn else levels:
                     for size in order:
-                        name, path, headers, lua = reads[size][index]
+                        read = reads[size][index]
                         server, base = servers[size]
                         wait_quiet(args.wait_quiet)
                         run = measure(
-                            server, base, size, name, path, connections, args.duration,
-                            headers, lua,
+                            server, upstream_url if read.upstream else base, size, read.name,
+                            read.path, connections, args.duration, read.headers, read.script,
                         )  # fmt: skip
                         runs.append(run)
                         log(
-                            f"{size:>8} {name:<17} c={connections:<3} {run.rps:8.0f}/s "
+                            f"{size:>8} {read.name:<17} c={connections:<3} {run.rps:8.0f}/s "
                             f"p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms "
                             f"err {run.errors} app {run.app_cores} pg {run.pg_cores} "
                             f"wrk {run.wrk_cores} others {run.others_cores}"
@@ -353,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server, _ in servers.values():
             server.stop()
+        if upstream is not None:
+            upstream.stop()
         if not args.keep_db:
             for database in databases.values():
                 database.drop()
@@ -373,20 +441,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def prepare(
-    env: dict[str, str], db_url: str, workdir: Path, size: int
-) -> tuple[list[tuple[str, str, dict[str, str], Path | None]], dict[str, Any]]:
-    """The reads to measure at this size, and what each costs in queries and plans."""
+def prepare(env: dict[str, str], db_url: str, workdir: Path, size: int) -> tuple[list[Read], Any]:
+    """What to measure at this size, and what each costs in queries and plans."""
     found = targets(env, db_url, size)
     bearer = {"Authorization": f"Bearer {found['token']}"}
     chat = f"/api/chats/{found['sample_chat']}/"
+    intake = json.dumps(INTAKE)
+    turner = {"Authorization": f"Bearer {found['turn_tokens'][0]}"}
     probes = probe(
         env,
         [
-            ("feed, first page", "/api/chats/", {}),
-            ("feed, deep page", found["deep"], {}),
-            ("chat", chat, {}),
-            ("my chats", "/api/me/chats/", bearer),
+            ("feed, first page", "/api/chats/", {}, None),
+            ("feed, deep page", found["deep"], {}, None),
+            ("chat", chat, {}, None),
+            ("my chats", "/api/me/chats/", bearer, None),
+            ("new chat (plain)", "/api/chats/", turner, intake),
         ],
     )
     feed_tag = probes["feed, first page"]["etag"]
@@ -395,20 +464,32 @@ def prepare(
         probe(
             env,
             [
-                ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}),
-                ("chat, 304", chat, {"If-None-Match": chat_tag}),
+                ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}, None),
+                ("chat, 304", chat, {"If-None-Match": chat_tag}, None),
             ],
         )
     )
-    script = workdir / f"random_chat_{size}.lua"
-    script.write_text(RANDOM_CHAT.format(lo=found["lo"], hi=found["hi"], headers="nil"))
-    reads: list[tuple[str, str, dict[str, str], Path | None]] = [
-        ("feed, first page", "/api/chats/", {}, None),
-        ("feed, deep page", found["deep"], {}, None),
-        ("chat (random)", "/", {}, script),
-        (f"my chats ({found['owned']})", "/api/me/chats/", bearer, None),
-        ("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}, None),
-        ("chat, 304", chat, {"If-None-Match": chat_tag}, None),
+    turned = probes["new chat (plain)"]
+    if turned["status"] != 201:
+        raise RuntimeError(f"a plain chat through the app answered {turned['status']}")
+    # The body the app sent the model for that chat, to send the upstream directly.
+    upstream_body = json.dumps(turned.pop("json")["turns"][0]["exchange"]["request"])
+    random_chat = workdir / f"random_chat_{size}.lua"
+    random_chat.write_text(RANDOM_CHAT.format(lo=found["lo"], hi=found["hi"], headers="nil"))
+    new_chat = workdir / f"new_chat_{size}.lua"
+    tokens = "{" + ", ".join(lua_string(t) for t in found["turn_tokens"]) + "}"
+    new_chat.write_text(NEW_CHAT.format(tokens=tokens, body=lua_string(intake)))
+    direct = workdir / f"direct_{size}.lua"
+    direct.write_text(SAME_POST.format(path="/v1/chat/completions", body=lua_string(upstream_body)))
+    reads = [
+        Read("feed, first page", "/api/chats/", {}),
+        Read("feed, deep page", found["deep"], {}),
+        Read("chat (random)", "/", {}, random_chat),
+        Read(f"my chats ({found['owned']})", "/api/me/chats/", bearer),
+        Read("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}),
+        Read("chat, 304", chat, {"If-None-Match": chat_tag}),
+        Read("new chat (plain)", "/", {}, new_chat, turn=True),
+        Read("the upstream directly", "/", {}, direct, upstream=True, turn=True),
     ]
     return reads, probes
 
@@ -423,7 +504,7 @@ def start_server(
     server = Service(
         f"app ({size} chats)",
         [
-            sys.executable, "-m", "uvicorn", "django_project.asgi:application",
+            sys.executable, "-m", "django_project.serve", "django_project.asgi:application",
             "--app-dir", "src", "--host", HOST, "--port", str(port),
             "--workers", str(workers), "--proxy-headers",
             "--forwarded-allow-ips", HOST, "--no-server-header",
@@ -434,7 +515,23 @@ def start_server(
     )  # fmt: skip
     base = f"http://{HOST}:{port}"
     wait_ready(server, f"{base}/healthz")
+    wait_listening(server, port, workers)
     return server, base
+
+
+def start_upstream(workdir: Path) -> tuple[Service, str]:
+    """bench/fake_upstream.py answering at once: what a turn costs beyond the model's time."""
+    port = free_port()
+    upstream = Service(
+        "fake upstream",
+        [sys.executable, str(BENCH / "fake_upstream.py"), f"--port={port}",
+         "--ttft-ms=0", "--tbt-ms=0", "--tokens=40"],
+        dict(os.environ),
+        workdir / "upstream.log",
+    )  # fmt: skip
+    base = f"http://{HOST}:{port}"
+    wait_ready(upstream, f"{base}/bench/stats")
+    return upstream, base
 
 
 def report(
@@ -473,6 +570,7 @@ def report(
             f"| {mean('app_cores'):.2f} | {mean('pg_cores'):.2f} | {mean('wrk_cores'):.2f} "
             f"| {mean('others_cores'):.2f} |"
         )
+    lines += _turns_summary(runs, args)
     lines += ["", "## Queries per request", "", "| chats | read | status | queries | seq scans |"]
     lines += ["|---:|---|---:|---:|---|"]
     for size, found in probes.items():
@@ -490,6 +588,34 @@ def report(
         for plan in p["plans"]:
             lines += [f"{name}:", "", "```", plan["sql"], "", plan["plan"], "```", ""]
     return "\n".join(lines)
+
+
+def _turns_summary(runs: list[Run], args: argparse.Namespace) -> list[str]:
+    """The turns' rows beside the upstream's: what the app adds at p50, and its throughput."""
+    low, high = (int(c) for c in args.turn_connections.split(","))
+
+    def mean(name: str, size: int, connections: int, attr: str) -> float:
+        same = [r for r in runs if (r.name, r.size, r.connections) == (name, size, connections)]
+        return sum(getattr(r, attr) for r in same) / len(same) if same else float("nan")
+
+    lines = [
+        "",
+        "## Plain chat turns (POST /api/chats/, zero-latency upstream)",
+        "",
+        f"| chats | p50 at {low}: upstream / app | overhead | req/s at {high}: app "
+        f"| upstream alone | p99 at {high} |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for size in sorted({r.size for r in runs}):
+        direct = mean("the upstream directly", size, low, "p50_ms")
+        app = mean("new chat (plain)", size, low, "p50_ms")
+        lines.append(
+            f"| {size:,} | {direct:.2f} / {app:.2f} | {app - direct:+.2f} ms "
+            f"| {mean('new chat (plain)', size, high, 'rps'):,.0f} "
+            f"| {mean('the upstream directly', size, high, 'rps'):,.0f} "
+            f"| {mean('new chat (plain)', size, high, 'p99_ms'):.2f} ms |"
+        )
+    return lines
 
 
 if __name__ == "__main__":

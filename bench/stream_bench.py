@@ -145,6 +145,27 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
+def listening_sockets(port: int) -> int:
+    """How many TCP sockets listen on `port`: one per worker once they have all started (each
+    has its own, src/django_project/serve.py); the server answers as soon as the first has."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                count += int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A"
+    return count
+
+
+def wait_listening(service: Service, port: int, workers: int) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while listening_sockets(port) < workers:
+        service.check()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{service.name}: fewer than {workers} workers listen on {port}")
+        time.sleep(0.1)
+
+
 def wait_ready(service: Service, url: str, timeout: float = READY_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -1145,18 +1166,16 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
+                "django_project.serve",  # as `make serve` runs it
                 plan.app,
                 "--app-dir=src",
                 f"--host={HOST}",
                 f"--port={app_port}",
-                # As `make serve` runs it.
                 f"--workers={plan.workers}",
                 "--proxy-headers",
                 f"--forwarded-allow-ips={HOST}",
                 "--no-server-header",
                 "--timeout-graceful-shutdown=30",
-                "--lifespan=off",  # Django has no lifespan handler; this only skips a log line
             ],
             # Each worker writes its metrics into an empty directory, as under `make serve`.
             {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
@@ -1164,6 +1183,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         services.append(server)
         wait_ready(server, f"{app}/api/chats/intake/")
+        wait_listening(server, app_port, plan.workers)
         meter = Meter(server.pid, fake.pid, database.pg_name)
         meter.start()
         while len(meter.app_pids()) < plan.workers + 1:  # the workers are up
