@@ -1,10 +1,11 @@
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 
 from adapters.orm import sql
 from adapters.orm.models import Chat as ChatRow
@@ -102,6 +103,49 @@ def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Com
     )
 
 
+_CHAT_ROW = ("id", "member", "title", "created_at", "updated_at", "turn_count", "model")
+_CHAT_ROW_FIELDS = sql.fields(ChatRow, _CHAT_ROW)
+
+
+@cache
+def _chat_row() -> str:
+    return (
+        f"SELECT {sql.columns(ChatRow, _CHAT_ROW)} FROM {sql.table(ChatRow)} "
+        f"WHERE {sql.column(ChatRow, 'id')} = %s"
+    )
+
+
+@cache
+def _prompts() -> str:
+    return (
+        f"SELECT {sql.columns(PromptRow, ('kind', 'question', 'answer'))} "
+        f"FROM {sql.table(PromptRow)} WHERE {sql.column(PromptRow, 'chat')} = %s "
+        f"ORDER BY {sql.column(PromptRow, 'position')}"
+    )
+
+
+def prompts_of(chat_id: ChatId) -> tuple[Prompt, ...]:
+    """A chat's intake questions as asked, with the answers, in order."""
+    return tuple(
+        Prompt(PromptKind(kind), question, answer)
+        for kind, question, answer in sql.select(_prompts(), [chat_id], (None, None, None))
+    )
+
+
+@cache
+def _history() -> str:
+    # Each turn with its first choice's text: one query, on the indexes that start with chat_id
+    # (turn_index_unique) and turn_id (choice_index_unique).
+    return (
+        f"SELECT t.{sql.column(TurnRow, 'index')}, t.{sql.column(TurnRow, 'content')}, "
+        f"t.{sql.column(TurnRow, 'status')}, x.{sql.column(ChoiceRow, 'content')} "
+        f"FROM {sql.table(TurnRow)} t LEFT JOIN {sql.table(ChoiceRow)} x "
+        f"ON x.{sql.column(ChoiceRow, 'turn')} = t.{sql.column(TurnRow, 'id')} "
+        f"AND x.{sql.column(ChoiceRow, 'index')} = 0 "
+        f"WHERE t.{sql.column(TurnRow, 'chat')} = %s ORDER BY t.{sql.column(TurnRow, 'index')}"
+    )
+
+
 class DjangoChatRepository(ChatRepository):
     def start(
         self, chat: Chat, turn: Turn, paid_by: Reservation, lease_until: datetime
@@ -180,35 +224,24 @@ class DjangoChatRepository(ChatRepository):
         return MemberId(owner)
 
     def get(self, chat_id: ChatId) -> Chat:
-        row = ChatRow.objects.filter(pk=chat_id).first()
-        if row is None:
+        rows = sql.select(_chat_row(), [chat_id], _CHAT_ROW_FIELDS)
+        if not rows:
             raise ChatNotFound("No such chat.")
-        prompts = tuple(
-            Prompt(PromptKind(p.kind), p.question, p.answer)
-            for p in PromptRow.objects.filter(chat_id=chat_id).order_by("position")
-        )
-        # Each turn with the first choice's text when it completed: one query, a LEFT JOIN.
+        ((_, owner, title, created_at, updated_at, turn_count, model),) = rows
         history = [
             PastTurn(index, content, answer if status == TurnRow.Status.COMPLETED else None)
-            for index, content, status, answer in TurnRow.objects.filter(chat_id=chat_id)
-            .annotate(
-                answer=Subquery(
-                    ChoiceRow.objects.filter(turn_id=OuterRef("pk"), index=0).values("content")[:1]
-                )
-            )
-            .order_by("index")
-            .values_list("index", "content", "status", "answer")
+            for index, content, status, answer in sql.select(_history(), [chat_id], (None,) * 4)
         ]
         return Chat(
-            id=ChatId(row.pk),
-            owner_id=MemberId(row.member_id),
-            title=row.title,
-            prompts=prompts,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            id=chat_id,
+            owner_id=MemberId(owner),
+            title=title,
+            prompts=prompts_of(chat_id),
+            created_at=created_at,
+            updated_at=updated_at,
             history=history,
-            turn_count=row.turn_count,
-            model=row.model,
+            turn_count=turn_count,
+            model=model,
         )
 
     def add_turn(

@@ -3,18 +3,16 @@ from itertools import groupby
 from typing import Any
 
 from adapters.orm import sql
-from adapters.orm.chats import request_from, response_from
+from adapters.orm.chats import prompts_of, request_from, response_from
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Member as MemberRow
-from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
 from application.ports import ChatQueries
 from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
-from domain.prompts import Prompt, PromptKind
 
 _SUMMARY = ("id", "title", "created_at", "updated_at", "turn_count")
 _CHAT = ("id", "member", "title", "created_at", "updated_at", "model")
@@ -60,15 +58,6 @@ def _page(mine: bool, before: bool) -> str:
 @cache
 def _chat() -> str:
     return f"SELECT {_chat_with_author(_CHAT)} WHERE c.{sql.column(ChatRow, 'id')} = %s"
-
-
-@cache
-def _prompts() -> str:
-    return (
-        f"SELECT {sql.columns(PromptRow, ('kind', 'question', 'answer'))} "
-        f"FROM {sql.table(PromptRow)} WHERE {sql.column(PromptRow, 'chat')} = %s "
-        f"ORDER BY {sql.column(PromptRow, 'position')}"
-    )
 
 
 @cache
@@ -136,10 +125,7 @@ class DjangoChatQueries(ChatQueries):
         if not found:
             raise ChatNotFound("No such chat.")
         ((id_, owner, title, created_at, updated_at, model, author),) = found
-        prompts = tuple(
-            Prompt(PromptKind(kind), question, answer)
-            for kind, question, answer in sql.select(_prompts(), [chat_id], (None, None, None))
-        )
+        prompts = prompts_of(chat_id)
         rows = sql.select(_turns(), [chat_id], _TURN_FIELDS)
         turns = []
         for _, group in groupby(rows, key=lambda row: row[0]):
