@@ -133,9 +133,10 @@ bench: $(VENV)/.installed
 	$(PY) bench/stream_bench.py $(BENCH_ARGS)
 
 # The read benchmark (docs/benchmarks.md, "Reads at 10k, 100k and 1M chats"): feed, a deep page,
-# a chat, my chats and their 304s at 1 and 32 clients with wrk, 10k to 1M generated chats in a
-# throwaway PostgreSQL database (chatbot_bench_reads). Needs wrk (apt-get install -y wrk) and
-# ~13 GB of disk at 1M chats. READ_BENCH_ARGS="--sizes 10000 --duration 3" for a smoke run.
+# a chat, my chats and their 304s at 1 and 32 clients, and a plain chat turn at 1 and 10 beside
+# the upstream alone, with wrk, 10k to 1M generated chats in throwaway PostgreSQL databases
+# (chatbot_bench_reads_*). Needs wrk (apt-get install -y wrk) and ~13 GB of disk at 1M chats.
+# READ_BENCH_ARGS="--sizes 10000 --duration 3 --rounds 1" for a smoke run.
 .PHONY: bench-reads
 bench-reads: $(VENV)/.installed
 	$(PY) bench/read_bench.py $(READ_BENCH_ARGS)
