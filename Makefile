@@ -140,3 +140,15 @@ bench: $(VENV)/.installed
 .PHONY: bench-reads
 bench-reads: $(VENV)/.installed
 	$(PY) bench/read_bench.py $(READ_BENCH_ARGS)
+
+# The cache benchmark (docs/benchmarks.md): what nginx's cache of the public reads buys. The app
+# as `make serve` runs it (DJANGO_HTTPS=1) behind Debian's nginx with deploy/nginx's config over
+# TLS on loopback (rendered as tests/deploy does), 10k generated chats in a throwaway PostgreSQL
+# database (chatbot_bench_cache); wrk at 32 connections on the feed, one hot chat and a random
+# chat from nginx's copy, the feed and the chat past it with a token (BYPASS) and straight to
+# the app, with the X-Cache-Status of each request and the CPU of nginx, the app, PostgreSQL and
+# wrk. Needs nginx and wrk (apt-get install -y nginx wrk); about two minutes.
+# CACHE_BENCH_ARGS="--chats 2000 --duration 3" for a smoke run.
+.PHONY: bench-cache
+bench-cache: $(VENV)/.installed
+	$(PY) bench/cache_bench.py $(CACHE_BENCH_ARGS)

@@ -59,7 +59,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 TURNS_PER_CHAT = 5
 RANDOM_CHAT = """
 local lo, hi = {lo}, {hi}
-math.randomseed(7)
+math.randomseed({seed})
 request = function()
   return wrk.format("GET", "/api/chats/" .. math.random(lo, hi) .. "/", {headers})
 end
@@ -87,6 +87,12 @@ end
 """
 
 
+def random_chat_script(path: Path, lo: int, hi: int, seed: int = 7) -> Path:
+    """A wrk script asking for a chat with a random id from `lo` to `hi` each request."""
+    path.write_text(RANDOM_CHAT.format(lo=lo, hi=hi, seed=seed, headers="nil"))
+    return path
+
+
 def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid Lua string literal for ASCII text
 
@@ -105,9 +111,19 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def server_env(db_url: str, upstream: str) -> dict[str, str]:
+def server_env(db_url: str, upstream: str | None) -> dict[str, str]:
+    """The app's environment: this database, DEBUG off, the model at `upstream` (None: the
+    offline provider, for benchmarks that ask no model)."""
     ours = ("DJANGO_", "CHATBOT_", "OPENAI_", "ANTHROPIC_", "DATABASE_", "PROMETHEUS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    model = {"CHATBOT_LLM_PROVIDER": "offline"}
+    if upstream is not None:
+        model = {
+            "CHATBOT_LLM_PROVIDER": "openai",
+            "CHATBOT_LLM_MODEL": MODEL,
+            "OPENAI_BASE_URL": f"{upstream}/v1",
+            "OPENAI_API_KEY": "sk-bench",
+        }
     env.update(
         {
             "PYTHONPATH": str(REPO / "src"),
@@ -117,10 +133,7 @@ def server_env(db_url: str, upstream: str) -> dict[str, str]:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_DEBUG": "0",
             "DJANGO_ALLOWED_HOSTS": f"{HOST},testserver",
-            "CHATBOT_LLM_PROVIDER": "openai",
-            "CHATBOT_LLM_MODEL": MODEL,
-            "OPENAI_BASE_URL": f"{upstream}/v1",
-            "OPENAI_API_KEY": "sk-bench",
+            **model,
             "CHATBOT_LLM_MAX_RETRIES": "0",
             # The benchmark members may ask as often as the turns are measured.
             "CHATBOT_DAILY_LIMIT": "1000000000",
@@ -474,8 +487,7 @@ def prepare(env: dict[str, str], db_url: str, workdir: Path, size: int) -> tuple
         raise RuntimeError(f"a plain chat through the app answered {turned['status']}")
     # The body the app sent the model for that chat, to send the upstream directly.
     upstream_body = json.dumps(turned.pop("json")["turns"][0]["exchange"]["request"])
-    random_chat = workdir / f"random_chat_{size}.lua"
-    random_chat.write_text(RANDOM_CHAT.format(lo=found["lo"], hi=found["hi"], headers="nil"))
+    random_chat = random_chat_script(workdir / f"random_chat_{size}.lua", found["lo"], found["hi"])
     new_chat = workdir / f"new_chat_{size}.lua"
     tokens = "{" + ", ".join(lua_string(t) for t in found["turn_tokens"]) + "}"
     new_chat.write_text(NEW_CHAT.format(tokens=tokens, body=lua_string(intake)))

@@ -21,7 +21,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,14 +155,15 @@ def render_site(paths: Paths, ports: Ports) -> dict[str, str]:
     return rendered
 
 
-def main_config(paths: Paths, sites: list[Path]) -> str:
+def main_config(paths: Paths, sites: list[Path], workers: int | str = 1) -> str:
     """nginx.conf for the test: its own pid, logs and temp folders, the sites included in its
-    http block, and Debian's defaults beside them."""
+    http block, and Debian's defaults beside them. `workers`: worker_processes (Debian's
+    nginx.conf says `auto`, one per core; a test needs one)."""
     temp = paths.root / "temp"
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers read the test's 0700 folders
     includes = "".join(f"    include {site};\n" for site in sites)
     return (
-        f"{user}worker_processes 1;\n"
+        f"{user}worker_processes {workers};\n"
         f"pid {paths.root}/nginx.pid;\n"
         f"error_log {paths.logs}/error.log notice;\n"
         "daemon off;\n"
@@ -227,17 +228,29 @@ def _accepts(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_nginx(paths: Paths, upstream_port: int, *, https_port: int | None = None) -> Nginx:
+def start_nginx(
+    paths: Paths,
+    upstream_port: int,
+    *,
+    https_port: int | None = None,
+    workers: int | str = 1,
+    adjust: Callable[[str, str], str] | None = None,
+) -> Nginx:
+    """nginx with the rendered config, answering on both ports. `adjust(name, text)`, when
+    given, returns each rendered file's text as it is to be written (bench/cache_bench.py adds
+    the cache status to the access log)."""
     binary = nginx_binary()
     for folder in (paths.conf / "snippets", paths.logs, paths.root / "temp"):
         folder.mkdir(parents=True, exist_ok=True)
     ports = Ports(https=https_port or free_port(), http=free_port(), upstream=upstream_port)
     rendered = render_site(paths, ports)
+    if adjust is not None:
+        rendered = {name: adjust(name, text) for name, text in rendered.items()}
     for name, text in rendered.items():
         (paths.conf / name).write_text(text)
     sites = [paths.conf / n for n in rendered if not n.startswith("snippets/")]
     main = paths.conf / "nginx.conf"
-    main.write_text(main_config(paths, sites))
+    main.write_text(main_config(paths, sites, workers))
     command = [binary, "-p", str(paths.root), "-c", str(main), "-e", str(paths.logs / "error.log")]
 
     tested = subprocess.run(
@@ -267,10 +280,9 @@ def start_nginx(paths: Paths, upstream_port: int, *, https_port: int | None = No
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost and 127.0.0.1 (openssl's command line)."""
-    folder = tmp_path_factory.mktemp("tls")
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1 (openssl's command line), and its
+    key, written into `folder`."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         [
@@ -284,6 +296,11 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         timeout=30,
     )  # fmt: skip
     return cert, key
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
