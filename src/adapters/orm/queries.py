@@ -44,14 +44,17 @@ def _chat_with_author(names: tuple[str, ...]) -> str:
 
 
 @cache
-def _page(mine: bool, before: bool) -> str:
+def _page(mine: bool, before: bool, limit: int) -> str:
+    # The LIMIT is written into the statement, not bound: a prepared statement's generic plan
+    # would not know it, and the plan (an index range read backwards) depends on it. Page
+    # sizes are few (the default most of all), so are the statements.
     conditions = [f"c.{sql.column(ChatRow, 'member')} = %s"] if mine else []
     if before:
         conditions.append(f"c.{sql.column(ChatRow, 'id')} < %s")
     where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
     return (
         f"SELECT {_chat_with_author(_SUMMARY)} {where}"
-        f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT %s"
+        f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT {int(limit)}"
     )
 
 
@@ -101,13 +104,11 @@ class DjangoChatQueries(ChatQueries):
         params: list[Any] = [] if owner is None else [owner]
         if before is not None:
             params.append(before)
-        # Not prepared: the best plan for a LIMIT depends on its value.
-        rows = sql.select(
-            _page(owner is not None, before is not None),
-            [*params, limit],
-            _SUMMARY_FIELDS,
-            prepare=False,
-        )
+        statement = _page(owner is not None, before is not None, limit)
+        # A member's own list is planned for that member: a plan made for any member would
+        # read the newest chats of all members backwards for one with few (the planner
+        # guesses how many a member has from the average), instead of that member's index.
+        rows = sql.select(statement, params, _SUMMARY_FIELDS, prepare=owner is None)
         return [
             ChatSummary(
                 id=ChatId(id_),

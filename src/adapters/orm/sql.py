@@ -27,7 +27,7 @@ from psycopg.types.datetime import TimestamptzLoader
 _Converter = Callable[[Any, Any, Any], Any]
 
 
-def cursor(*, prepare: bool = True) -> Any:
+def cursor() -> Any:
     """A cursor for the statements written here, as `connection.cursor()` would give, except on
     PostgreSQL:
 
@@ -36,8 +36,9 @@ def cursor(*, prepare: bool = True) -> Any:
       parsing and planning it on every later run, which took its CPU for a new chat's three
       statements from 0.91 to 0.36 ms and their time from 1.6 to 1.0 ms (docs/benchmarks.md).
       The ORM keeps Django's client-side binding, which not all of its SQL survives (Django
-      #20516) and which never prepares. `prepare=False` binds on the client too, for a statement
-      whose best plan depends on its values (a LIMIT), which a generic plan would not see.
+      #20516) and which never prepares. A value the best plan depends on belongs in the
+      statement's text (a LIMIT), or the statement is not for this cursor (see `select`): a
+      prepared statement is planned for any value after its first few runs.
     - Timestamps are read by psycopg's C loader rather than Django's Python one (8 µs each, 0.3
       ms for a feed page); they come in UTC all the same, as zoneinfo's rather than datetime's.
     """
@@ -46,7 +47,7 @@ def cursor(*, prepare: bool = True) -> Any:
     if connection.vendor != "postgresql" or connection.queries_logged:
         return connection.cursor()
     connection.ensure_connection()
-    raw = (psycopg.Cursor if prepare else psycopg.ClientCursor)(connection.connection)
+    raw = psycopg.Cursor(connection.connection)
     raw.adapters.register_loader("timestamptz", TimestamptzLoader)
     return connection.make_cursor(raw)
 
@@ -78,8 +79,8 @@ def select(
 ) -> list[tuple[Any, ...]]:
     """The rows of `statement`, each column's value converted as the ORM would for the model
     field in the same place of `fields` (None: a value taken as the database returns it).
-    `prepare` as for `cursor`."""
-    with cursor(prepare=prepare) as c:
+    `prepare=False` runs it on Django's own cursor, planned for its values every time."""
+    with cursor() if prepare else connection.cursor() as c:
         c.execute(statement, params)
         rows = c.fetchall()
     return convert(rows, fields)
