@@ -15,7 +15,9 @@ with a current If-None-Match (304), each at 1 and 32 concurrent connections: p50
 requests per second, and the CPU the app, PostgreSQL, wrk and everything else used. Then a plain
 (JSON) chat turn, `POST /api/chats/` by ten members in turn, at 1 and 10 connections, beside
 the same request body sent to the upstream directly (bench/fake_upstream.py, answering at once):
-the turn's overhead is the difference at p50.
+the turn's overhead is the difference at p50. The feed's first page and a plain new chat are
+also measured on bench/reference, a bare DRF app on the same tables, database and server: the
+yardstick the issue's targets were set beside (--no-reference leaves it out).
 Queries per request come from Django's test client on the same database (CaptureQueriesContext),
 and the plans of those queries from EXPLAIN (ANALYZE, BUFFERS) at each size.
 """
@@ -104,6 +106,7 @@ class Read:
     headers: dict[str, str]
     script: Path | None = None
     upstream: bool = False  # sent to the upstream directly, not to the app
+    reference: bool = False  # sent to bench/reference, the bare DRF app, not to the app
     turn: bool = False  # a chat turn: measured at --turn-connections
 
 
@@ -366,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-db", action="store_true", help="do not drop the databases")
     parser.add_argument("--reuse-db", action="store_true", help="the databases are seeded already")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="leave out the bare DRF app (bench/reference)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("read_bench needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -384,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     probes: dict[int, dict[str, Any]] = {}
     seeding: dict[int, str] = {}
     servers: dict[int, tuple[Service, str]] = {}
+    references: dict[int, tuple[Service, str]] = {}
+    members: dict[int, int] = {}
     reads: dict[int, list[Read]] = {}
     upstream: Service | None = None
     info = machine()
@@ -405,9 +413,15 @@ def main(argv: list[str] | None = None) -> int:
                     "--members", str(max(1, size // 100)),
                 ).strip()  # fmt: skip
                 log(seeding[size])
-            reads[size], probes[size] = prepare(env, database.url, workdir, size)
+            reads[size], probes[size], members[size] = prepare(env, database.url, workdir, size)
+            if args.no_reference:
+                reads[size] = [r for r in reads[size] if not r.reference]
         for size in sizes:
             servers[size] = start_server(envs[size], workdir, size, args.workers)
+            if not args.no_reference:
+                references[size] = start_reference(
+                    envs[size], workdir, size, args.workers, members[size]
+                )
         # The reads first, every round of them: a chat turn adds a chat, so the feed's validator
         # that the 304 reads send would go stale.
         for turns in (False, True):
@@ -421,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
                     for connections in turn_levels if turns else levels:
                         for size in order:
                             read = reads[size][index]
-                            server, base = servers[size]
+                            server, base = (references if read.reference else servers)[size]
                             wait_quiet(args.wait_quiet)
                             run = measure(
                                 server, upstream_url if read.upstream else base, size,
@@ -436,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                                 f"pg {run.pg_cores} wrk {run.wrk_cores} others {run.others_cores}"
                             )
     finally:
-        for server, _ in servers.values():
+        for server, _ in [*servers.values(), *references.values()]:
             server.stop()
         if upstream is not None:
             upstream.stop()
@@ -460,8 +474,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def prepare(env: dict[str, str], db_url: str, workdir: Path, size: int) -> tuple[list[Read], Any]:
-    """What to measure at this size, and what each costs in queries and plans."""
+def prepare(
+    env: dict[str, str], db_url: str, workdir: Path, size: int
+) -> tuple[list[Read], Any, int]:
+    """What to measure at this size, what each costs in queries and plans, and the member the
+    bare DRF app's chats belong to."""
     found = targets(env, db_url, size)
     bearer = {"Authorization": f"Bearer {found['token']}"}
     chat = f"/api/chats/{found['sample_chat']}/"
@@ -500,6 +517,8 @@ def prepare(env: dict[str, str], db_url: str, workdir: Path, size: int) -> tuple
     new_chat = workdir / f"new_chat_{size}.lua"
     tokens = "{" + ", ".join(lua_string(t) for t in found["turn_tokens"]) + "}"
     new_chat.write_text(NEW_CHAT.format(tokens=tokens, body=lua_string(intake)))
+    bare_chat = workdir / f"bare_chat_{size}.lua"
+    bare_chat.write_text(SAME_POST.format(path="/api/new-chat/", body=lua_string(intake)))
     direct = workdir / f"direct_{size}.lua"
     direct.write_text(SAME_POST.format(path="/v1/chat/completions", body=lua_string(upstream_body)))
     reads = [
@@ -511,8 +530,10 @@ def prepare(env: dict[str, str], db_url: str, workdir: Path, size: int) -> tuple
         Read("chat, 304", chat, {"If-None-Match": chat_tag}),
         Read("new chat (plain)", "/", {}, new_chat, turn=True),
         Read("the upstream directly", "/", {}, direct, upstream=True, turn=True),
+        Read("bare DRF: feed, first page", "/api/chats/", {}, reference=True),
+        Read("bare DRF: new chat", "/", {}, bare_chat, turn=True, reference=True),
     ]
-    return reads, probes
+    return reads, probes, found["member"]
 
 
 def start_server(
@@ -537,6 +558,34 @@ def start_server(
     base = f"http://{HOST}:{port}"
     wait_ready(server, f"{base}/healthz")
     wait_listening(server, port, workers)
+    return server, base
+
+
+def start_reference(
+    env: dict[str, str], workdir: Path, size: int, workers: int, member: int
+) -> tuple[Service, str]:
+    """bench/reference, the bare DRF app, on the same database as the app, as a stock Django
+    deployment serves it: gunicorn's sync workers, one per core. The faster of the stock
+    servers tried here (10k chats, 5 s runs): the feed at 32 clients 727 pages/s against 363
+    with Django's ASGI handler under uvicorn; a turn at 1 client 6.9 against 8.7 ms at p50.
+    uvicorn's WSGI mode stalled for seconds at a time."""
+    port = free_port()
+    server = Service(
+        f"bare DRF ({size} chats)",
+        [
+            sys.executable, "-m", "gunicorn", "reference.wsgi:application",
+            "--bind", f"{HOST}:{port}", "--workers", str(workers),
+        ],
+        {
+            **env,
+            "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{BENCH}",
+            "DJANGO_SETTINGS_MODULE": "reference.settings",
+            "REFERENCE_MEMBER": str(member),
+        },
+        workdir / f"reference_{size}.log",
+    )  # fmt: skip
+    base = f"http://{HOST}:{port}"
+    wait_ready(server, f"{base}/api/chats/")
     return server, base
 
 
@@ -592,6 +641,7 @@ def report(
             f"| {mean('others_cores'):.2f} |"
         )
     lines += _turns_summary(runs, args)
+    lines += _against_bare(runs, args)
     lines += ["", "## Queries per request", "", "| chats | read | status | queries | seq scans |"]
     lines += ["|---:|---|---:|---:|---|"]
     for size, found in probes.items():
@@ -609,6 +659,42 @@ def report(
         for plan in p["plans"]:
             lines += [f"{name}:", "", "```", plan["sql"], "", plan["plan"], "```", ""]
     return "\n".join(lines)
+
+
+def _mean(runs: list[Run], name: str, size: int, connections: int, attr: str) -> float:
+    same = [r for r in runs if (r.name, r.size, r.connections) == (name, size, connections)]
+    return sum(getattr(r, attr) for r in same) / len(same) if same else float("nan")
+
+
+def _against_bare(runs: list[Run], args: argparse.Namespace) -> list[str]:
+    """The app beside bench/reference, the bare DRF app, on the same database and server."""
+    if not any(r.name.startswith("bare DRF") for r in runs):
+        return []
+    reads = [int(c) for c in args.connections.split(",")]
+    low, high = (int(c) for c in args.turn_connections.split(","))
+    lines = [
+        "",
+        "## The app beside a bare DRF app (bench/reference: no auth, no quota, the ORM)",
+        "",
+        f"| chats | feed pages/s at {reads[-1]}: app / bare | turn p50 overhead at {low}: "
+        f"app / bare | turns/s at {high}: app / bare |",
+        "|---:|---|---|---|",
+    ]
+    for size in sorted({r.size for r in runs}):
+
+        def m(name: str, connections: int, attr: str, size: int = size) -> float:
+            return _mean(runs, name, size, connections, attr)
+
+        direct = m("the upstream directly", low, "p50_ms")
+        lines.append(
+            f"| {size:,} | {m('feed, first page', reads[-1], 'rps'):,.0f} / "
+            f"{m('bare DRF: feed, first page', reads[-1], 'rps'):,.0f} "
+            f"| {m('new chat (plain)', low, 'p50_ms') - direct:+.2f} / "
+            f"{m('bare DRF: new chat', low, 'p50_ms') - direct:+.2f} ms "
+            f"| {m('new chat (plain)', high, 'rps'):,.0f} / "
+            f"{m('bare DRF: new chat', high, 'rps'):,.0f} |"
+        )
+    return lines
 
 
 def _turns_summary(runs: list[Run], args: argparse.Namespace) -> list[str]:
