@@ -10,7 +10,7 @@ It creates a throwaway PostgreSQL database (`chatbot_bench_reads`, dropped at th
 100 chats) to each size in turn. At each size it serves the app as `make serve` does (uvicorn,
 one worker per core, DEBUG off; bench/stream_bench.py's helpers) and measures with wrk (C,
 one thread; a Lua script for random chat ids): the feed's first page, a deep page (a cursor 90%
-of the way down), a random chat, the busiest member's own chats, and the feed and a chat again
+of the way down), a random chat, one chat again and again, the busiest member's own chats, and the feed and a chat again
 with a current If-None-Match (304), each at 1 and 32 concurrent connections: p50/p99 latency,
 requests per second, and the CPU the app, PostgreSQL, wrk and everything else used. Then a plain
 (JSON) chat turn, `POST /api/chats/` by ten members in turn, at 1 and 10 connections, beside
@@ -201,6 +201,10 @@ class Run:
     pg_cores: float
     wrk_cores: float
     others_cores: float
+    # Pages PostgreSQL did not find in its shared buffers, per request (read from the kernel's
+    # page cache or the disk), and what the machine read from its disks in all.
+    pg_reads_per_request: float = 0.0
+    disk_mb_s: float = 0.0
 
 
 def _ms(text: str) -> float:
@@ -259,8 +263,31 @@ def app_ticks(server: Service) -> int:
     return _cpu_ticks(server.pid) + sum(_cpu_ticks(c) for c in _children(server.pid))
 
 
+def _pg_reads(db_url: str) -> int:
+    """Blocks the database's backends read into shared buffers so far. A backend reports its
+    counts at most once a second (PostgreSQL 15), so this waits that long first."""
+    import psycopg
+
+    time.sleep(1.1)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT blks_read FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _disk_kib_in() -> int:
+    """KiB read from block devices since boot (/proc/vmstat pgpgin)."""
+    for line in Path("/proc/vmstat").read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == "pgpgin":
+            return int(value)
+    return 0
+
+
 def measure(
     server: Service,
+    db_url: str,
     base: str,
     size: int,
     name: str,
@@ -271,11 +298,13 @@ def measure(
     script: Path | None,
 ) -> Run:
     wrk(base + path, connections, min(1.0, seconds), headers, script)  # warm-up
+    reads0, disk0 = _pg_reads(db_url), _disk_kib_in()
     app0, pg0, (busy0, _) = app_ticks(server), _postgres_ticks(), _machine_ticks()
     started = time.monotonic()
     found, wrk_cpu = wrk(base + path, connections, seconds, headers, script)
     wall = time.monotonic() - started
     app1, pg1, (busy1, _) = app_ticks(server), _postgres_ticks(), _machine_ticks()
+    reads1, disk1 = _pg_reads(db_url), _disk_kib_in()
     app = (app1 - app0) / CLK_TCK / wall
     pg = sum(t - pg0.get(pid, 0) for pid, t in pg1.items()) / CLK_TCK / wall
     machine_busy = (busy1 - busy0) / CLK_TCK / wall
@@ -292,6 +321,8 @@ def measure(
         pg_cores=round(pg, 2),
         wrk_cores=round(wrk_cpu / wall, 2),
         others_cores=round(max(0.0, machine_busy - app - pg - wrk_cpu / wall), 2),
+        pg_reads_per_request=round((reads1 - reads0) / max(1, found["requests"]), 2),
+        disk_mb_s=round((disk1 - disk0) / 1024 / wall, 1),
     )
 
 
@@ -438,7 +469,8 @@ def main(argv: list[str] | None = None) -> int:
                             server, base = (references if read.reference else servers)[size]
                             wait_quiet(args.wait_quiet)
                             run = measure(
-                                server, upstream_url if read.upstream else base, size,
+                                server, databases[size].url,
+                                upstream_url if read.upstream else base, size,
                                 read.name, read.path, connections, args.duration, read.headers,
                                 read.script,
                             )  # fmt: skip
@@ -447,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{size:>8} {read.name:<17} c={connections:<3} "
                                 f"{run.rps:8.0f}/s p50 {run.p50_ms:6.2f} ms "
                                 f"p99 {run.p99_ms:6.2f} ms err {run.errors} app {run.app_cores} "
-                                f"pg {run.pg_cores} wrk {run.wrk_cores} others {run.others_cores}"
+                                f"pg {run.pg_cores} wrk {run.wrk_cores} others {run.others_cores} "
+                                f"pg reads/req {run.pg_reads_per_request} disk {run.disk_mb_s} MB/s"
                             )
     finally:
         for server, _ in [*servers.values(), *references.values()]:
@@ -525,6 +558,8 @@ def prepare(
         Read("feed, first page", "/api/chats/", {}),
         Read("feed, deep page", found["deep"], {}),
         Read("chat (random)", "/", {}, random_chat),
+        # The same chat every time: what a page costs with its rows in memory, at any size.
+        Read("one chat", chat, {}),
         Read(f"my chats ({found['owned']})", "/api/me/chats/", bearer),
         Read("feed, 304", "/api/chats/", {"If-None-Match": feed_tag}),
         Read("chat, 304", chat, {"If-None-Match": chat_tag}),
@@ -621,8 +656,8 @@ def report(
         f"the mean of {args.rounds} rounds)",
         "",
         "| chats | read | clients | req/s | p50 ms | p99 ms | errors | CPU app | CPU PG "
-        "| CPU wrk | CPU others |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU wrk | CPU others | PG reads/req | disk MB/s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     groups: dict[tuple[str, int, int], list[Run]] = {}
     for r in runs:
@@ -638,7 +673,8 @@ def report(
             f"| {size:,} | {same[0].name} | {connections} | {mean('rps'):,.0f} "
             f"| {mean('p50_ms'):.2f} | {mean('p99_ms'):.2f} | {sum(r.errors for r in same)} "
             f"| {mean('app_cores'):.2f} | {mean('pg_cores'):.2f} | {mean('wrk_cores'):.2f} "
-            f"| {mean('others_cores'):.2f} |"
+            f"| {mean('others_cores'):.2f} | {mean('pg_reads_per_request'):.2f} "
+            f"| {mean('disk_mb_s'):.1f} |"
         )
     lines += _turns_summary(runs, args)
     lines += _against_bare(runs, args)
