@@ -8,16 +8,17 @@ and a plain chat turn against a zero-latency upstream at each size.
 It creates a throwaway PostgreSQL database (`chatbot_bench_reads`, dropped at the end unless
 --keep-db), migrates it and grows it with `manage.py seed_data` (5 turns a chat, one member per
 100 chats) to each size in turn. At each size it serves the app as `make serve` does (uvicorn,
-one worker per core, DEBUG off; bench/stream_bench.py's helpers) and measures with wrk (C,
-one thread; a Lua script for random chat ids): the feed's first page, a deep page (a cursor 90%
-of the way down), a random chat, one chat again and again, the busiest member's own chats, and the feed and a chat again
-with a current If-None-Match (304), each at 1 and 32 concurrent connections: p50/p99 latency,
-requests per second, and the CPU the app, PostgreSQL, wrk and everything else used. Then a plain
-(JSON) chat turn, `POST /api/chats/` by ten members in turn, at 1 and 10 connections, beside
-the same request body sent to the upstream directly (bench/fake_upstream.py, answering at once):
-the turn's overhead is the difference at p50. The feed's first page and a plain new chat are
-also measured on bench/reference, a bare DRF app on the same tables, database and server: the
-yardstick the issue's targets were set beside (--no-reference leaves it out).
+one worker per core, DEBUG off; bench/stream_bench.py's helpers) and measures with wrk (C, one
+thread; a Lua script for random chat ids): the feed's first page, a deep page (a cursor 90% of
+the way down), a random chat, one chat again and again, the busiest member's own chats, and the
+feed and a chat again with a current If-None-Match (304), each at 1 and 32 concurrent
+connections: p50/p99 latency, requests per second, the CPU the app, PostgreSQL, wrk and
+everything else used, the blocks PostgreSQL read per request and what the disks read. Then a
+plain (JSON) chat turn, `POST /api/chats/` by ten members in turn, at 1 and 10 connections,
+beside the same request body sent to the upstream directly (bench/fake_upstream.py, answering at
+once): the turn's overhead is the difference at p50. The feed's first page and a plain new chat
+are also measured on bench/reference, a bare DRF app on the same tables and database under
+gunicorn: the yardstick the issue's targets were set beside (--no-reference leaves it out).
 Queries per request come from Django's test client on the same database (CaptureQueriesContext),
 and the plans of those queries from EXPLAIN (ANALYZE, BUFFERS) at each size.
 """
