@@ -264,27 +264,6 @@ def app_ticks(server: Service) -> int:
     return _cpu_ticks(server.pid) + sum(_cpu_ticks(c) for c in _children(server.pid))
 
 
-def prewarm(db_url: str) -> str:
-    """Every table and index of the app read once, into the kernel's page cache (pg_prewarm's
-    'read' mode), after all the databases were seeded: the seeding of a million chats writes
-    more, its WAL included, than the machine has memory, and leaves much of its own data on
-    disk only, so the first reads of random chats at 1M went to the disk (6.4 blocks a chat
-    from outside PostgreSQL's buffers, 20 MB/s from the disk) while those at 10k never did.
-    Warm, every size is measured as a database server with the memory for its data runs it."""
-    import psycopg
-
-    started = time.monotonic()
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-        blocks = conn.execute(
-            "SELECT coalesce(sum(pg_prewarm(c.oid, 'read')), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relname LIKE 'chatbot%' AND c.relkind IN ('r', 'i')"
-        ).fetchone()
-    count = int(blocks[0]) if blocks else 0
-    return f"{count * 8 / 1024:,.0f} MiB prewarmed in {time.monotonic() - started:.1f} s"
-
-
 def _pg_reads(db_url: str) -> int:
     """Blocks the database's backends read into shared buffers so far. A backend reports its
     counts at most once a second (PostgreSQL 15), so this waits that long first."""
@@ -423,11 +402,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-db", action="store_true", help="the databases are seeded already")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
-        "--no-prewarm",
-        action="store_true",
-        help="measure with whatever of the databases the kernel still caches after seeding",
-    )
-    parser.add_argument(
         "--no-reference", action="store_true", help="leave out the bare DRF app (bench/reference)"
     )
     args = parser.parse_args(argv)
@@ -474,9 +448,6 @@ def main(argv: list[str] | None = None) -> int:
             reads[size], probes[size], members[size] = prepare(env, database.url, workdir, size)
             if args.no_reference:
                 reads[size] = [r for r in reads[size] if not r.reference]
-        if not args.no_prewarm:
-            for size, database in databases.items():
-                log(f"{size:>8} chats: {prewarm(database.url)}")
         for size in sizes:
             servers[size] = start_server(envs[size], workdir, size, args.workers)
             if not args.no_reference:
