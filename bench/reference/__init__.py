@@ -12,6 +12,6 @@ workers (the faster of the stock servers tried: see read_bench's start_reference
 and ModelSerializer, the ORM, and the openai SDK's `chat.completions.create`; no
 authentication, no quota, no caching, no cursor (the newest twenty chats). Its turn does more
 than the issue's yardstick seems to have done (two transactions, six statements): it measured
-+7.1 to +7.4 ms here against the issue's 4.6, while its feed (671 to 727 pages/s at 32 clients)
-is close to the issue's 640.
++7.1 to +9.5 ms here against the issue's 4.6, while its feed (596 to 727 pages/s at 32 clients)
+is close to the issue's 640 (docs/benchmarks.md, fourth session).
 """
