@@ -20,29 +20,31 @@ def for_admin(request: HttpRequest) -> bool:
     return request.path_info.startswith(ADMIN)
 
 
-class AdminSessionMiddleware(SessionMiddleware):
+class _OnlyForAdminRequests:
+    """Runs the middleware's process_request for the admin's pages alone."""
+
     def process_request(self, request: HttpRequest) -> None:
         if for_admin(request):
-            super().process_request(request)
+            super().process_request(request)  # type: ignore[misc]
+
+
+class _OnlyForAdmin(_OnlyForAdminRequests):
+    """The same, for process_response too."""
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
         if for_admin(request):
-            return super().process_response(request, response)
+            return super().process_response(request, response)  # type: ignore[misc]
         return response
 
 
-class AdminAuthenticationMiddleware(AuthenticationMiddleware):
-    def process_request(self, request: HttpRequest) -> None:
-        if for_admin(request):
-            super().process_request(request)
+class AdminSessionMiddleware(_OnlyForAdmin, SessionMiddleware):
+    pass
 
 
-class AdminMessageMiddleware(MessageMiddleware):
-    def process_request(self, request: HttpRequest) -> None:
-        if for_admin(request):
-            super().process_request(request)
+# Django's has no process_response, so only its process_request is skipped.
+class AdminAuthenticationMiddleware(_OnlyForAdminRequests, AuthenticationMiddleware):
+    pass
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
-        if for_admin(request):
-            return super().process_response(request, response)
-        return response
+
+class AdminMessageMiddleware(_OnlyForAdmin, MessageMiddleware):
+    pass
