@@ -704,7 +704,7 @@ def _mean(runs: list[Run], name: str, size: int, connections: int, attr: str) ->
 
 
 def _against_bare(runs: list[Run], args: argparse.Namespace) -> list[str]:
-    """The app beside bench/reference, the bare DRF app, on the same database and server."""
+    """The app beside bench/reference, the bare DRF app, on the same database and load."""
     if not any(r.name.startswith("bare DRF") for r in runs):
         return []
     reads = [int(c) for c in args.connections.split(",")]
@@ -718,18 +718,22 @@ def _against_bare(runs: list[Run], args: argparse.Namespace) -> list[str]:
         "|---:|---|---|---|",
     ]
     for size in sorted({r.size for r in runs}):
-
-        def m(name: str, connections: int, attr: str, size: int = size) -> float:
-            return _mean(runs, name, size, connections, attr)
-
-        direct = m("the upstream directly", low, "p50_ms")
+        app_feed, bare_feed = (
+            _mean(runs, name, size, reads[-1], "rps")
+            for name in ("feed, first page", "bare DRF: feed, first page")
+        )
+        direct = _mean(runs, "the upstream directly", size, low, "p50_ms")
+        app_turn, bare_turn = (
+            _mean(runs, name, size, low, "p50_ms") - direct
+            for name in ("new chat (plain)", "bare DRF: new chat")
+        )
+        app_rps, bare_rps = (
+            _mean(runs, name, size, high, "rps")
+            for name in ("new chat (plain)", "bare DRF: new chat")
+        )
         lines.append(
-            f"| {size:,} | {m('feed, first page', reads[-1], 'rps'):,.0f} / "
-            f"{m('bare DRF: feed, first page', reads[-1], 'rps'):,.0f} "
-            f"| {m('new chat (plain)', low, 'p50_ms') - direct:+.2f} / "
-            f"{m('bare DRF: new chat', low, 'p50_ms') - direct:+.2f} ms "
-            f"| {m('new chat (plain)', high, 'rps'):,.0f} / "
-            f"{m('bare DRF: new chat', high, 'rps'):,.0f} |"
+            f"| {size:,} | {app_feed:,.0f} / {bare_feed:,.0f} "
+            f"| {app_turn:+.2f} / {bare_turn:+.2f} ms | {app_rps:,.0f} / {bare_rps:,.0f} |"
         )
     return lines
 
@@ -739,8 +743,7 @@ def _turns_summary(runs: list[Run], args: argparse.Namespace) -> list[str]:
     low, high = (int(c) for c in args.turn_connections.split(","))
 
     def mean(name: str, size: int, connections: int, attr: str) -> float:
-        same = [r for r in runs if (r.name, r.size, r.connections) == (name, size, connections)]
-        return sum(getattr(r, attr) for r in same) / len(same) if same else float("nan")
+        return _mean(runs, name, size, connections, attr)
 
     lines = [
         "",
