@@ -5,6 +5,7 @@ away: the same answer for a right and a wrong password, a known and an unknown e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,11 @@ def test_a_throttled_login_gives_nothing_away(
     )
 
     assert right.status_code == unknown.status_code == 429
-    assert right.json() == unknown.json()
+    # The same answer but for the wait it counts down, which may tick between the two.
+    assert _without_numbers(right.json()) == _without_numbers(unknown.json())
     assert "access" not in right.text
     assert set(right.headers) == set(unknown.headers)
+
+
+def _without_numbers(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: re.sub(r"\d+", "N", v) if isinstance(v, str) else v for k, v in body.items()}
