@@ -6,7 +6,6 @@ over the wire. Retries are off unless a test is about them, so every failure is 
 
 import asyncio
 import dataclasses
-import itertools
 import json
 import time
 from typing import cast
@@ -361,22 +360,20 @@ def test_a_stream_of_several_choices_interleaves_them(fake_openai: FakeOpenAI) -
     assert [c.choices[0].index for c in chunks[2:6]] == [0, 1, 0, 1]
 
 
-def test_a_stream_waits_before_the_first_token_and_between_tokens(
-    fake_openai: FakeOpenAI,
-) -> None:
+def test_a_stream_sends_no_chunk_sooner_than_its_delays_allow(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Reply("a b c d", first_token_delay_s=0.3, token_delay_s=0.05))
     started = time.monotonic()
 
-    stream = open_stream(stream_client(fake_openai), include_usage=False)
-    headers_at = time.monotonic() - started
-    arrivals = [time.monotonic() - started for _ in stream]
+    arrivals = [
+        time.monotonic() - started
+        for _ in open_stream(stream_client(fake_openai), include_usage=False)
+    ]
 
-    # The headers come first, the tokens a first-token delay later (relative times: the machine
-    # may be busy).
-    assert arrivals[0] - headers_at >= 0.25
-    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    assert len(gaps) == 5
-    assert all(gap >= 0.04 for gap in gaps)
+    # Lower bounds only: a busy machine can hold the client back (CI once stalled it 0.36 s
+    # before the headers, so every chunk came at once), but nothing arrives before it is sent.
+    # That the headers come before the first delay, the read-timeout test below proves.
+    assert len(arrivals) == 6  # the role, four tokens, the finish
+    assert all(at >= 0.98 * (0.3 + 0.05 * n) for n, at in enumerate(arrivals))
 
 
 def test_a_first_token_slower_than_the_read_timeout_times_out(fake_openai: FakeOpenAI) -> None:
