@@ -682,7 +682,7 @@ class Harness:
 
     @property
     def register(self) -> RegisterMember:
-        return RegisterMember(self.uow, self.passwords, self.clock)
+        return RegisterMember(self.uow, self.passwords, self.clock, self.settings.policy.time_zone)
 
     @property
     def get_profile(self) -> GetProfile:
@@ -690,7 +690,7 @@ class Harness:
 
     @property
     def update_profile(self) -> UpdateProfile:
-        return UpdateProfile(self.uow, self.get_profile, self.clock)
+        return UpdateProfile(self.uow, self.get_profile, self.clock, self.settings.policy.time_zone)
 
     @property
     def list_chats(self) -> ListChats:

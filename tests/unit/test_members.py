@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -89,6 +89,14 @@ class TestRegisterMember:
             )
         assert list(error.value.errors) == ["born_year"]
 
+    def test_this_year_is_the_product_time_zones_year_not_utcs(self) -> None:
+        # 08:00 on New Year's Day 2027 in Seoul, still 2026 in UTC.
+        app = harness(at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC), time_zone=SEOUL)
+        assert app.register(sign_up(born_year=2027)).born_year == 2027
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(email="yuna@example.com", nickname="yuna", born_year=2028))
+        assert list(error.value.errors) == ["born_year"]
+
     def test_a_taken_nickname_is_reported_by_the_repository(self) -> None:
         app = harness()
         app.register(sign_up())
@@ -170,6 +178,15 @@ class TestUpdateProfile:
             )
         assert set(error.value.errors) == {"nickname", "born_year"}
         assert app.members.get(mina.id) == mina
+
+    def test_a_birth_year_is_checked_against_the_product_time_zones_year(self) -> None:
+        app = harness(at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC), time_zone=SEOUL)
+        mina = app.members.new()
+        assert app.update_profile(UpdateProfileInput(mina.id, born_year=2027)).member.born_year == (
+            2027
+        )
+        with pytest.raises(ValidationFailed):
+            app.update_profile(UpdateProfileInput(mina.id, born_year=2028))
 
     def test_the_updated_profile_comes_with_the_quota(self) -> None:
         app = harness(limit=4)
