@@ -16,15 +16,17 @@ connections: p50/p99 latency, requests per second, the CPU the app, PostgreSQL, 
 everything else used, the blocks PostgreSQL read per request and what the disks read. Then a
 plain (JSON) chat turn, `POST /api/chats/` by ten members in turn, at 1 and 10 connections,
 beside the same request body sent to the upstream directly (bench/fake_upstream.py, answering at
-once): the turn's overhead is the difference at p50. The feed's first page and a plain new chat
-are also measured on bench/reference, a bare DRF app on the same tables and database under
-gunicorn: the yardstick the issue's targets were set beside (--no-reference leaves it out).
+once): the turn's overhead is the difference at p50. The feed's first page, a random chat and a
+plain new chat are also measured on bench/reference, a bare DRF app on the same tables and
+database under gunicorn: the yardstick the issue's targets were set beside, and what a random
+chat's p99 does as the data grows when the code is the plainest (--no-reference leaves it out).
 Queries per request come from Django's test client on the same database (CaptureQueriesContext),
 and the plans of those queries from EXPLAIN (ANALYZE, BUFFERS) at each size.
 """
 
 import argparse
 import json
+import math
 import os
 import re
 import secrets
@@ -567,6 +569,7 @@ def prepare(
         Read("new chat (plain)", "/", {}, new_chat, turn=True),
         Read("the upstream directly", "/", {}, direct, upstream=True, turn=True),
         Read("bare DRF: feed, first page", "/api/chats/", {}, reference=True),
+        Read("bare DRF: chat (random)", "/", {}, random_chat, reference=True),
         Read("bare DRF: new chat", "/", {}, bare_chat, turn=True, reference=True),
     ]
     return reads, probes, found["member"]
@@ -679,6 +682,7 @@ def report(
         )
     lines += _turns_summary(runs, args)
     lines += _against_bare(runs, args)
+    lines += _growth(runs, args)
     lines += ["", "## Queries per request", "", "| chats | read | status | queries | seq scans |"]
     lines += ["|---:|---|---:|---:|---|"]
     for size, found in probes.items():
@@ -735,6 +739,37 @@ def _against_bare(runs: list[Run], args: argparse.Namespace) -> list[str]:
             f"| {size:,} | {app_feed:,.0f} / {bare_feed:,.0f} "
             f"| {app_turn:+.2f} / {bare_turn:+.2f} ms | {app_rps:,.0f} / {bare_rps:,.0f} |"
         )
+    return lines
+
+
+GROWTH = (
+    "feed, first page",
+    "feed, deep page",
+    "chat (random)",
+    "one chat",
+    "bare DRF: feed, first page",
+    "bare DRF: chat (random)",
+)
+
+
+def _growth(runs: list[Run], args: argparse.Namespace) -> list[str]:
+    """The target on size: each read's p99 at the most clients, against the smallest size's. The
+    bare app reads the same chats, so what grows for it too is the data's, not the app's."""
+    connections = int(args.connections.split(",")[-1])
+    sizes = sorted({r.size for r in runs})
+    lines = [
+        "",
+        f"## p99 at {connections} clients as the data grows (against {sizes[0]:,} chats)",
+        "",
+        "| read | " + " | ".join(f"{size:,}" for size in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for name in GROWTH:
+        p99 = [_mean(runs, name, size, connections, "p99_ms") for size in sizes]
+        if any(math.isnan(v) for v in p99):
+            continue
+        cells = [f"{p99[0]:.1f} ms"] + [f"{v:.1f} ms ({v / p99[0] - 1:+.0%})" for v in p99[1:]]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 

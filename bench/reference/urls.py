@@ -1,10 +1,12 @@
-"""The feed and a plain new chat, written plainly (see the package's docstring)."""
+"""The feed, a chat and a plain new chat, written plainly (see the package's docstring)."""
 
 from typing import Any
 
 import openai
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from rest_framework import serializers, status
@@ -29,6 +31,52 @@ class Feed(APIView):
     def get(self, request: Request) -> Response:
         chats = Chat.objects.select_related("member").order_by("-id")[:20]
         return Response({"results": ChatSummary(chats, many=True).data})
+
+
+class PromptOut(serializers.ModelSerializer):
+    class Meta:
+        model = Prompt
+        fields = ("position", "kind", "question", "answer")
+
+
+class ChoiceOut(serializers.ModelSerializer):
+    class Meta:
+        model = Choice
+        fields = ("index", "role", "content", "finish_reason")
+
+
+class ChatTurnOut(serializers.ModelSerializer):
+    choices = ChoiceOut(many=True)
+
+    class Meta:
+        model = Turn
+        fields = (
+            "index", "content", "status", "created_at", "answered_at", "model", "temperature",
+            "max_tokens", "stream", "messages", "response_id", "response_created",
+            "response_model", "prompt_tokens", "completion_tokens", "total_tokens", "choices",
+        )  # fmt: skip
+
+
+class ChatOut(ChatSummary):
+    prompts = PromptOut(many=True)
+    turns = ChatTurnOut(many=True)
+
+    class Meta(ChatSummary.Meta):
+        fields = (*ChatSummary.Meta.fields, "prompts", "turns")
+
+
+class ChatDetail(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        # The usual way: the chat with its author, then a query per relation (4 in all).
+        chat = get_object_or_404(
+            Chat.objects.select_related("member").prefetch_related(
+                Prefetch("prompts", Prompt.objects.order_by("position")),
+                Prefetch("turns", Turn.objects.order_by("index")),
+                Prefetch("turns__choices", Choice.objects.order_by("index")),
+            ),
+            pk=pk,
+        )
+        return Response(ChatOut(chat).data)
 
 
 class Intake(serializers.Serializer):
@@ -95,5 +143,6 @@ class NewChat(APIView):
 
 urlpatterns = [
     path("api/chats/", Feed.as_view()),
+    path("api/chats/<int:pk>/", ChatDetail.as_view()),
     path("api/new-chat/", NewChat.as_view()),
 ]
