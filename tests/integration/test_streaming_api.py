@@ -167,7 +167,9 @@ def test_an_answer_streams_token_by_token_and_is_stored_as_it_went_over_the_wire
         Reply(
             "Start with short runs twice a week.",
             first_token_delay_s=0.3,
-            token_delay_s=0.05,
+            # 0.6 s from the first piece to the last: a client held back for less than 0.4 s
+            # (a busy CI machine's stalls) still sees them spread.
+            token_delay_s=0.1,
             id="chatcmpl-s1",
         )
     )
