@@ -1,5 +1,4 @@
 from dataclasses import dataclass, replace
-from datetime import date, tzinfo
 from typing import Any
 
 from application.asking import ChatSettings
@@ -19,12 +18,6 @@ def _collect(errors: dict[str, list[str]], check: Any, *args: Any) -> Any:
         return None
 
 
-def _today(clock: Clock, time_zone: tzinfo) -> date:
-    # The product's calendar day, as the quota's: at 08:00 on New Year's Day in Seoul a baby born
-    # that night is born "this year", though it is still last year in UTC.
-    return clock.now().astimezone(time_zone).date()
-
-
 @dataclass(frozen=True, slots=True)
 class RegisterMemberInput:
     email: str
@@ -38,17 +31,19 @@ class RegisterMember:
     """Someone signs up. Every problem with the input is reported at once, per field."""
 
     def __init__(
-        self, uow: UnitOfWork, passwords: PasswordPolicy, clock: Clock, time_zone: tzinfo
+        self, uow: UnitOfWork, passwords: PasswordPolicy, settings: ChatSettings, clock: Clock
     ) -> None:
         self._uow = uow
         self._passwords = passwords
+        self._policy = settings.policy
         self._clock = clock
-        self._time_zone = time_zone
 
     def __call__(self, data: RegisterMemberInput) -> Member:
         errors: dict[str, list[str]] = {}
         nickname = _collect(errors, validate_nickname, data.nickname)
-        today = _today(self._clock, self._time_zone)
+        # The product's calendar day, the quota's: on New Year's morning in Seoul it is already the
+        # new year, though not yet in UTC.
+        today = self._policy.day_of(self._clock.now())
         born_year = _collect(errors, validate_born_year, data.born_year, today)
         job = _collect(errors, validate_job, data.job)
         new = NewMember(
@@ -111,12 +106,12 @@ UNSET = _UNSET
 
 class UpdateProfile:
     def __init__(
-        self, uow: UnitOfWork, get_profile: GetProfile, clock: Clock, time_zone: tzinfo
+        self, uow: UnitOfWork, get_profile: GetProfile, settings: ChatSettings, clock: Clock
     ) -> None:
         self._uow = uow
         self._get_profile = get_profile
+        self._policy = settings.policy
         self._clock = clock
-        self._time_zone = time_zone
 
     def __call__(self, data: UpdateProfileInput) -> Profile:
         errors: dict[str, list[str]] = {}
@@ -124,7 +119,7 @@ class UpdateProfile:
         if data.nickname is not UNSET:
             changes["nickname"] = _collect(errors, validate_nickname, data.nickname)
         if data.born_year is not UNSET:
-            today = _today(self._clock, self._time_zone)
+            today = self._policy.day_of(self._clock.now())
             changes["born_year"] = _collect(errors, validate_born_year, data.born_year, today)
         if data.job is not UNSET:
             changes["job"] = _collect(errors, validate_job, data.job)

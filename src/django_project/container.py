@@ -131,13 +131,12 @@ class Container(containers.DeclarativeContainer):
     # The answers this process is generating: one registry per process.
     live_answers = providers.Singleton(LiveAnswers)
 
-    time_zone = chat_settings.provided.policy.time_zone
     register_member = providers.Factory(
-        RegisterMember, uow=uow, passwords=passwords, clock=clock, time_zone=time_zone
+        RegisterMember, uow=uow, passwords=passwords, settings=chat_settings, clock=clock
     )
     get_profile = providers.Factory(GetProfile, uow=uow, settings=chat_settings, clock=clock)
     update_profile = providers.Factory(
-        UpdateProfile, uow=uow, get_profile=get_profile, clock=clock, time_zone=time_zone
+        UpdateProfile, uow=uow, get_profile=get_profile, settings=chat_settings, clock=clock
     )
     start_chat_session = providers.Factory(
         StartChatSession, uow=uow, model=chat_model, settings=chat_settings, clock=clock

@@ -682,7 +682,7 @@ class Harness:
 
     @property
     def register(self) -> RegisterMember:
-        return RegisterMember(self.uow, self.passwords, self.clock, self.settings.policy.time_zone)
+        return RegisterMember(self.uow, self.passwords, self.settings, self.clock)
 
     @property
     def get_profile(self) -> GetProfile:
@@ -690,7 +690,7 @@ class Harness:
 
     @property
     def update_profile(self) -> UpdateProfile:
-        return UpdateProfile(self.uow, self.get_profile, self.clock, self.settings.policy.time_zone)
+        return UpdateProfile(self.uow, self.get_profile, self.settings, self.clock)
 
     @property
     def list_chats(self) -> ListChats:

@@ -182,9 +182,8 @@ class TestUpdateProfile:
     def test_a_birth_year_is_checked_against_the_product_time_zones_year(self) -> None:
         app = harness(at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC), time_zone=SEOUL)
         mina = app.members.new()
-        assert app.update_profile(UpdateProfileInput(mina.id, born_year=2027)).member.born_year == (
-            2027
-        )
+        profile = app.update_profile(UpdateProfileInput(mina.id, born_year=2027))
+        assert profile.member.born_year == 2027
         with pytest.raises(ValidationFailed):
             app.update_profile(UpdateProfileInput(mina.id, born_year=2028))
 
