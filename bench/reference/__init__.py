@@ -10,8 +10,10 @@ What it does is what a first version of the product would: stock Django (startpr
 middleware, Django's connection pool, no prepared statements) served as WSGI by gunicorn's sync
 workers (the faster of the stock servers tried: see read_bench's start_reference), DRF's APIView
 and ModelSerializer, the ORM, and the openai SDK's `chat.completions.create`; no
-authentication, no quota, no caching, no cursor (the newest twenty chats). Its turn does more
-than the issue's yardstick seems to have done (two transactions, six statements): it measured
-+7.1 to +9.5 ms here against the issue's 4.6, while its feed (596 to 727 pages/s at 32 clients)
-is close to the issue's 640 (docs/benchmarks.md, fourth session).
+authentication, no quota, no caching, no cursor (the newest twenty chats); a chat page is
+`select_related` plus `prefetch_related` (4 queries) and nested ModelSerializers. Its turn does
+more than the issue's yardstick seems to have done (two transactions, six statements): it
+measured +7.1 to +9.5 ms against the issue's 4.6 on the fourth session's machine, where its feed
+(596 to 727 pages/s at 32 clients) was close to the issue's 640, and about half that fast on the
+fifth session's (docs/benchmarks.md).
 """
