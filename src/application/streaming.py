@@ -281,8 +281,7 @@ class StreamAnswer:
             else:
                 code = error.code if error is not None else ModelUnavailable.code
                 turn.fail(code, now, received)
-            # A request is charged exactly when answer text came back.
-            if turn.status is not TurnStatus.COMPLETED and not turn.has_answer_text:
+            if not turn.charged:
                 uow.quota.refund(prepared.reservation)
             uow.chats.save_outcome(turn)
             uow.commit()

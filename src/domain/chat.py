@@ -65,8 +65,17 @@ class Turn:
 
     @property
     def has_answer_text(self) -> bool:
-        """Whether any answer text reached us: a request is charged exactly when it did."""
         return bool(self.answer)
+
+    @property
+    def charged(self) -> bool:
+        """Whether the request that asked this turn costs the member one from their allowance
+        (docs/security.md, "The daily allowance"): the member got the answer they asked for, or
+        stopped it themselves after some text came. A failed turn costs nothing, whatever part
+        of an answer it kept; so does a pending one."""
+        if self.status is TurnStatus.COMPLETED:
+            return True
+        return self.status is TurnStatus.STOPPED and self.has_answer_text
 
     def complete(self, response: Completion, at: datetime) -> None:
         self._require_pending()

@@ -344,7 +344,7 @@ def test_a_failure_before_the_first_word_is_an_error_event_and_costs_nothing(
 @pytest.mark.parametrize(
     "fault", [cut_stream(after=3), malformed_chunk(after=3), error_event(after=3)]
 )
-def test_a_stream_that_breaks_midway_keeps_what_came_and_is_charged(
+def test_a_stream_that_breaks_midway_keeps_what_came_and_gives_the_request_back(
     member: Remote, fake: FakeOpenAI, fault: Any
 ) -> None:
     fake.script(Reply("alpha beta gamma delta epsilon zeta", token_delay_s=0.01, fault=fault))
@@ -357,7 +357,7 @@ def test_a_stream_that_breaks_midway_keeps_what_came_and_is_charged(
     stored = member.chat(streamed.last.data["chat_id"])["turns"][0]
     assert stored["status"] == "failed"
     assert stored["answer"] == streamed.text
-    assert member.quota_used() == 1
+    assert member.quota_used() == 0
 
 
 def test_errors_before_the_stream_starts_are_plain_json(member: Remote, fake: FakeOpenAI) -> None:

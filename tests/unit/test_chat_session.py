@@ -153,6 +153,33 @@ def test_a_failed_turn_keeps_the_error_code_and_no_answer() -> None:
     assert turn.answered_at == AT + timedelta(seconds=3)
 
 
+@pytest.mark.parametrize(
+    ("finish", "partial", "charged"),
+    [
+        ("complete", "Start slowly.", True),
+        ("stop", "Start", True),
+        ("stop", None, False),
+        ("stop", "", False),
+        ("fail", "Start slow", False),
+        ("fail", None, False),
+        (None, None, False),
+    ],
+)
+def test_a_turn_is_charged_when_answered_or_stopped_after_some_text(
+    finish: str | None, partial: str | None, charged: bool
+) -> None:
+    _, turn = started()
+    response = None if partial is None else completion(partial)
+    if finish == "complete":
+        assert response is not None
+        turn.complete(response, AT)
+    elif finish == "stop":
+        turn.stop(response, AT)
+    elif finish == "fail":
+        turn.fail("upstream_error", AT, response)
+    assert turn.charged is charged
+
+
 @pytest.mark.parametrize("finish", ["complete", "fail"])
 def test_only_a_pending_turn_can_be_completed_or_failed(finish: str) -> None:
     _, turn = started()

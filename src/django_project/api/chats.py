@@ -306,7 +306,7 @@ class TurnStopApi(APIView):
         stop: StopAnswer = Provide[Container.stop_answer],
     ) -> Response:
         """The owner stops an answer being generated; the part already generated is kept (and
-        charged). `stopping` is false when the answer had already ended."""
+        charged when some text came). `stopping` is false when the answer had already ended."""
         stopping = stop(ChatId(chat_id), TurnId(turn_id), request.user.pk)
         return Response({"stopping": stopping}, status=status.HTTP_202_ACCEPTED)
 
