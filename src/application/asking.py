@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.errors import (
-    ChatNotFound,
     DailyQuotaExceeded,
     MemberInactive,
     MemberNotFound,
@@ -135,5 +134,17 @@ def answer(uow: UnitOfWork, model: ChatModel, clock: Clock, prepared: PreparedTu
         raise
     turn.complete(completion, clock.now())
     if not uow.chats.save_outcome(turn):  # one write, atomic on its own
-        raise ChatNotFound("The chat was deleted while the model was answering.")
+        assert turn.id is not None, "a prepared turn is stored"
+        # Raises ChatNotFound when the chat was deleted while the model was answering.
+        uow.chats.turn_status(chat_id, turn.id)
+        raise swept(chat_id, turn)
     return turn
+
+
+def swept(chat_id: ChatId, turn: Turn) -> ModelError:
+    """The answer came, but a lease sweep had already failed its turn as interrupted and given
+    the request back: the turn stays so, and the member is told the answer was lost."""
+    error = ModelError("The answer was interrupted; ask again.")
+    error.code = INTERRUPTED
+    error.extra.update(chat_id=chat_id, turn_id=turn.id)
+    return error

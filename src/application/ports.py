@@ -164,8 +164,10 @@ class ChatRepository(Protocol):
         ...
 
     def save_outcome(self, turn: Turn) -> bool:
-        """Store the turn's status, response and time. False when the turn is gone (its chat was
-        deleted meanwhile)."""
+        """Store the turn's status, response and time, only if the stored turn is still
+        pending (a compare-and-set: a turn a lease sweep failed stays failed). False when it
+        was not stored: the turn is gone (its chat was deleted meanwhile) or no longer
+        pending."""
         ...
 
     def extend_leases(self, turn_ids: list[TurnId], until: datetime) -> None:

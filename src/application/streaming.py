@@ -13,7 +13,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Literal
 
-from application.asking import INTERRUPTED, AdmittedTurn, PreparedTurn
+from application.asking import INTERRUPTED, AdmittedTurn, PreparedTurn, swept
 from application.errors import ApplicationError, ModelError, ModelUnavailable, NotChatOwner
 from application.ports import Blocking, ChatModel, Clock, UnitOfWork
 from application.views import TurnView
@@ -236,7 +236,11 @@ class StreamAnswer:
             return
         try:
             try:
-                await self._blocking(lambda: self._store(prepared, outcome, received, error))
+                if not await self._blocking(
+                    lambda: self._store(prepared, outcome, received, error)
+                ):
+                    log.warning("turn %s was failed by a lease sweep before it was stored", turn.id)
+                    error = swept(prepared.chat_id, turn)
             except Exception as failure:
                 # The answer came but could not be written: say so rather than "done".
                 log.exception("answer of turn %s could not be stored", turn.id)
@@ -270,7 +274,8 @@ class StreamAnswer:
         outcome: str,
         received: Completion | None,
         error: ApplicationError | None,
-    ) -> None:
+    ) -> bool:
+        """Whether the outcome was stored: not when the turn is gone or no longer pending."""
         turn = prepared.turn
         now = self._clock.now()
         with self._uow as uow:
@@ -283,8 +288,9 @@ class StreamAnswer:
                 turn.fail(code, now, received)
             if not turn.charged:
                 uow.quota.refund(prepared.reservation)
-            uow.chats.save_outcome(turn)
+            stored = uow.chats.save_outcome(turn)
             uow.commit()
+        return stored
 
     async def _poll_stops(self) -> None:
         """Act on stop requests made to other processes, and keep the leases of this process's

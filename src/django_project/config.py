@@ -16,6 +16,11 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+# The shortest lease renewals every quarter of it keep alive with room for a slow database,
+# and what a plain request's lease must have beyond the model's timeout for its two writes.
+MIN_TURN_LEASE_S = 10.0
+LEASE_MARGIN_S = 10.0
+
 Provider = Literal["openai", "anthropic", "offline"]
 PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "offline")
 
@@ -34,7 +39,8 @@ class ChatbotSettings(BaseModel):
     history_budget_chars: int = Field(12_000, ge=0)
     sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
     # A pending turn whose process sends no news for this long counts as interrupted: its
-    # request is given back (application/recovery.py). Live answers renew it every quarter.
+    # request is given back (application/recovery.py). Streamed answers renew it every quarter;
+    # a plain request renews nothing, so it must outlast the model's timeout (see below).
     turn_lease_s: float = Field(120.0, gt=0)
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     openai_api_key: str | None = None
@@ -102,9 +108,15 @@ class ChatbotSettings(BaseModel):
             raise ValueError("the anthropic provider needs ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL")
         if self.github_client_id and not self.github_client_secret:
             raise ValueError("CHATBOT_GITHUB_CLIENT_ID needs CHATBOT_GITHUB_CLIENT_SECRET")
-        if self.turn_lease_s <= self.llm_timeout_s:
-            # A plain request waits up to the timeout for its answer, renewing nothing.
-            raise ValueError("CHATBOT_TURN_LEASE_S must be longer than CHATBOT_LLM_TIMEOUT_S")
+        if self.turn_lease_s < max(MIN_TURN_LEASE_S, self.llm_timeout_s + LEASE_MARGIN_S):
+            # A lease the server cannot keep alive gets a live answer swept, its request given
+            # back: streamed answers renew every quarter lease, looking every half second, and
+            # a plain request waits up to the timeout for its answer, retries included
+            # (adapters/llm/deadline.py), renewing nothing.
+            raise ValueError(
+                f"CHATBOT_TURN_LEASE_S must be at least {MIN_TURN_LEASE_S:g} s and at least "
+                f"{LEASE_MARGIN_S:g} s longer than CHATBOT_LLM_TIMEOUT_S"
+            )
         names = self.model_names
         if len(set(names)) != len(names):
             raise ValueError("CHATBOT_LLM_MODELS names one model under two providers")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["tests.support.live_server"]
 
 MODEL = "gpt-test"
-LEASE_S = 2.0  # the sweep runs every quarter of it
+LEASE_S = 11.0  # the shortest the configuration takes with a 1 s timeout; swept every quarter
 
 
 def first_events(server: LiveServer, access: str, until: str) -> dict[str, Any]:
@@ -36,15 +37,21 @@ def first_events(server: LiveServer, access: str, until: str) -> dict[str, Any]:
         ) as response,
     ):
         assert response.status_code == 200
-        name = ""
-        for line in response.iter_lines():
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                seen.setdefault(name, json.loads(line[6:]))
-                if name == until:
-                    return seen
+        for name, data in sse_events(response.iter_lines()):
+            seen.setdefault(name, data)
+            if name == until:
+                return seen
     raise AssertionError(f"the stream ended before a {until!r} event: {seen}")
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
+    """(event name, its data) for each event of a text/event-stream, as its lines come."""
+    name = ""
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line[6:])
 
 
 def turn_once_settled(client: httpx.Client, chat_id: int, timeout_s: float) -> dict[str, Any]:
@@ -91,3 +98,50 @@ def test_a_server_killed_mid_answer_gives_the_request_back_after_a_restart(
     assert again.json()["answer"] == "Back again."
     assert used_after == 1
     assert "1 interrupted turn(s) marked failed" in log
+
+
+def test_an_answer_whose_server_froze_past_its_lease_stays_swept_and_free(
+    start_app_server: Any,
+) -> None:
+    # A server that stalls longer than the lease (a frozen VM, a stopped process) is taken for
+    # dead: another server's sweep fails its turn and gives the request back. When it wakes,
+    # whatever it then stores (the answer, or its own read timeout, which counted the frozen
+    # seconds) must not overwrite the swept turn: a completed one would be an answer the member
+    # was never charged for.
+    with FakeOpenAI() as upstream:
+        upstream.default = Reply(" ".join(f"w{n}" for n in range(40)), token_delay_s=0.05)
+        env = {
+            **openai_upstream(upstream.base_url, model=MODEL, timeout_s=1),
+            "CHATBOT_TURN_LEASE_S": str(LEASE_S),
+        }
+        with (
+            start_app_server(workers=1, daily_limit=1, env=env) as frozen,
+            start_app_server(workers=1, daily_limit=1, env=env) as sweeper,
+        ):
+            with sweeper.client() as client:
+                access = sign_up_and_log_in(client, "frozen").access
+            with (
+                frozen.client(access, timeout=5 * LEASE_S) as client,
+                client.stream(
+                    "POST", "/api/chats/", json=INTAKE, headers={"Accept": "text/event-stream"}
+                ) as response,
+            ):
+                events = sse_events(response.iter_lines())
+                chat_id = next(data for name, data in events if name == "chat")["chat_id"]
+                next(name for name, _ in events if name == "delta")  # it is answering
+                frozen.process.send_signal(signal.SIGSTOP)
+                try:
+                    with sweeper.client(access) as reader:
+                        swept = turn_once_settled(reader, chat_id, timeout_s=5 * LEASE_S)
+                finally:
+                    frozen.process.send_signal(signal.SIGCONT)
+                rest = list(events)
+            with sweeper.client(access) as reader:
+                stored = reader.get(f"/api/chats/{chat_id}/").json()["turns"][0]
+                used = reader.get("/api/me/").json()["quota"]["used"]
+
+    assert (swept["status"], swept["error_code"]) == ("failed", "interrupted")
+    assert rest[-1][0] == "error", rest[-1]
+    assert rest[-1][1]["code"] == "interrupted"
+    assert (stored["status"], stored["error_code"]) == ("failed", "interrupted")
+    assert used == 0

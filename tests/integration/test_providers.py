@@ -58,6 +58,11 @@ def test_the_allow_list_may_mix_providers() -> None:
         ({"CHATBOT_DAILY_LIMIT": "-1"}, "daily_limit"),
         ({"CHATBOT_DAILY_LIMIT": "five"}, "daily_limit"),
         ({"CHATBOT_LLM_TIMEOUT_S": "0"}, "llm_timeout_s"),
+        # Leases no renewal keeps alive: a live answer would be swept and given back.
+        ({"CHATBOT_TURN_LEASE_S": "0.3"}, "CHATBOT_TURN_LEASE_S"),
+        ({"CHATBOT_TURN_LEASE_S": "9"}, "CHATBOT_TURN_LEASE_S"),
+        # Shorter than a plain request may wait for its model, renewing nothing.
+        ({"CHATBOT_TURN_LEASE_S": "35", "CHATBOT_LLM_TIMEOUT_S": "30"}, "CHATBOT_TURN_LEASE_S"),
     ],
 )
 def test_a_bad_configuration_stops_the_start_with_a_clear_message(
@@ -65,6 +70,11 @@ def test_a_bad_configuration_stops_the_start_with_a_clear_message(
 ) -> None:
     with pytest.raises(ImproperlyConfigured, match=problem):
         from_environment(env)
+
+
+def test_a_lease_that_renewals_and_the_timeout_leave_room_for_is_taken() -> None:
+    assert from_environment({"CHATBOT_TURN_LEASE_S": "10", "CHATBOT_LLM_TIMEOUT_S": "0.5"})
+    assert from_environment({"CHATBOT_TURN_LEASE_S": "40", "CHATBOT_LLM_TIMEOUT_S": "30"})
 
 
 def test_each_model_is_served_by_its_own_provider() -> None:

@@ -418,6 +418,8 @@ class FakeChatRepository(_Snapshots, ChatRepository):
         for stored in self._chats.values():
             if turn.id in stored.turns:
                 kept = stored.turns[turn.id]
+                if kept.status is not TurnStatus.PENDING:
+                    return False  # a compare-and-set: a swept turn stays swept
                 kept.status = turn.status
                 kept.response = copy.deepcopy(turn.response)
                 kept.answered_at = turn.answered_at

@@ -3,6 +3,9 @@ request given back exactly once, and the member free to ask again."""
 
 from datetime import timedelta
 
+import pytest
+
+from application.errors import ModelError
 from application.recovery import RecoverInterruptedTurns
 from application.start_chat_session import StartChatSessionInput
 from domain.chat import TurnStatus
@@ -65,3 +68,25 @@ def test_a_live_answer_renews_its_lease() -> None:
     app.clock.advance(timedelta(seconds=2))
 
     assert RecoverInterruptedTurns(app.uow, app.clock)() == 0
+
+
+def test_a_plain_answer_that_comes_after_its_turn_was_swept_leaves_it_swept() -> None:
+    # The process stalled past its lease while the model answered (a frozen machine): another
+    # process's sweep failed the turn and gave the request back before the answer came.
+    app = harness(limit=1)
+    mina = app.members.new("mina")
+    data = StartChatSessionInput(member_id=mina.id, current_state="now", goal="later")
+
+    def stall(_: object) -> None:
+        app.clock.advance(LEASE + timedelta(seconds=1))
+        assert RecoverInterruptedTurns(app.uow, app.clock)() == 1
+
+    app.model.during = stall
+
+    with pytest.raises(ModelError) as raised:
+        app.start(data)
+
+    assert raised.value.code == "interrupted"
+    (turn,) = app.chats.all_turns()
+    assert (turn.status, turn.error_code, turn.response) == (TurnStatus.FAILED, "interrupted", None)
+    assert app.used_today(mina.id) == 0  # the answer that came late is not a free one either

@@ -2,10 +2,12 @@
 when they complete or the member stops them after some text, never when they fail."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from application.asking import AdmittedTurn
 from application.errors import ModelBusy, ModelTimeout
+from application.recovery import RecoverInterruptedTurns
 from application.start_chat_session import StartChatSessionInput
 from application.streaming import Delta, Event, Finished, LiveAnswer, StreamAnswer
 from domain.chat import TurnStatus
@@ -307,3 +309,33 @@ def test_a_turn_that_cannot_be_stored_stops_the_model_and_gives_the_request_back
     assert stream.closed
     assert app.chats.all_turns() == []
     assert app.used_today(mina.id) == 0
+
+
+def test_an_answer_whose_turn_was_swept_meanwhile_stays_swept_and_free() -> None:
+    # The generating process stalled past its lease (a frozen machine): another process's sweep
+    # failed the turn as interrupted and gave the request back. The answer that then comes must
+    # neither overwrite the swept turn nor be charged.
+    gate = asyncio.Event()
+    app = harness(model=FakeChatModel(FakeStream(["late", "answer"], gate=gate)))
+    mina, admitted = begin(app)
+
+    async def run() -> list[Event]:
+        live = app.stream_answer.start(admitted)
+        queue = live.watch()
+        gate.set()
+        events: list[Event] = [await queue.get()]
+        app.clock.advance(timedelta(minutes=3))  # past ChatSettings' lease of two minutes
+        assert RecoverInterruptedTurns(app.uow, app.clock)() == 1
+        gate.set()
+        while not isinstance(events[-1], Finished):
+            events.append(await queue.get())
+        return events
+
+    events = asyncio.run(run())
+
+    (stored,) = app.chats.all_turns()
+    assert (stored.status, stored.error_code) == (TurnStatus.FAILED, "interrupted")
+    assert app.used_today(mina.id) == 0
+    error = finished(events).error
+    assert error is not None
+    assert error.code == "interrupted"

@@ -19,6 +19,7 @@ import anthropic
 import httpx2
 from anthropic.types import RawMessageStreamEvent
 
+from adapters.llm import deadline
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from application.ports import AnswerStream, ChatModel
 from domain.llm import Choice, Completion, CompletionAssembler, CompletionRequest, Role, Usage
@@ -83,7 +84,9 @@ class AnthropicChatModel(ChatModel):
         if api_key:
             self._headers["X-Api-Key"] = api_key
         self._timeout_s = timeout_s
-        self._client = anthropic.Anthropic(**self._options)
+        self._max_retries = max_retries
+        # Plain requests retry under one deadline (adapters/llm/deadline.py), not in the SDK.
+        self._client = anthropic.Anthropic(**{**self._options, "max_retries": 0})
         # Made on first use, inside the event loop that will use its connections.
         self._async_client: anthropic.AsyncAnthropic | None = None
 
@@ -95,10 +98,21 @@ class AnthropicChatModel(ChatModel):
         return body
 
     def complete(self, request: CompletionRequest) -> Completion:
+        """One answer within `timeout_s` in all, retries and their back-off included."""
         native = self._native_request(request, stream=False)
+        return deadline.within(
+            self._timeout_s,
+            self._max_retries,
+            lambda remaining: self._complete_once(native, remaining),
+            _retryable,
+        )
+
+    def _complete_once(self, native: dict[str, Any], timeout_s: float) -> Completion:
         try:
             raw = self._client.messages.with_raw_response.create(
-                **_create_arguments(native, stream=False), extra_headers=self._headers
+                **_create_arguments(native, stream=False),
+                extra_headers=self._headers,
+                timeout=anthropic.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
             )
             # The body as it came, not the SDK's model of it: that is the record to keep.
             body = raw.json()
@@ -212,6 +226,18 @@ def _checked(value: object, kind: type[_T]) -> _T:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _retryable(error: ModelError) -> bool:
+    """Worth asking again: the provider was busy, unreachable, or failed on its side."""
+    cause = error.__cause__
+    if isinstance(error, ModelBusy):
+        return True
+    if isinstance(cause, anthropic.APITimeoutError):
+        return False  # the time is spent already
+    if isinstance(cause, anthropic.APIConnectionError):
+        return True
+    return isinstance(cause, anthropic.APIStatusError) and cause.status_code >= 500
 
 
 def _model_error(error: BaseException, *, streaming: bool = False) -> ModelError:

@@ -1,16 +1,15 @@
 """OpenAI, and any server that speaks its Chat Completions protocol, through the official SDK."""
 
 import asyncio
-import itertools
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import httpx2
 import openai
 
+from adapters.llm import deadline
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from application.ports import AnswerStream, ChatModel
 from domain.llm import Choice, Completion, CompletionAssembler, CompletionRequest, Usage
@@ -19,7 +18,6 @@ log = logging.getLogger(__name__)
 
 # 503 and 529 mean "overloaded, try later" in practice, like a 429.
 _BUSY_STATUSES = frozenset({429, 503, 529})
-_BACKOFF_S = 0.5
 _UNREADABLE = "The model provider sent an answer that could not be read."
 # The SDK refuses to start without a key, but a local OpenAI-compatible server (Ollama, vLLM)
 # needs none: the settings allow OPENAI_BASE_URL alone, and then this stands in for the key.
@@ -46,8 +44,7 @@ class OpenAIChatModel(ChatModel):
         }
         self._timeout_s = timeout_s
         self._max_retries = max_retries
-        # Plain requests retry here, under one deadline, rather than in the SDK, which would
-        # wait as long as a Retry-After header asks (up to a minute) on top of every timeout.
+        # Plain requests retry under one deadline (adapters/llm/deadline.py), not in the SDK.
         self._client = openai.OpenAI(**{**self._options, "max_retries": 0})
         # Made on first use, inside the event loop that will use its connections.
         self._async_client: openai.AsyncOpenAI | None = None
@@ -59,17 +56,12 @@ class OpenAIChatModel(ChatModel):
 
     def complete(self, request: CompletionRequest) -> Completion:
         """One answer within `timeout_s` in all, retries and their back-off included."""
-        deadline = time.monotonic() + self._timeout_s
-        for attempt in itertools.count():
-            remaining = deadline - time.monotonic()
-            try:
-                return self._complete_once(request, remaining)
-            except ModelError as error:
-                pause = _BACKOFF_S * 2**attempt
-                if not _retryable(error) or attempt >= self._max_retries or remaining <= pause:
-                    raise
-                time.sleep(pause)
-        raise AssertionError("unreachable")
+        return deadline.within(
+            self._timeout_s,
+            self._max_retries,
+            lambda remaining: self._complete_once(request, remaining),
+            _retryable,
+        )
 
     def _complete_once(self, request: CompletionRequest, timeout_s: float) -> Completion:
         try:

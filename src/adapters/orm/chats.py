@@ -307,26 +307,27 @@ class DjangoChatRepository(ChatRepository):
                 }
                 for c in response.choices
             ]
+        # Only a pending turn takes an outcome: one that a lease sweep already failed (and
+        # refunded) stays failed, whatever its own server learns later.
+        pending = TurnRow.Status.PENDING
         if not sql.one_statement() or not choices:
             with transaction.atomic():
-                if not TurnRow.objects.filter(pk=turn.id).update(**fields):
+                if not TurnRow.objects.filter(pk=turn.id, status=pending).update(**fields):
                     return False
                 ChoiceRow.objects.bulk_create(ChoiceRow(turn_id=turn.id, **c) for c in choices)
             return True
         assign, params = sql.assignments(TurnRow, fields)
-        new_choices, choice_params = sql.insert_rows(
-            ChoiceRow, choices, raw={"turn_id": "(SELECT id FROM t)"}
+        new_choices, choice_params = sql.insert_rows_from(
+            ChoiceRow, choices, "t", raw={"turn_id": "t.id"}
         )
-        try:
-            with sql.cursor() as cursor:
-                cursor.execute(
-                    f"WITH t AS (UPDATE {sql.table(TurnRow)} SET {assign} WHERE id = %s "
-                    f"RETURNING id) {new_choices}",
-                    [*params, turn.id, *choice_params],
-                )
-        except IntegrityError:  # no turn row, so no id for its choices: the chat was deleted
-            return False
-        return True
+        with sql.cursor() as cursor:
+            cursor.execute(
+                f"WITH t AS (UPDATE {sql.table(TurnRow)} SET {assign} "
+                f"WHERE id = %s AND {sql.column(TurnRow, 'status')} = %s RETURNING id), "
+                f"c AS ({new_choices}) SELECT id FROM t",
+                [*params, turn.id, pending.value, *choice_params],
+            )
+            return cursor.fetchone() is not None
 
     def extend_leases(self, turn_ids: list[TurnId], until: datetime) -> None:
         TurnRow.objects.filter(pk__in=turn_ids, status=TurnRow.Status.PENDING).update(
@@ -334,13 +335,14 @@ class DjangoChatRepository(ChatRepository):
         )
 
     def fail_interrupted(self, now: datetime, code: str) -> list[Reservation]:
-        expired = TurnRow.objects.filter(status=TurnRow.Status.PENDING, lease_until__lt=now)
+        pending = TurnRow.Status.PENDING
+        expired = TurnRow.objects.filter(status=pending, lease_until__lt=now)
         if connection.features.has_select_for_update_skip_locked:
             # Another sweeper holding some of them takes care of those.
             expired = expired.select_for_update(skip_locked=True)
         with transaction.atomic():
             rows = list(expired.values_list("pk", "reservation_id"))
-            TurnRow.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            TurnRow.objects.filter(pk__in=[pk for pk, _ in rows], status=pending).update(
                 status=TurnRow.Status.FAILED, error_code=code, answered_at=now, lease_until=None
             )
             paid = QuotaReservation.objects.filter(pk__in=[r for _, r in rows if r is not None])
