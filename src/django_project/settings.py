@@ -7,11 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from django_project.config import from_environment
 from django_project.observability.access import metrics_token, parse_networks
+
+# Django's generic classes (ModelAdmin[Chat], ...) take their type arguments at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # DJANGO_ENV_FILE names another file, or none at all when empty.

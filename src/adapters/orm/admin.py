@@ -7,7 +7,7 @@ from adapters.orm.models import Chat, Choice, DailyUsage, Member, Prompt, QuotaR
 
 
 @admin.register(Member)
-class MemberAdmin(UserAdmin):
+class MemberAdmin(UserAdmin[Member]):
     ordering = ("-id",)
     list_display = ("email", "nickname", "daily_limit", "is_active", "is_staff", "date_joined")
     search_fields = ("email", "nickname")
@@ -24,13 +24,13 @@ class MemberAdmin(UserAdmin):
     )
 
 
-class PromptInline(admin.TabularInline):
+class PromptInline(admin.TabularInline[Prompt, Chat]):
     model = Prompt
     extra = 0
 
 
 @admin.register(Chat)
-class ChatAdmin(admin.ModelAdmin):
+class ChatAdmin(admin.ModelAdmin[Chat]):
     list_display = ("id", "title", "member", "turn_count", "created_at")
     list_select_related = ("member",)
     search_fields = ("title", "member__nickname")
@@ -38,13 +38,13 @@ class ChatAdmin(admin.ModelAdmin):
     inlines: ClassVar = [PromptInline]
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(admin.TabularInline[Choice, Turn]):
     model = Choice
     extra = 0
 
 
 @admin.register(Turn)
-class TurnAdmin(admin.ModelAdmin):
+class TurnAdmin(admin.ModelAdmin[Turn]):
     list_display = ("id", "chat", "index", "status", "model", "total_tokens", "created_at")
     list_filter = ("status", "model")
     raw_id_fields = ("chat",)
@@ -52,13 +52,13 @@ class TurnAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyUsage)
-class DailyUsageAdmin(admin.ModelAdmin):
+class DailyUsageAdmin(admin.ModelAdmin[DailyUsage]):
     list_display = ("member", "day", "used")
     list_filter = ("day",)
     raw_id_fields = ("member",)
 
 
 @admin.register(QuotaReservation)
-class QuotaReservationAdmin(admin.ModelAdmin):
+class QuotaReservationAdmin(admin.ModelAdmin[QuotaReservation]):
     list_display = ("id", "member", "day", "created_at", "refunded_at")
     raw_id_fields = ("member",)

@@ -13,7 +13,7 @@ class DjangoBlocking(Blocking):
     """Runs database work on Django's thread pool. Each call cleans up connections the way a
     request does, since these threads outlive any request."""
 
-    async def __call__(self, work: Callable[[], T]) -> T:  # type: ignore[override]
+    async def __call__(self, work: Callable[[], T]) -> T:
         def run() -> T:
             close_old_connections()
             try:

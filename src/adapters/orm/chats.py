@@ -276,6 +276,8 @@ class DjangoChatRepository(ChatRepository):
         return TurnId(turn_id), index
 
     def save_outcome(self, turn: Turn) -> bool:
+        if turn.id is None:  # never stored: no row to update, as for one deleted since
+            return False
         fields: dict[str, Any] = {
             "status": turn.status.value,
             "error_code": turn.error_code,

@@ -49,14 +49,15 @@ def cursor() -> Any:
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     raw.adapters.register_loader("timestamptz", TimestamptzLoader)
-    return connection.make_cursor(raw)
+    # django-stubs types the argument as Django's CursorWrapper; Django wraps the driver's cursor.
+    return connection.make_cursor(raw)  # type: ignore[arg-type]
 
 
 @cache
 def _converters(fields: tuple[Field[Any, Any] | None, ...]) -> tuple[list[_Converter], ...]:
     # What SQLCompiler.get_converters finds for a column of each field: the backend's, then the
     # field's own (from_db_value). The same for every statement of this process's database.
-    found = []
+    found: list[list[_Converter]] = []
     for field in fields:
         if field is None:
             found.append([])
@@ -91,14 +92,18 @@ def convert(
 ) -> list[tuple[Any, ...]]:
     """`rows` with each value converted for the model field in its place (see `select`)."""
     converters = _converters(fields)
-    steps = [(i, cs, fields[i]) for i, cs in enumerate(converters) if cs]
+    steps = [
+        (i, cs, field)
+        for i, (cs, field) in enumerate(zip(converters, fields, strict=True))
+        if cs and field is not None
+    ]
     if not steps:
         return rows
     out = []
     for row in rows:
         values = list(row)
         for i, cs, field in steps:
-            expression = field.cached_col  # type: ignore[union-attr]
+            expression = field.cached_col
             for convert_one in cs:
                 values[i] = convert_one(values[i], expression, connection)
         out.append(tuple(values))
@@ -112,7 +117,7 @@ def table(model: type[Model]) -> str:
 
 @cache
 def column(model: type[Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    return connection.ops.quote_name(column_name(model, name))
 
 
 def columns(model: type[Model], names: Sequence[str], alias: str | None = None) -> str:
@@ -121,14 +126,29 @@ def columns(model: type[Model], names: Sequence[str], alias: str | None = None) 
     return ", ".join(prefix + column(model, n) for n in names)
 
 
+def field(model: type[Model], name: str) -> Field[Any, Any]:
+    """The model's field `name`; the statements here name columns, never reverse relations."""
+    found = model._meta.get_field(name)
+    if not isinstance(found, Field):
+        raise TypeError(f"{model.__name__}.{name} is a reverse relation, not a column")
+    return found
+
+
+def column_name(model: type[Model], name: str) -> str:
+    """The (unquoted) column of the model's field `name`."""
+    found = field(model, name).column
+    if found is None:
+        raise TypeError(f"{model.__name__}.{name} has no column of its own")
+    return found
+
+
 def fields(model: type[Model], names: Sequence[str]) -> tuple[Field[Any, Any], ...]:
-    return tuple(model._meta.get_field(n) for n in names)  # type: ignore[misc]
+    return tuple(field(model, n) for n in names)
 
 
 def prepared(model: type[Model], values: Mapping[str, Any]) -> list[Any]:
     return [
-        model._meta.get_field(name).get_db_prep_save(value, connection)
-        for name, value in values.items()
+        field(model, name).get_db_prep_save(value, connection) for name, value in values.items()
     ]
 
 

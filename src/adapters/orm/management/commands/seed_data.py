@@ -24,6 +24,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max, Model
 
+from adapters.orm import sql
 from adapters.orm.models import Chat, Choice, Member, Prompt, Turn
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -249,11 +250,11 @@ def _skip_foreign_key_checks() -> None:
 
 
 def _next_id(model: type[Model]) -> int:
-    return int(model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    return int(model._default_manager.aggregate(top=Max("id"))["top"] or 0) + 1
 
 
 def _columns(model: type[Model]) -> list[str]:
-    return [model._meta.get_field(name).column for name in COLUMNS[model]]
+    return [sql.column_name(model, name) for name in COLUMNS[model]]
 
 
 def _copy(model: type[Model], rows: Sequence[tuple[Any, ...]]) -> int:
@@ -276,5 +277,5 @@ def _bulk_create(model: type[Model], rows: Sequence[tuple[Any, ...]]) -> int:
         for name in JSON_COLUMNS & values.keys():
             values[name] = json.loads(values[name])
         objects.append(model(**values))
-    model.objects.bulk_create(objects, batch_size=500)
+    model._default_manager.bulk_create(objects, batch_size=500)
     return len(rows)
