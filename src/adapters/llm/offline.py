@@ -65,7 +65,7 @@ class _OfflineStream(AnswerStream):
         self._delay_s = delay_s
         self._received = CompletionAssembler(whole.model)
 
-    async def __aiter__(self) -> AsyncIterator[str]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[str]:
         whole, received = self._whole, self._received
         received.header(whole.id, whole.created, whole.model)
         received.add(0, role="assistant")

@@ -207,7 +207,7 @@ class _OpenAIStream(AnswerStream):
         self._received = CompletionAssembler(request.model)
         self._upstream: Any = None
 
-    async def __aiter__(self) -> AsyncIterator[str]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[str]:
         request = self._request
         try:
             # Retries (the SDK's) happen only here, before the first chunk; the whole wait for
