@@ -48,7 +48,7 @@ lint: $(VENV)/.installed .env
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 	PYTHONPATH=src $(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy src/domain src/application
+	$(VENV)/bin/mypy src
 	@# Django's deployment checklist, with the settings production uses behind TLS.
 	DJANGO_DEBUG=0 DJANGO_HTTPS=1 DJANGO_ALLOWED_HOSTS=chat.example.com \
 		$(PY) manage.py check --deploy --fail-level WARNING

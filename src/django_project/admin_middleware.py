@@ -21,7 +21,10 @@ def for_admin(request: HttpRequest) -> bool:
 
 
 class _OnlyForAdminRequests:
-    """Runs the middleware's process_request for the admin's pages alone."""
+    """Runs the middleware's process_request for the admin's pages alone.
+
+    A mixin: the super() calls reach the Django middleware after it in each subclass's MRO,
+    which mypy, checking the mixin alone, cannot see (hence their type: ignore[misc])."""
 
     def process_request(self, request: HttpRequest) -> None:
         if for_admin(request):

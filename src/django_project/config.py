@@ -83,6 +83,7 @@ class ChatbotSettings(BaseModel):
                 provider, model = "", entry
             route = (provider or self.llm_provider, model)
             if model and route not in routes:
+                # provider is one of PROVIDERS here, which mypy cannot narrow str to.
                 routes.append(route)  # type: ignore[arg-type]
         return routes
 
@@ -170,7 +171,7 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "frontend_url": env.get("CHATBOT_FRONTEND_URL"),
     }
     try:
-        return ChatbotSettings(**{k: v for k, v in raw.items() if v not in (None, "")})
+        return ChatbotSettings.model_validate({k: v for k, v in raw.items() if v not in (None, "")})
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise ImproperlyConfigured(f"Invalid chatbot configuration: {problems}") from None

@@ -1,14 +1,13 @@
 import asyncio
 import contextlib
-from tempfile import SpooledTemporaryFile
-from typing import Any
+from typing import IO, Any
 
 from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.urls import set_script_prefix
 
 
@@ -58,22 +57,25 @@ class OneHopASGIHandler(ASGIHandler):
             body_file.close()
 
     def _serve(
-        self, scope: dict[str, Any], body_file: SpooledTemporaryFile[bytes]
+        self, scope: dict[str, Any], body_file: IO[bytes]
     ) -> tuple[HttpResponseBase, bytes | None]:
         """The response, with its whole body unless that is an async iterator (None then, and
         the response is left open for the stream)."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
-        request, response = self.create_request(scope, body_file)
-        if request is not None:
-            response = self.get_response(request)
+        request, refusal = self.create_request(scope, body_file)
+        response = refusal if request is None else self.get_response(request)
+        # create_request gives either a request or the response refusing it.
+        assert response is not None
+        # Django's handlers mark their responses so; django-stubs does not declare the attribute.
         response._handler_class = self.__class__  # type: ignore[attr-defined]
-        if response.streaming:
-            if response.is_async:  # type: ignore[attr-defined]
+        if isinstance(response, StreamingHttpResponse):
+            if response.is_async:
                 return response, None
-            content = b"".join(response)  # type: ignore[attr-defined]
+            content = b"".join(response)
         else:
-            content = response.content  # type: ignore[attr-defined]
+            assert isinstance(response, HttpResponse)  # what every other response is
+            content = response.content
         response.close()  # request_finished: the connection goes back to the pool here
         return response, content
 

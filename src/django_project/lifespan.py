@@ -4,19 +4,27 @@ through the ASGI lifespan protocol (Django's own handler does not speak it)."""
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.typing import ASGI3Application
 from django.apps import apps
 
+from django_project.apps import ChatbotApiConfig
+
 log = logging.getLogger(__name__)
+
+# An ASGI application as Django's handlers are typed: the scope a plain dict (asgiref's
+# ASGI3Application wants its TypedDicts, which no Django handler declares).
+Application = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 async def _recover_interrupted_turns(every_s: float) -> None:
     """Give back what turns of dead processes took, at start (after a crash, this is when
     they are found) and then every `every_s` seconds. Every process does it; they do not
     collide."""
-    container = apps.get_app_config("chatbot_api").container  # type: ignore[attr-defined]
+    config = apps.get_app_config("chatbot_api")
+    assert isinstance(config, ChatbotApiConfig)
+    container = config.container
     recover = container.recover_interrupted_turns
     blocking = container.blocking()
     while True:
@@ -33,7 +41,7 @@ async def _recover_interrupted_turns(every_s: float) -> None:
 
 
 class WithLifespan:
-    def __init__(self, app: ASGI3Application, sweep_every_s: float) -> None:
+    def __init__(self, app: Application, sweep_every_s: float) -> None:
         self._app = app
         self._sweep_every_s = sweep_every_s
 

@@ -83,7 +83,9 @@ def bind_socket(config: Config) -> socket.socket:
 
 def main() -> None:
     # Only in this process, the supervisor: the workers receive their sockets ready-made.
-    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
+    # uvicorn has no hook for its listening socket, so its method is replaced (and this
+    # function's first parameter is named config, not self).
+    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign,assignment]
     uvicorn.main.main()
 
 

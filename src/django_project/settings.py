@@ -5,6 +5,7 @@ import os
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from wsgiref.headers import Headers
 
 import dj_database_url
 import django_stubs_ext
@@ -307,7 +308,7 @@ WHITENOISE_ROOT = BASE_DIR / "frontend" / "public"
 WHITENOISE_INDEX_FILE = True
 
 
-def _frontend_headers(headers, path: str, url: str) -> None:  # headers: wsgiref Headers
+def _frontend_headers(headers: Headers, path: str, url: str) -> None:
     # The page carries its Content-Security-Policy in a <meta> tag so that it holds on any static
     # host, but only a header can refuse framing (clickjacking of the delete button).
     if path.endswith(".html"):

@@ -38,7 +38,7 @@ class SignupApi(APIView):
     throttle_scope = "signup"
 
     @extend_schema_serializer(component_name="SignupInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         # Anything else in the body (is_staff, id, ...) is ignored: only these fields are read.
         email = serializers.EmailField(max_length=254)
         password = TextField(max_length=128, trim_whitespace=False)
@@ -126,7 +126,7 @@ class LogoutApi(APIView):
     permission_classes = (IsAuthenticated,)
 
     @extend_schema_serializer(component_name="LogoutInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         refresh = TextField()
 
     @extend_schema(

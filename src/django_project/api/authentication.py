@@ -3,6 +3,8 @@ from typing import Any
 
 from django.utils.functional import cached_property
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import (
     JWTAuthentication,
     JWTStatelessUserAuthentication,
@@ -12,6 +14,17 @@ from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import aware_utcnow
+
+from domain.ids import MemberId
+
+
+def requesting_member(request: Request) -> MemberId:
+    """The member an authenticated request comes from (the view's permission lets no one else
+    in; were one to forget it, an anonymous request gets a 401 here)."""
+    pk = request.user.pk
+    if pk is None:
+        raise NotAuthenticated()
+    return MemberId(pk)
 
 
 def refused(detail: str) -> InvalidToken:
@@ -23,7 +36,8 @@ def refresh_token(raw: str) -> Any:
     signed with our key but missing a claim simplejwt reads without looking (`jti`) is a 401
     too, not a 500."""
     try:
-        return RefreshToken(raw)
+        # simplejwt annotates this parameter as a Token; it takes the token's encoded text.
+        return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as error:
         raise refused(str(error)) from error
     except KeyError as error:
@@ -67,22 +81,24 @@ class MemberJWTAuthentication(CheckedOnce, JWTAuthentication):
             raise refused("The token names no member.") from error
 
 
-class MemberJWTScheme(SimpleJWTScheme):
+# drf-spectacular's __init_subclass__ (it registers the extension) has no annotations.
+class MemberJWTScheme(SimpleJWTScheme):  # type: ignore[no-untyped-call]
     """The schema's `jwtAuth` security scheme, for the subclass too."""
 
-    target_class = MemberJWTAuthentication
+    target_class = "django_project.api.authentication.MemberJWTAuthentication"
 
 
 class TokenMember(TokenUser):
     """The member a valid access token names, known from the token alone. Its id is the int
     the use cases take (simplejwt keeps the claim a string)."""
 
+    # simplejwt's TokenUser returns the claim as a str; the use cases take an int.
     @cached_property
     def id(self) -> int:  # type: ignore[override]
         return int(self.token[api_settings.USER_ID_CLAIM])
 
     @cached_property
-    def pk(self) -> int:  # type: ignore[override]
+    def pk(self) -> int:  # type: ignore[override]  # an int, as id is
         return self.id
 
 

@@ -27,7 +27,7 @@ from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
 from application.streaming import StopAnswer, StreamAnswer
 from django_project.api import caching
-from django_project.api.authentication import TokenAuthentication
+from django_project.api.authentication import TokenAuthentication, requesting_member
 from django_project.api.pagination import next_url, page_query
 from django_project.api.serializers import (
     ChatOutput,
@@ -52,7 +52,7 @@ from domain.ids import ChatId, TurnId
 from domain.prompts import ANSWER_MAX
 
 # The same bearer token as everywhere else (drf-spectacular knows simplejwt's classes by name).
-_BEARER = [{"jwtAuth": []}]
+_BEARER: list[dict[str, list[str]]] = [{"jwtAuth": []}]
 _NOT_MODIFIED = OpenApiResponse(
     description="Not modified: the If-None-Match validator is current (no body)."
 )
@@ -102,7 +102,7 @@ class ChatCollectionApi(APIView):
     content_negotiation_class = StreamingNegotiation
 
     @extend_schema_serializer(component_name="IntakeAnswers")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         current_state = TextField(max_length=ANSWER_MAX)
         goal = TextField(max_length=ANSWER_MAX)
         misc = TextField(max_length=ANSWER_MAX, required=False, allow_blank=True)
@@ -130,7 +130,7 @@ class ChatCollectionApi(APIView):
         request=InputSerializer,
         responses={201: ChatOutput, **errors(400, 401, 429, 502, 503, 504)},
         tags=["chats"],
-        auth=_BEARER,
+        auth=_BEARER,  # type: ignore[arg-type]  # annotated as names; takes security requirements
         description=STREAMING_NOTE,
     )
     @inject
@@ -142,7 +142,7 @@ class ChatCollectionApi(APIView):
     ) -> Any:
         """Answer the intake; the bot asks the model and the chat comes back with its reply."""
         data = StartChatSessionInput(
-            member_id=request.user.pk,
+            member_id=requesting_member(request),
             language=_language(request),
             **validated(self.InputSerializer, request.data),
         )
@@ -247,7 +247,7 @@ class ChatDetailApi(APIView):
         self, request: Request, chat_id: int, delete: DeleteChat = Provide[Container.delete_chat]
     ) -> Response:
         """The owner deletes the chat. Quota already used is not given back."""
-        delete(ChatId(chat_id), request.user.pk)
+        delete(ChatId(chat_id), requesting_member(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -257,14 +257,14 @@ class ChatMessageCreateApi(APIView):
     content_negotiation_class = StreamingNegotiation
 
     @extend_schema_serializer(component_name="MessageInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         content = TextField(max_length=MESSAGE_MAX, trim_whitespace=False)
 
     @extend_schema(
         request=InputSerializer,
         responses={201: TurnOutput, **errors(400, 401, 403, 404, 429, 502, 503, 504)},
         tags=["chats"],
-        auth=_BEARER,
+        auth=_BEARER,  # type: ignore[arg-type]  # annotated as names; takes security requirements
         description=STREAMING_NOTE,
     )
     @inject
@@ -278,7 +278,7 @@ class ChatMessageCreateApi(APIView):
         """A follow-up message in one of the member's chats."""
         data = SendMessageInput(
             chat_id=ChatId(chat_id),
-            member_id=request.user.pk,
+            member_id=requesting_member(request),
             **validated(self.InputSerializer, request.data),
         )
         if wants_stream(request):
@@ -307,7 +307,7 @@ class TurnStopApi(APIView):
     ) -> Response:
         """The owner stops an answer being generated; the part already generated is kept (and
         charged when some text came). `stopping` is false when the answer had already ended."""
-        stopping = stop(ChatId(chat_id), TurnId(turn_id), request.user.pk)
+        stopping = stop(ChatId(chat_id), TurnId(turn_id), requesting_member(request))
         return Response({"stopping": stopping}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -102,7 +102,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         }
         return response
     assert isinstance(exc, exceptions.APIException)
-    detail = exc.detail
+    detail: object = exc.detail
     drf_code = _first_code(exc.get_codes())
     if isinstance(detail, dict):
         # simplejwt puts its specific code beside the detail: {"detail": ..., "code": ...}.

@@ -8,13 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from application.members import GetProfile, UpdateProfile, UpdateProfileInput
+from django_project.api.authentication import requesting_member
 from django_project.api.serializers import ProfileOutput, TextField, errors
 from django_project.container import Container
 
 
 class MeApi(APIView):
     @extend_schema_serializer(component_name="ProfileInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         nickname = TextField(max_length=30, required=False)
         born_year = serializers.IntegerField(required=False, allow_null=True)
         job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
@@ -24,7 +25,7 @@ class MeApi(APIView):
     def get(
         self, request: Request, get_profile: GetProfile = Provide[Container.get_profile]
     ) -> Response:
-        return Response(ProfileOutput(get_profile(request.user.pk)).data)
+        return Response(ProfileOutput(get_profile(requesting_member(request))).data)
 
     @extend_schema(
         request=InputSerializer, responses={200: ProfileOutput, **errors(400, 401)}, tags=["me"]
@@ -36,5 +37,5 @@ class MeApi(APIView):
         body = self.InputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         changes: dict[str, Any] = body.validated_data
-        profile = update(UpdateProfileInput(member_id=request.user.pk, **changes))
+        profile = update(UpdateProfileInput(member_id=requesting_member(request), **changes))
         return Response(ProfileOutput(profile).data)

@@ -47,6 +47,7 @@ from application.social_login import (
     UnlinkProviderInput,
     ensure_configured,
 )
+from django_project.api.authentication import requesting_member
 from django_project.api.serializers import ErrorOutput
 from django_project.container import Container
 
@@ -245,7 +246,7 @@ class OAuthExchangeApi(APIView):
     throttle_scope = "login"
 
     @extend_schema_serializer(component_name="OAuthExchangeInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         code = serializers.CharField(max_length=200)
 
     @extend_schema(
@@ -292,5 +293,5 @@ class MeOAuthApi(APIView):
         provider: str,
         unlink: UnlinkProvider = Provide[Container.unlink_provider],
     ) -> Response:
-        unlink(UnlinkProviderInput(member_id=request.user.pk, provider=provider))
+        unlink(UnlinkProviderInput(member_id=requesting_member(request), provider=provider))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ connection while the model thinks.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -39,11 +39,14 @@ class StreamingNegotiation(DefaultContentNegotiation):
     the stream starts (errors included) is JSON."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         if wants_stream(request):
             return JSONRenderer(), JSONRenderer.media_type
-        return super().select_renderer(request, renderers, format_suffix)
+        chosen: tuple[BaseRenderer, str] = super().select_renderer(
+            request, renderers, format_suffix
+        )
+        return chosen
 
 
 def wants_stream(request: Request) -> bool:

@@ -48,6 +48,7 @@ def registry() -> CollectorRegistry:
     """Every worker's samples in multiprocess mode, else this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         combined = CollectorRegistry()
+        # prometheus_client leaves this constructor unannotated.
         multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
         return combined
     return REGISTRY
