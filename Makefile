@@ -132,11 +132,11 @@ seed-data: migrate
 bench: $(VENV)/.installed
 	$(PY) bench/stream_bench.py $(BENCH_ARGS)
 
-# The read benchmark (docs/benchmarks.md, "Reads at 10k, 100k and 1M chats"): feed, a deep page,
-# a chat, my chats and their 304s at 1 and 32 clients, and a plain chat turn at 1 and 10 beside
-# the upstream alone, and the feed, a random chat and a turn of bench/reference (a bare DRF app
-# under gunicorn, the targets' yardstick) beside them, with wrk, 10k to 1M generated chats in
-# throwaway PostgreSQL databases (chatbot_bench_reads_*). Needs wrk (apt-get install -y wrk) and ~13 GB of disk at 1M.
+# The read benchmark (docs/benchmarks.md): feed, a deep page, a chat, my chats and their 304s at
+# 1 and 32 clients, and a plain chat turn at 1 and 10 beside the upstream alone, and the feed, a
+# random chat and a turn of bench/reference (a bare DRF app under gunicorn, the targets'
+# yardstick) beside them, with wrk, 10k to 1M generated chats in throwaway PostgreSQL databases
+# (chatbot_bench_reads_*). Needs wrk (apt-get install -y wrk) and ~13 GB of disk at 1M.
 # READ_BENCH_ARGS="--sizes 10000 --duration 3 --rounds 1" for a smoke run.
 .PHONY: bench-reads
 bench-reads: $(VENV)/.installed

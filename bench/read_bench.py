@@ -605,9 +605,9 @@ def start_reference(
 ) -> tuple[Service, str]:
     """bench/reference, the bare DRF app, on the same database as the app, as a stock Django
     deployment serves it: gunicorn's sync workers, one per core. The faster of the stock
-    servers tried here (10k chats, 5 s runs): the feed at 32 clients 727 pages/s against 363
-    with Django's ASGI handler under uvicorn; a turn at 1 client 6.9 against 8.7 ms at p50.
-    uvicorn's WSGI mode stalled for half a second at a time."""
+    servers tried (2026-12-01, xeon-5200 in docs/benchmarks.md; 10k chats, 5 s runs): the feed
+    at 32 clients 727 pages/s against 363 with Django's ASGI handler under uvicorn; a turn at 1
+    client 6.9 against 8.7 ms at p50. uvicorn's WSGI mode stalled for half a second at a time."""
     port = free_port()
     server = Service(
         f"bare DRF ({size} chats)",

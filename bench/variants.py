@@ -3,11 +3,12 @@
     .venv/bin/python bench/stream_bench.py --patches lag
 
 serves this module instead of django_project.asgi, with BENCH_PATCHES naming what to change
-(comma-separated). Each patch reaches into the app's internals as they are today: it is a way to
+(comma-separated). Each patch reaches into the app's internals as the code stands: it is a way to
 try an idea under load, not a fix, and may stop applying when the code it patches changes.
 
-gc_freeze, stateless_jwt and raw_chunks, measured here in the first session, are part of the app
-now (django_project/asgi.py, api/authentication.py, adapters/llm/openai_compatible.py).
+gc_freeze, stateless_jwt and raw_chunks, once patches here, have been part of the app since
+2026-11-25 (5749407, 1be29a0 and 6e1c6bb: django_project/asgi.py, api/authentication.py,
+adapters/llm/openai_compatible.py; docs/benchmarks.md has what they bought).
 
 - lag: log the event loop's lag and the garbage collector's pauses, every 2 s, per worker.
 """

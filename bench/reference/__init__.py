@@ -13,7 +13,7 @@ and ModelSerializer, the ORM, and the openai SDK's `chat.completions.create`; no
 authentication, no quota, no caching, no cursor (the newest twenty chats); a chat page is
 `select_related` plus `prefetch_related` (4 queries) and nested ModelSerializers. Its turn does
 more than the issue's yardstick seems to have done (two transactions, six statements): it
-measured +7.1 to +9.5 ms against the issue's 4.6 on the fourth session's machine, where its feed
-(596 to 727 pages/s at 32 clients) was close to the issue's 640, and about half that fast on the
-fifth session's (docs/benchmarks.md).
+measured +7.1 to +9.5 ms against the issue's 4.6 on 2026-12-01 (xeon-5200 in docs/benchmarks.md),
+where its feed (596 to 727 pages/s at 32 clients) was close to the issue's 640, and about half
+that fast on 2026-12-02 (epyc-fc).
 """

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.live_server import LiveServer, app_server, free_port
+from tests.support.live_server import STARTUP_CAP_S, LiveServer, app_server, free_port
 from tests.support.members import openai_upstream
 
 REPO = Path(__file__).resolve().parents[2]
@@ -268,12 +268,18 @@ def start_nginx(
     )
     context = ssl.create_default_context(cafile=str(paths.cert))
     nginx = Nginx(process, paths, ports, rendered, context)
-    deadline = time.monotonic() + 15
+    # As long as nginx runs it may still be starting (a loaded machine can take a while); once it
+    # exits, or runs for STARTUP_CAP_S without listening, it failed.
+    deadline = time.monotonic() + STARTUP_CAP_S
     while not (_accepts(ports.https) and _accepts(ports.http)):
         if process.poll() is not None or time.monotonic() > deadline:
             nginx.stop()
-            pytest.fail(f"nginx did not start; its error log:\n{nginx.error_log()}", pytrace=False)
-        time.sleep(0.05)
+            pytest.fail(
+                f"nginx did not start (exit status {process.returncode}); its error log:\n"
+                f"{nginx.error_log()}",
+                pytrace=False,
+            )
+        time.sleep(0.1)
     return nginx
 
 

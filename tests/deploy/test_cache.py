@@ -37,7 +37,8 @@ OWNER_ONLY = "private, no-store"
 CLOCK_S = 1
 SLACK_S = 0.5
 POLL_S = 0.2
-DEADLINE_S = 15.0  # far beyond any lifetime here: only a broken cache, or a stuck machine
+# Far beyond any lifetime here and any stall of a loaded machine: only a broken cache gets there.
+DEADLINE_S = 120.0
 INTAKE = {"current_state": "I write Python at a small startup.", "goal": "Lead a team in 2 years."}
 # What only the owner's page shows: their profile, sent to the model with their question.
 PRIVATE_JOB = "lighthouse keeper on Skerryvore"

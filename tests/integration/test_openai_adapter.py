@@ -180,7 +180,8 @@ def test_retries_never_outlast_the_timeout_whatever_retry_after_says(
     error = failure_of(model_for(fake_openai, timeout_s=1.0, max_retries=3))
 
     assert isinstance(error, ModelBusy)
-    assert time.monotonic() - started < 1.5
+    # Far from the 60 s a retry that heeded Retry-After would take, however loaded the machine.
+    assert time.monotonic() - started < 30
 
 
 def test_a_request_that_timed_out_is_not_sent_again(fake_openai: FakeOpenAI) -> None:
@@ -193,14 +194,17 @@ def test_a_request_that_timed_out_is_not_sent_again(fake_openai: FakeOpenAI) -> 
 
 
 def test_an_answer_slower_than_the_timeout_is_a_timeout(fake_openai: FakeOpenAI) -> None:
-    fake_openai.script(Delay(10))
+    fake_openai.script(Delay(60))
     started = time.monotonic()
 
     raised = failure_of(model_for(fake_openai, timeout_s=0.5))
 
     assert type(raised) is ModelTimeout
     assert raised.code == "upstream_timeout"
-    assert 0.4 < time.monotonic() - started < 3
+    assert fake_openai.exchanges[0].status is None  # given up before the answer came
+    # It waited for the timeout, and gave up far sooner than the answer or the SDK's own
+    # ten-minute default (a stalled machine can add seconds, never tens of them).
+    assert 0.4 < time.monotonic() - started < 30
 
 
 def test_a_refused_connection_is_unavailable(closed_port: int) -> None:
@@ -427,14 +431,19 @@ def test_an_error_event_inside_the_stream_is_an_api_error(fake_openai: FakeOpenA
 
 
 def test_the_fake_stops_promptly_while_an_answer_is_still_waiting() -> None:
-    fake = FakeOpenAI(default=Delay(60)).start()
+    fake = FakeOpenAI(default=Delay(300)).start()
     with pytest.raises(ModelTimeout):
         model_for(fake, timeout_s=0.2).complete(REQUEST)
-    started = time.monotonic()
+    waiting = fake.handler_threads()
 
     fake.stop()
 
-    assert time.monotonic() - started < 1.5
+    # The waiting answer wakes up and ends when the fake stops, not 300 s later; 60 s of grace
+    # for a loaded machine is still far from that.
+    for thread in waiting:
+        thread.join(timeout=60)
+    assert len(waiting) == 1
+    assert not any(thread.is_alive() for thread in waiting)
     assert len(fake.requests) == 1
     assert fake.exchanges[0].status is None  # it never answered
 

@@ -67,11 +67,13 @@ def _listening_inodes(port: int) -> set[int]:
     return inodes
 
 
-def _all_listening(server: "LiveServer", timeout: float = 30.0) -> set[int]:
+def _all_listening(server: "LiveServer", cap_s: float = 600.0) -> set[int]:
     """The listening sockets once every worker has started (the server answers as soon as the
-    first one has)."""
-    deadline = time.monotonic() + timeout
+    first one has). A loaded machine may take minutes to start the others; the cap only ends
+    the wait for a worker that never listens."""
+    deadline = time.monotonic() + cap_s
     while len(listening := _listening_inodes(server.port)) < WORKERS:
+        server.check()
         assert time.monotonic() < deadline, f"only {len(listening)} worker(s) listening"
         time.sleep(0.1)
     return listening

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from tests.support.fake_openai import (
     Fail,
     FakeOpenAI,
     Reply,
+    Wire,
     cut_stream,
     error_event,
     malformed_chunk,
@@ -34,7 +36,11 @@ pytest_plugins = ["tests.support.live_server"]
 
 API_KEY = "sk-test-do-not-leak-7f3a"
 MODEL = "gpt-test"
-TIMEOUT_S = 1.5
+# The server's model timeout: the slow-upstream tests wait it out, and every other answer here
+# has seconds to spare under it, so a loaded machine holding the fake back does not time it out.
+TIMEOUT_S = 5.0
+# A bound on waits for the app that only a hung server reaches, however loaded the machine.
+STALL_CAP_S = 300.0
 _names = itertools.count(1)
 
 
@@ -148,7 +154,8 @@ def member(live_app: LiveServer) -> Remote:
         return Remote(live_app, sign_up_and_log_in(client, f"streamer{next(_names)}").access)
 
 
-def wait_for(check: Any, timeout: float = 5.0) -> Any:
+def wait_for(check: Any, timeout: float = STALL_CAP_S) -> Any:
+    """`check()` once it is truthy, or its last falsy value after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -284,7 +291,8 @@ def test_the_owner_stops_an_answer_and_keeps_the_part_that_came(
 def test_an_answer_stopped_before_its_first_word_costs_nothing(
     member: Remote, fake: FakeOpenAI
 ) -> None:
-    fake.script(Reply("too late", first_token_delay_s=1.2))
+    # Seconds for the stop to land before the first word, and still within the timeout.
+    fake.script(Reply("too late", first_token_delay_s=TIMEOUT_S - 1.0))
     ids: dict[str, Any] = {}
 
     def stop_at_once(event: Event) -> None:
@@ -398,15 +406,35 @@ def _join(server: LiveServer) -> str:
         return sign_up_and_log_in(client, f"other{next(_names)}").access
 
 
+@dataclass(frozen=True)
+class HoldOpen:
+    """Not a fault: a pause in the fake's stream. After `after` events each stream waits for
+    `release`, so the app is in the middle of every answer for as long as the test needs, and
+    `holding` lists the streams waiting."""
+
+    release: threading.Event
+    holding: list[Any] = field(default_factory=list)
+    after: int = 2  # the role and the first word are out
+
+    def strike(self, wire: Wire) -> bool:
+        self.holding.append(wire.exchange)
+        self.release.wait(STALL_CAP_S)
+        return False  # the stream goes on
+
+
 def test_open_streams_do_not_hold_database_connections(
     upstream: FakeOpenAI, start_app_server: Any
 ) -> None:
-    # Two pooled connections per process and six streams open at once: a stream that kept its
-    # request's connection until its end would starve the others (PostgreSQL's pool; SQLite
-    # has none, and must serve the same load).
-    upstream.default = Reply(" ".join(f"w{n}" for n in range(30)), token_delay_s=0.05)
+    # Two pooled connections per process and six answers in the middle of their stream at once:
+    # a stream that kept its request's connection would starve the others, and the profile read
+    # below would wait out the pool's timeout and fail (PostgreSQL's pool; SQLite has none, and
+    # must serve the same load).
+    hold = HoldOpen(threading.Event())
+    upstream.default = Reply(" ".join(f"w{n}" for n in range(30)), fault=hold)
     env = {
-        **openai_upstream(upstream.base_url, model=MODEL, timeout_s=5),
+        # Room for the hold below on a loaded machine, and shorter than a turn's lease (the
+        # settings insist).
+        **openai_upstream(upstream.base_url, model=MODEL, timeout_s=100),
         "DATABASE_POOL_SIZE": "2",
     }
     with start_app_server(workers=1, env=env) as server:
@@ -416,15 +444,20 @@ def test_open_streams_do_not_hold_database_connections(
                 for _ in range(6)
             ]
         with ThreadPoolExecutor(max_workers=6) as pool:
-            streams = [pool.submit(m.stream, "/api/chats/", INTAKE) for m in members]
-            time.sleep(0.5)  # all six are streaming now
-            started = time.monotonic()
-            with members[0].client() as client:
-                profile = client.get("/api/me/")
-            waited = time.monotonic() - started
-            results = [s.result(timeout=60) for s in streams]
+            try:
+                streams = [pool.submit(m.stream, "/api/chats/", INTAKE) for m in members]
+                # All six held mid-answer, or one of them already over (refused, say).
+                wait_for(lambda: len(hold.holding) == 6 or any(s.done() for s in streams))
+                held = len(hold.holding)
+                with members[0].client() as client:
+                    profile = client.get("/api/me/")
+                open_meanwhile = sum(not s.done() for s in streams)
+            finally:
+                hold.release.set()
+            results = [s.result(timeout=STALL_CAP_S) for s in streams]
 
+    assert held == 6
     assert profile.status_code == 200
-    assert waited < 2.0
+    assert open_meanwhile == 6
     assert [r.last.name for r in results] == ["done"] * 6
     assert all(r.last.data["status"] == "completed" for r in results)

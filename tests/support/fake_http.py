@@ -390,9 +390,8 @@ class FakeHTTPServer(Generic[ExchangeT]):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         self._server.server_close()
-        for thread in threading.enumerate():
-            if thread.name == self._handler_thread_name:
-                thread.join(timeout=1.0)
+        for thread in self.handler_threads():
+            thread.join(timeout=1.0)
         self._thread.join(timeout=1.0)
 
     def __enter__(self) -> Self:
@@ -400,6 +399,10 @@ class FakeHTTPServer(Generic[ExchangeT]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def handler_threads(self) -> list[threading.Thread]:
+        """The threads answering this fake's requests right now."""
+        return [t for t in threading.enumerate() if t.name == self._handler_thread_name]
 
     @property
     def _handler_thread_name(self) -> str:

@@ -116,7 +116,7 @@ class Reply:
     # Streams only.
     first_token_delay_s: float = 0.0
     token_delay_s: float = 0.0
-    fault: StreamFault | None = None
+    fault: fake_http.Fault | None = None  # a StreamFault, or any other Fault (a pause)
 
     @property
     def contents(self) -> tuple[str, ...]:

@@ -51,6 +51,11 @@ READY_PATH = "/healthz"
 # test making many members or logins from 127.0.0.1 must not trip them. Pass your own rates in
 # `env` to test throttling itself.
 GENEROUS_RATES = {"CHATBOT_LOGIN_RATE": "10000/minute", "CHATBOT_SIGNUP_RATE": "10000/minute"}
+# How long a server that is still running may take to answer READY_PATH: far beyond any start on
+# a loaded machine, only there so that a server that hangs without exiting fails the run.
+STARTUP_CAP_S = 600.0
+# Answers to READY_PATH other than 200, in a row, after which a starting server has failed.
+REFUSALS = 20
 
 
 class ServerError(RuntimeError):
@@ -194,24 +199,33 @@ def server_environment(
     return base
 
 
-def _wait_until_ready(server: LiveServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_until_ready(server: LiveServer, cap_s: float) -> None:
+    """Probe READY_PATH for as long as the server runs. A loaded machine can take minutes to
+    start Python, Django and the workers, so only a server that exits fails at once (with its
+    log); `cap_s` bounds a server that runs but never answers, and REFUSALS answers other than
+    200 in a row end the wait too: a server that answers is up, and answering wrongly."""
+    deadline = time.monotonic() + cap_s
     problem = "no answer yet"
-    while time.monotonic() < deadline:
+    refusals = 0
+    while True:
         server.check()
         try:
-            answer = httpx.get(f"{server.url}{READY_PATH}", timeout=2.0, verify=server.verify)
+            # A probe that times out is simply sent again; a generous one keeps a slow first
+            # answer from being dropped and asked for again.
+            answer = httpx.get(f"{server.url}{READY_PATH}", timeout=10.0, verify=server.verify)
         except httpx.TransportError as error:
             problem = repr(error)
         else:
             if answer.status_code == 200:
                 return
+            refusals += 1
             problem = f"HTTP {answer.status_code}: {answer.text[:300]}"
-        time.sleep(0.05)
-    raise ServerError(
-        f"the server did not answer GET {READY_PATH} within {timeout:.0f} s ({problem}); "
-        f"the end of its log ({server.log_path}):\n{server.tail()}"
-    )
+        if refusals >= REFUSALS or time.monotonic() > deadline:
+            raise ServerError(
+                f"the server did not answer GET {READY_PATH} with a 200 ({problem}); "
+                f"the end of its log ({server.log_path}):\n{server.tail()}"
+            )
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -226,11 +240,12 @@ def app_server(
     args: Sequence[str] = (),
     tls: tuple[str | Path, str | Path] | None = None,
     host: str = "127.0.0.1",
-    startup_timeout: float = 30.0,
+    startup_cap_s: float = STARTUP_CAP_S,
     attempts: int = 3,
 ) -> Iterator[LiveServer]:
     """Run the app as production does (uvicorn, ASGI, `workers` processes) on a free port until
-    the block ends.
+    the block ends. It is ready once it answers READY_PATH, however long that takes while its
+    process runs (up to `startup_cap_s`); a server that exits first raises ServerError at once.
 
     The database is the one `alias` points at now (pass `db_url` to choose another). Call it where
     the test database exists: after pytest-django's `django_db_setup`. Extra uvicorn options go
@@ -288,7 +303,7 @@ def app_server(
             verify=ssl.create_default_context(cafile=str(tls[0])) if tls else True,
         )
         try:
-            _wait_until_ready(server, startup_timeout)
+            _wait_until_ready(server, startup_cap_s)
         except ServerError:
             server.stop()
             # Another process may have taken the port between the probe and the bind.
