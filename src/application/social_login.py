@@ -174,10 +174,12 @@ class UnlinkProviderInput:
 class UnlinkProvider:
     """A member drops a linked provider, as long as another way to log in remains."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, providers: Mapping[str, IdentityProvider]) -> None:
         self._uow = uow
+        self._providers = providers
 
     def __call__(self, data: UnlinkProviderInput) -> list[str]:
+        _provider(self._providers, data.provider)
         with self._uow as uow:
             linked = uow.social.providers_of(data.member_id)
             if data.provider not in linked:

@@ -348,6 +348,19 @@ def test_an_unconfigured_provider_is_not_found(
     assert APIClient().get("/api/auth/oauth/providers/").json() == {"providers": []}
 
 
+@pytest.mark.parametrize("provider", ["facebook", "github"])
+def test_unlinking_an_unconfigured_provider_is_not_found(
+    container: Container, make_member: Callable[..., Any], provider: str
+) -> None:
+    container.identity_providers.override({"kakao": object()})
+    kim = make_member()
+    answer = kim.client.delete(f"/api/me/oauth/{provider}/")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "oauth_provider_not_found"
+    # A configured provider the member has not linked is still told apart.
+    assert kim.client.delete("/api/me/oauth/kakao/").json()["code"] == "oauth_provider_not_linked"
+
+
 def test_unlinking_needs_another_way_to_log_in(browser: Browser, fakes: Fakes) -> None:
     fakes["kakao"].account = KakaoAccount(email="octocat@example.com")
     access = exchange(browser.log_in("github")["oauth_code"]).json()["access"]

@@ -166,7 +166,7 @@ def test_unlinking_keeps_another_way_to_log_in(world: World) -> None:
         world.github.identity("1", email="a@example.com", email_verified=True)
     )
     member_id, _, _ = world.log_in()
-    unlink = UnlinkProvider(world.uow)
+    unlink = UnlinkProvider(world.uow, world.providers)
     with pytest.raises(LastLoginMethod):
         unlink(UnlinkProviderInput(member_id, "github"))
     with pytest.raises(ProviderNotLinked):
@@ -182,4 +182,10 @@ def test_a_member_with_a_password_may_unlink_their_only_provider(world: World) -
         kim = uow.members.add(NewMember("kim@example.com", "kim", None, None), "a passphrase!")
         uow.commit()
     world.uow.social.link(kim.id, "kakao", "3")
-    assert UnlinkProvider(world.uow)(UnlinkProviderInput(kim.id, "kakao")) == []
+    assert UnlinkProvider(world.uow, world.providers)(UnlinkProviderInput(kim.id, "kakao")) == []
+
+
+def test_unlinking_a_provider_not_configured_is_refused_as_such(world: World) -> None:
+    kim = world.uow.members.new("kim")
+    with pytest.raises(ProviderNotConfigured):
+        UnlinkProvider(world.uow, world.providers)(UnlinkProviderInput(kim.id, "facebook"))

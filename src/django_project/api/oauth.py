@@ -276,7 +276,11 @@ class MeOAuthApi(APIView):
             204: OpenApiResponse(description="Unlinked."),
             401: OpenApiResponse(ErrorOutput, description="Not logged in."),
             404: OpenApiResponse(
-                ErrorOutput, description="Not linked (`oauth_provider_not_linked`)."
+                ErrorOutput,
+                description=(
+                    "No such provider, or not configured (`oauth_provider_not_found`); "
+                    "configured but not linked to this member (`oauth_provider_not_linked`)."
+                ),
             ),
             409: OpenApiResponse(
                 ErrorOutput,
