@@ -2,6 +2,7 @@
 provider's wire format (tests/support/fake_github.py, fake_kakao.py). The test plays the browser:
 it follows the redirects, approves or cancels at the fake's consent page, and keeps cookies."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +26,7 @@ from tests.support.fake_kakao import (
     KakaoAccount,
     fake_kakao_fixture,  # noqa: F401
 )
+from tests.support.fake_oauth import Canned
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +237,67 @@ def test_a_provider_failure_comes_back_with_a_clear_error(
 ) -> None:
     fakes[provider].failures[endpoint] = 500
     assert browser.log_in(provider) == {"oauth_error": "oauth_provider_error"}
+    assert Member.objects.count() == 0
+    assert LoginCode.objects.count() == 0
+
+
+def as_json(body: Any) -> Canned:
+    return Canned(json.dumps(body).encode())
+
+
+NOT_JSON = Canned(b"<html><body>Bad Gateway</body></html>", "text/html")
+KAKAO_ME = {"id": 31415, "kakao_account": {"profile": {"nickname": "ryan"}}}
+
+
+@pytest.mark.parametrize(
+    ("provider", "endpoint", "reply"),
+    [
+        ("kakao", "me", as_json([])),
+        ("kakao", "me", as_json({"id": 31415, "kakao_account": "ryan@example.com"})),
+        ("kakao", "me", as_json({"id": 31415, "kakao_account": {"profile": ["ryan"]}})),
+        ("kakao", "me", as_json({"id": 31415, "properties": "ryan"})),
+        ("kakao", "me", as_json({"kakao_account": {}})),
+        ("kakao", "me", as_json({"id": "ryan"})),
+        ("kakao", "me", as_json({"id": 31415, "kakao_account": {"profile": {"nickname": 7}}})),
+        (
+            "kakao",
+            "me",
+            as_json(
+                {
+                    "id": 31415,
+                    "kakao_account": {
+                        "email": ["ryan@example.com"],
+                        "is_email_valid": True,
+                        "is_email_verified": True,
+                    },
+                }
+            ),
+        ),
+        ("kakao", "me", NOT_JSON),
+        ("kakao", "token", as_json({"token_type": "bearer", "expires_in": 21599})),
+        ("kakao", "token", as_json([])),
+        ("kakao", "token", NOT_JSON),
+        ("github", "user", as_json([])),
+        ("github", "user", as_json("octocat")),
+        ("github", "user", as_json({"login": "octocat"})),
+        ("github", "user", as_json({"id": [583231], "login": "octocat"})),
+        ("github", "user", as_json({"id": 583231, "login": {"name": "octocat"}})),
+        ("github", "user", NOT_JSON),
+        ("github", "emails", as_json({"email": "octocat@example.com", "primary": True})),
+        ("github", "emails", as_json(["octocat@example.com"])),
+        ("github", "emails", as_json([{"email": 7, "primary": True, "verified": True}])),
+        ("github", "emails", NOT_JSON),
+        ("github", "token", as_json({"token_type": "bearer", "scope": "read:user"})),
+        ("github", "token", as_json(["gho_x"])),
+        ("github", "token", NOT_JSON),
+    ],
+)
+def test_a_provider_reply_of_an_unexpected_shape_comes_back_with_a_clear_error(
+    browser: Browser, fakes: Fakes, provider: str, endpoint: str, reply: Canned
+) -> None:
+    fakes[provider].failures[endpoint] = reply
+    assert browser.log_in(provider) == {"oauth_error": "oauth_provider_error"}
+    assert browser.client.cookies[f"chatbot_oauth_{provider}"].value == ""
     assert Member.objects.count() == 0
     assert LoginCode.objects.count() == 0
 
