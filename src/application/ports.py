@@ -64,6 +64,7 @@ class NewMember:
     nickname: str
     born_year: int | None
     job: str | None
+    email_verified: bool = False  # see Member.email_verified
 
 
 class MemberRepository(Protocol):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
+    ProviderEmailTaken,
     ProviderNotConfigured,
     ProviderNotLinked,
     ValidationFailed,
@@ -28,7 +29,7 @@ from application.ports import (
 )
 from domain.ids import MemberId
 from domain.member import Member
-from domain.social import may_unlink, nickname_candidates
+from domain.social import EmailMatch, may_unlink, nickname_candidates, on_matching_email
 
 LOGIN_CODE_TTL = timedelta(seconds=60)
 # An address that can never receive mail (RFC 2606), for members whose provider gave no verified
@@ -92,9 +93,10 @@ class CompleteSocialLoginOutput:
 
 
 class CompleteSocialLogin:
-    """The provider sent the person back with a code. Find their member by the provider's
-    account id; else link the member whose email the provider says is verified; else make a new
-    member. Answer with a one-time login code, valid for a minute."""
+    """The provider sent the person back with a code. Find the member by the provider's
+    account id; else the member whose email the provider says is verified, linked when the rules of
+    domain.social.on_matching_email allow it; else make a new member. Answer with a one-time
+    login code, valid for a minute."""
 
     def __init__(
         self,
@@ -128,13 +130,17 @@ class CompleteSocialLogin:
         if found is not None:
             return found, False
         email = identity.email.strip() if identity.email and identity.email_verified else None
-        if email:
-            owner = uow.members.find_by_email(email)
-            if owner is not None and identity.provider not in uow.social.providers_of(owner.id):
+        owner = uow.members.find_by_email(email) if email else None
+        if owner is not None:
+            match = on_matching_email(owner, identity.provider, uow.social.providers_of(owner.id))
+            if match is EmailMatch.REFUSE:
+                raise ProviderEmailTaken(
+                    "An account with this email exists; log in with its password."
+                )
+            if match is EmailMatch.LINK:
                 uow.social.link(owner.id, identity.provider, identity.account_id)
                 return owner.id, False
-            if owner is not None:
-                email = None  # that member has another account of this provider: a new member
+            email = None  # the address stays the owner's
         member = self._new_member(uow, identity, email)
         uow.social.link(member.id, identity.provider, identity.account_id)
         return member.id, True
@@ -144,7 +150,14 @@ class CompleteSocialLogin:
         candidates = nickname_candidates(identity.nickname, fallback=f"{identity.provider}user")
         for _, nickname in zip(range(_NICKNAME_ATTEMPTS), candidates, strict=False):
             if not uow.members.nickname_taken(nickname):
-                new = NewMember(email=address, nickname=nickname, born_year=None, job=None)
+                new = NewMember(
+                    email=address,
+                    nickname=nickname,
+                    born_year=None,
+                    job=None,
+                    # The provider verified it; made-up addresses are nobody's.
+                    email_verified=email is not None,
+                )
                 return uow.members.add(new, None)
         raise ValidationFailed({"nickname": ["No free nickname could be made from the profile."]})
 

@@ -156,21 +156,70 @@ def test_a_returning_member_is_found_by_the_provider_account(
     assert Member.objects.count() == 1
 
 
+def provider_account(provider: str, email: str, nickname: str) -> GitHubAccount | KakaoAccount:
+    """An account whose primary (GitHub) or only (Kakao) address is `email`, verified."""
+    if provider == "github":
+        return GitHubAccount(
+            login=nickname,
+            emails=[
+                GitHubAccount.email("other@example.com", primary=False),
+                GitHubAccount.email(email),
+            ],
+        )
+    return KakaoAccount(nickname=nickname, email=email)
+
+
 @pytest.mark.parametrize("provider", ["github", "kakao"])
-def test_a_verified_email_links_the_existing_member(
+def test_a_provider_login_never_lands_in_a_password_account_with_an_unverified_email(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    # Someone signed up with kim's address and a password of their own; nobody checked it.
+    squatter = sign_up(
+        APIClient(), email="kim@example.com", password="squatter's passphrase", nickname="sq"
+    )
+    assert squatter.status_code == 201, squatter.json()
+    fakes[provider].account = provider_account(provider, "KIM@example.com", "kim")
+    assert browser.log_in(provider) == {"oauth_error": "oauth_email_taken"}
+    # Nothing joined, nothing made, and the pending login is over.
+    assert SocialAccount.objects.count() == 0
+    assert list(Member.objects.values_list("id", flat=True)) == [squatter.json()["id"]]
+    assert LoginCode.objects.count() == 0
+    assert browser.client.cookies[f"chatbot_oauth_{provider}"].value == ""
+
+
+def test_a_password_sign_up_is_not_verified_and_a_provider_made_member_is(
+    browser: Browser, fakes: Fakes
+) -> None:
+    signed = sign_up(APIClient(), email="kim@example.com", nickname="kim")
+    fakes["kakao"].account = KakaoAccount(email=None)
+    made = me(exchange(browser.log_in("github")["oauth_code"]).json()["access"])
+    no_email = me(exchange(Browser(fakes).log_in("kakao")["oauth_code"]).json()["access"])
+    verified = dict(Member.objects.values_list("id", "email_verified"))
+    assert verified == {signed.json()["id"]: False, made["id"]: True, no_email["id"]: False}
+
+
+@pytest.mark.parametrize(("first", "then"), [("github", "kakao"), ("kakao", "github")])
+def test_a_verified_email_links_a_member_made_by_another_provider(
+    fakes: Fakes, first: str, then: str
+) -> None:
+    for provider in (first, then):
+        fakes[provider].account = provider_account(provider, "kim@example.com", f"kim-{provider}")
+    made = me(exchange(Browser(fakes).log_in(first)["oauth_code"]).json()["access"])
+    again = me(exchange(Browser(fakes).log_in(then)["oauth_code"]).json()["access"])
+    assert again["id"] == made["id"]
+    assert again["nickname"] == f"kim-{first}"
+    assert again["linked_providers"] == ["github", "kakao"]
+    assert Member.objects.count() == 1
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_password_member_whose_email_is_verified_here_is_linked(
     browser: Browser, fakes: Fakes, provider: str
 ) -> None:
     signed = sign_up(APIClient(), email="kim@example.com", nickname="kim")
-    if provider == "github":
-        fakes["github"].account = GitHubAccount(
-            login="kim-gh",
-            emails=[
-                GitHubAccount.email("other@example.com", primary=False),
-                GitHubAccount.email("KIM@example.com"),
-            ],
-        )
-    else:
-        fakes["kakao"].account = KakaoAccount(nickname="킴", email="kim@example.com")
+    # What email verification (not built yet) will record.
+    Member.objects.filter(pk=signed.json()["id"]).update(email_verified=True)
+    fakes[provider].account = provider_account(provider, "kim@example.com", "kim-p")
     profile = me(exchange(browser.log_in(provider)["oauth_code"]).json()["access"])
     assert profile["id"] == signed.json()["id"]
     assert profile["nickname"] == "kim"
@@ -445,6 +494,7 @@ def test_a_member_with_a_password_may_unlink_their_only_provider(
     browser: Browser, fakes: Fakes, make_member: Callable[..., Any]
 ) -> None:
     kim = make_member(email="octocat@example.com", nickname="kim")
+    Member.objects.filter(pk=kim.id).update(email_verified=True)
     exchange(browser.log_in("github")["oauth_code"])
     assert kim.client.get("/api/me/").json()["linked_providers"] == ["github"]
     assert kim.client.delete("/api/me/oauth/github/").status_code == 204

@@ -262,6 +262,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
             nickname=member.nickname,
             born_year=member.born_year,
             job=member.job,
+            email_verified=member.email_verified,
         )
         self._state["passwords"][stored.id] = password
         return self.put(stored)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
+    ProviderEmailTaken,
     ProviderFailed,
     ProviderNotConfigured,
     ProviderNotLinked,
@@ -21,8 +22,9 @@ from application.social_login import (
     UnlinkProvider,
     UnlinkProviderInput,
 )
-from domain.member import NICKNAME_MAX, validate_nickname
-from domain.social import may_unlink, nickname_candidates
+from domain.ids import MemberId
+from domain.member import NICKNAME_MAX, Member, validate_nickname
+from domain.social import EmailMatch, may_unlink, nickname_candidates, on_matching_email
 from tests.unit.fakes import FakeClock, FakeIdentityProvider, FakeUnitOfWork
 
 
@@ -51,6 +53,15 @@ def test_a_provider_may_be_unlinked_only_while_another_way_in_remains() -> None:
     assert may_unlink("github", ["github", "kakao"], has_password=False)
     assert not may_unlink("github", ["github"], has_password=False)
     assert not may_unlink("kakao", ["github"], has_password=True)
+
+
+def test_only_an_address_verified_here_lets_a_provider_login_join_a_member() -> None:
+    squatted = Member(MemberId(1), "kim@example.com", "kim", email_verified=False)
+    verified = Member(MemberId(2), "lee@example.com", "lee", email_verified=True)
+    assert on_matching_email(squatted, "github", []) is EmailMatch.REFUSE
+    assert on_matching_email(squatted, "github", ["github"]) is EmailMatch.REFUSE
+    assert on_matching_email(verified, "github", ["kakao"]) is EmailMatch.LINK
+    assert on_matching_email(verified, "github", ["github"]) is EmailMatch.NEW_MEMBER
 
 
 class World:
@@ -99,14 +110,39 @@ def test_a_first_login_makes_a_member_and_a_later_one_finds_it(world: World) -> 
     assert world.redeem(code) == first
 
 
-def test_a_verified_email_links_the_member_who_has_it(world: World) -> None:
-    kim = world.uow.members.new("kim", email="kim@example.com")
+def test_a_verified_email_links_the_member_known_to_own_it(world: World) -> None:
+    kim = world.uow.members.new("kim", email="kim@example.com", email_verified=True)
     world.github.script.append(
         world.github.identity("7", email="KIM@example.com", email_verified=True)
     )
     member_id, created, _ = world.log_in()
     assert (member_id, created) == (kim.id, False)
     assert world.uow.social.providers_of(kim.id) == ["github"]
+
+
+def test_a_verified_email_of_a_member_not_known_to_own_it_is_refused(world: World) -> None:
+    with world.uow as uow:
+        squatter = uow.members.add(NewMember("kim@example.com", "sq", None, None), "their own!")
+        uow.commit()
+    world.kakao.script.append(
+        world.kakao.identity("7", email="kim@example.com", email_verified=True)
+    )
+    with pytest.raises(ProviderEmailTaken):
+        world.log_in("kakao")
+    assert world.uow.members.all() == [squatter]
+    assert world.uow.social.providers_of(squatter.id) == []
+    assert world.uow.login_codes.codes == {}
+
+
+def test_a_member_made_with_a_verified_email_is_known_to_own_it(world: World) -> None:
+    world.github.script.append(
+        world.github.identity("1", email="a@example.com", email_verified=True)
+    )
+    world.kakao.script.append(world.kakao.identity("2"))
+    with_email, _, _ = world.log_in()
+    without, _, _ = world.log_in("kakao")
+    assert world.uow.members.get(with_email).email_verified
+    assert not world.uow.members.get(without).email_verified
 
 
 def test_an_unverified_email_never_links_nor_is_stored(world: World) -> None:
@@ -125,7 +161,7 @@ def test_an_unverified_email_never_links_nor_is_stored(world: World) -> None:
 def test_a_verified_email_of_a_member_with_another_account_there_makes_a_new_member(
     world: World,
 ) -> None:
-    kim = world.uow.members.new("kim", email="kim@example.com")
+    kim = world.uow.members.new("kim", email="kim@example.com", email_verified=True)
     world.uow.social.link(kim.id, "github", "1")
     world.github.script.append(
         world.github.identity("2", email="kim@example.com", email_verified=True)

@@ -40,6 +40,13 @@ class Member(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text="Model requests a day for this member; empty means the service default.",
     )
+    email_verified = models.BooleanField(
+        default=False,
+        help_text=(
+            "Whether the product knows the member owns the email: true for members made by a "
+            "provider login with an address the provider verified; false for password sign-ups."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

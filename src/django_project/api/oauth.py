@@ -36,7 +36,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from application.errors import ProviderFailed, ValidationFailed
+from application.errors import (
+    ProviderEmailTaken,
+    ProviderFailed,
+    ValidationFailed,
+)
 from application.ports import IdentityProvider
 from application.social_login import (
     BeginSocialLogin,
@@ -179,8 +183,8 @@ class OAuthCallbackApi(APIView):
         description=(
             "Where the provider sends the browser back. Redirects to the web app's login page "
             "with `#/login?oauth_code=...` (one-time, 60 s) or `#/login?oauth_error=` "
-            "`oauth_state_invalid`, `oauth_denied`, `oauth_provider_error` or "
-            "`oauth_account_conflict`."
+            "`oauth_state_invalid`, `oauth_denied`, `oauth_provider_error`, "
+            "`oauth_email_taken` or `oauth_account_conflict`."
         ),
     )
     @inject
@@ -220,8 +224,8 @@ class OAuthCallbackApi(APIView):
                     redirect_uri=_callback_uri(request, provider),
                 )
             )
-        except ProviderFailed:
-            return _to_frontend(frontend_url, oauth_error="oauth_provider_error")
+        except (ProviderFailed, ProviderEmailTaken) as error:
+            return _to_frontend(frontend_url, oauth_error=error.code)
         except ValidationFailed:
             # A concurrent first login of the same account won the race; trying again finds it.
             return _to_frontend(frontend_url, oauth_error="oauth_account_conflict")
