@@ -81,6 +81,12 @@ class ProviderEmailTaken(ApplicationError):
     code = "oauth_email_taken"
 
 
+class OAuthStateUsed(ApplicationError):
+    """The login's state was used already, whatever the browser kept."""
+
+    code = "oauth_state_invalid"
+
+
 class ProviderFailed(ApplicationError):
     """The login provider refused the code or failed. Raised by IdentityProvider adapters."""
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
+    OAuthStateUsed,
     ProviderEmailTaken,
     ProviderNotConfigured,
     ProviderNotLinked,
@@ -32,6 +33,9 @@ from domain.member import Member
 from domain.social import EmailMatch, may_unlink, nickname_candidates, on_matching_email
 
 LOGIN_CODE_TTL = timedelta(seconds=60)
+# Time to approve at the provider (a first-time consent screen, a password, two factors): a
+# login's state is good for this long after it starts, and a used one is remembered as long.
+PENDING_LOGIN_TTL = timedelta(minutes=10)
 # An address that can never receive mail (RFC 2606), for members whose provider gave no verified
 # email: the column is required and unique, and an unverified address must never be stored, or a
 # later login with that address verified elsewhere would be linked to this member.
@@ -48,6 +52,10 @@ def _provider(providers: Mapping[str, IdentityProvider], name: str) -> IdentityP
 
 def hash_login_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def hash_state(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,7 @@ def ensure_configured(providers: Mapping[str, IdentityProvider], provider: str) 
 @dataclass(frozen=True, slots=True)
 class CompleteSocialLoginInput:
     provider: str
+    state: str
     code: str
     code_verifier: str
     redirect_uri: str
@@ -93,8 +102,9 @@ class CompleteSocialLoginOutput:
 
 
 class CompleteSocialLogin:
-    """The provider sent the person back with a code. Find the member by the provider's
-    account id; else the member whose email the provider says is verified, linked when the rules of
+    """The provider sent the person back with a code, for a state the caller has checked
+    belongs to this browser. Spend the state, once. Find the member by the provider's account
+    id; else the member whose email the provider says is verified, linked when the rules of
     domain.social.on_matching_email allow it; else make a new member. Answer with a one-time
     login code, valid for a minute."""
 
@@ -104,14 +114,25 @@ class CompleteSocialLogin:
         providers: Mapping[str, IdentityProvider],
         clock: Clock,
         code_ttl: timedelta = LOGIN_CODE_TTL,
+        state_ttl: timedelta = PENDING_LOGIN_TTL,
     ) -> None:
         self._uow = uow
         self._providers = providers
         self._clock = clock
         self._ttl = code_ttl
+        self._state_ttl = state_ttl
 
     def __call__(self, data: CompleteSocialLoginInput) -> CompleteSocialLoginOutput:
         provider = _provider(self._providers, data.provider)
+        # Before the provider sees the code: a replayed callback (a saved copy of the browser's
+        # cookie) must not send it there again. Committed at once, so a state stays spent even
+        # when the provider then fails.
+        now = self._clock.now()
+        with self._uow as uow:
+            fresh = uow.oauth_states.spend(hash_state(data.state), now + self._state_ttl, now)
+            uow.commit()
+        if not fresh:
+            raise OAuthStateUsed("This login was completed already; please start again.")
         # No transaction is open while the provider answers.
         identity = provider.fetch_identity(
             code=data.code, code_verifier=data.code_verifier, redirect_uri=data.redirect_uri

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from adapters.oauth.github import GitHubIdentityProvider
 from adapters.oauth.kakao import KakaoIdentityProvider
-from adapters.orm.models import LoginCode, Member, SocialAccount
+from adapters.orm.models import LoginCode, Member, SocialAccount, UsedOAuthState
 from django_project.container import Container
 from tests.integration.conftest import Configure, sign_up
 from tests.support.fake_github import (
@@ -387,6 +387,45 @@ def test_a_reused_state_is_refused(browser: Browser, fakes: Fakes) -> None:
     back = fakes["github"].consent(browser.start("github"))
     assert "oauth_code" in browser.callback(back)
     assert browser.callback(back) == {"oauth_error": "oauth_state_invalid"}
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_replayed_state_cookie_is_refused_before_the_provider_sees_the_code(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    authorize = browser.start(provider)
+    saved = browser.client.cookies[f"chatbot_oauth_{provider}"].value
+    back = fakes[provider].consent(authorize)
+    assert "oauth_code" in browser.callback(back)
+    token_path = fakes[provider].token_path
+    assert len(fakes[provider].requests_to(token_path)) == 1
+    # A copy of the cookie, kept by the browser or saved by someone, replays the callback.
+    replayed = Browser(fakes)
+    replayed.client.cookies[f"chatbot_oauth_{provider}"] = saved
+    assert replayed.callback(back) == {"oauth_error": "oauth_state_invalid"}
+    assert len(fakes[provider].requests_to(token_path)) == 1
+    assert LoginCode.objects.count() == 1
+
+
+def test_used_states_are_stored_hashed_and_forgotten_once_expired(
+    browser: Browser, fakes: Fakes
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from application.social_login import hash_state
+
+    back = fakes["github"].consent(browser.start("github"))
+    state = parse_qs(urlsplit(back).query)["state"][0]
+    browser.callback(back)
+    used = UsedOAuthState.objects.get()
+    assert used.state_hash == hash_state(state) != state
+    assert used.expires_at > timezone.now() + timedelta(minutes=9)
+    UsedOAuthState.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    Browser(fakes).log_in("kakao")
+    assert UsedOAuthState.objects.exclude(state_hash=hash_state(state)).count() == 1
+    assert not UsedOAuthState.objects.filter(state_hash=hash_state(state)).exists()
 
 
 def test_a_state_cookie_of_another_provider_is_refused(browser: Browser, fakes: Fakes) -> None:

@@ -151,6 +151,10 @@ class FakeOAuthProvider(fake_http.FakeHTTPServer[fake_http.Exchange]):
             )
         return True
 
+    def requests_to(self, path: str) -> list[ReceivedRequest]:
+        """The requests received at `path` (without its query), oldest first."""
+        return [r for r in self.requests if urlsplit(r.path).path == path]
+
     # -- the consent page
 
     def _authorize(self, wire: Wire) -> None:

@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
+    OAuthStateUsed,
     ProviderEmailTaken,
     ProviderFailed,
     ProviderNotConfigured,
@@ -21,6 +23,7 @@ from application.social_login import (
     RedeemLoginCode,
     UnlinkProvider,
     UnlinkProviderInput,
+    hash_state,
 )
 from domain.ids import MemberId
 from domain.member import NICKNAME_MAX, Member, validate_nickname
@@ -72,9 +75,13 @@ class World:
         self.kakao = FakeIdentityProvider("kakao")
         self.providers = {"github": self.github, "kakao": self.kakao}
 
-    def log_in(self, provider: str = "github") -> tuple[int, bool, str]:
+    def log_in(self, provider: str = "github", state: str | None = None) -> tuple[int, bool, str]:
         complete = CompleteSocialLogin(self.uow, self.providers, self.clock)
-        done = complete(CompleteSocialLoginInput(provider, "code", "verifier", "https://cb"))
+        done = complete(
+            CompleteSocialLoginInput(
+                provider, state or secrets.token_hex(8), "code", "verifier", "https://cb"
+            )
+        )
         return done.member_id, done.created, done.login_code
 
     def redeem(self, code: str) -> int:
@@ -143,6 +150,19 @@ def test_a_member_made_with_a_verified_email_is_known_to_own_it(world: World) ->
     without, _, _ = world.log_in("kakao")
     assert world.uow.members.get(with_email).email_verified
     assert not world.uow.members.get(without).email_verified
+
+
+def test_a_state_is_spent_once_before_the_provider_is_asked(world: World) -> None:
+    world.github.script.append(world.github.identity("1"))
+    world.log_in(state="s1")
+    with pytest.raises(OAuthStateUsed):
+        world.log_in(state="s1")
+    assert len(world.github.asked) == 1
+    # Remembered while a state is good for, then forgotten.
+    world.clock.advance(timedelta(minutes=10))
+    world.github.script.append(world.github.identity("2"))
+    world.log_in(state="s2")
+    assert list(world.uow.oauth_states.states) == [hash_state("s2")]
 
 
 def test_an_unverified_email_never_links_nor_is_stored(world: World) -> None:

@@ -5,7 +5,8 @@ start and callback are navigations, not JSON calls: their answers are redirects,
 that goes wrong in the callback sends the person back to the login page with `oauth_error` set
 to a stable code, never to an error page. The state and the PKCE verifier travel in a signed,
 HttpOnly, SameSite=Lax cookie scoped to these paths, so the callback only completes in the
-browser that started the login, once.
+browser that started the login; the server remembers each state whose code it traded, so a
+state works once even when a copy of the cookie is replayed.
 """
 
 import json
@@ -37,12 +38,14 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from application.errors import (
+    OAuthStateUsed,
     ProviderEmailTaken,
     ProviderFailed,
     ValidationFailed,
 )
 from application.ports import IdentityProvider
 from application.social_login import (
+    PENDING_LOGIN_TTL,
     BeginSocialLogin,
     CompleteSocialLogin,
     CompleteSocialLoginInput,
@@ -56,8 +59,7 @@ from django_project.container import Container
 
 COOKIE_PATH = "/api/auth/oauth/"
 COOKIE_SALT = "chatbot.oauth.pending"
-# Time to approve at the provider (a first-time consent screen, a password, two factors).
-PENDING_MAX_AGE_S = 600
+PENDING_MAX_AGE_S = int(PENDING_LOGIN_TTL.total_seconds())
 # The same paths the web app's router accepts as `next` (frontend/public/js/router.js).
 _SAFE_NEXT = re.compile(r"^/(?![/\\])[\w\-/?=&%.]*$")
 
@@ -219,12 +221,13 @@ class OAuthCallbackApi(APIView):
             done = complete(
                 CompleteSocialLoginInput(
                     provider=provider,
+                    state=pending["state"],
                     code=query["code"],
                     code_verifier=pending["verifier"],
                     redirect_uri=_callback_uri(request, provider),
                 )
             )
-        except (ProviderFailed, ProviderEmailTaken) as error:
+        except (ProviderFailed, OAuthStateUsed, ProviderEmailTaken) as error:
             return _to_frontend(frontend_url, oauth_error=error.code)
         except ValidationFailed:
             # A concurrent first login of the same account won the race; trying again finds it.
