@@ -74,6 +74,19 @@ class ProviderNotConfigured(ApplicationError):
     code = "oauth_provider_not_found"
 
 
+class ProviderEmailTaken(ApplicationError):
+    """A provider login brought the address of a member whose ownership of it the product has
+    not verified (a password sign-up): the login is refused rather than joined to that member."""
+
+    code = "oauth_email_taken"
+
+
+class OAuthStateUsed(ApplicationError):
+    """The login's state was used already, whatever the browser kept."""
+
+    code = "oauth_state_invalid"
+
+
 class ProviderFailed(ApplicationError):
     """The login provider refused the code or failed. Raised by IdentityProvider adapters."""
 

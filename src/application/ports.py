@@ -64,6 +64,7 @@ class NewMember:
     nickname: str
     born_year: int | None
     job: str | None
+    email_verified: bool = False  # see Member.email_verified
 
 
 class MemberRepository(Protocol):
@@ -257,6 +258,14 @@ class LoginCodeRepository(Protocol):
         ...
 
 
+class OAuthStateRepository(Protocol):
+    def spend(self, state_hash: str, expires_at: datetime, now: datetime) -> bool:
+        """Record a login's state (by its hash) as used until `expires_at`. True for exactly one
+        caller per state, however many race in any number of processes; False when it was
+        recorded already. Records that ran out by `now` may be forgotten."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One short transaction. Changes are kept only if commit() is called before the block ends.
 
@@ -268,6 +277,7 @@ class UnitOfWork(Protocol):
     quota: QuotaLedger
     social: SocialAccountRepository
     login_codes: LoginCodeRepository
+    oauth_states: OAuthStateRepository
 
     def __enter__(self) -> Self: ...
 

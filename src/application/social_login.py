@@ -15,6 +15,8 @@ from datetime import timedelta
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
+    OAuthStateUsed,
+    ProviderEmailTaken,
     ProviderNotConfigured,
     ProviderNotLinked,
     ValidationFailed,
@@ -28,9 +30,12 @@ from application.ports import (
 )
 from domain.ids import MemberId
 from domain.member import Member
-from domain.social import may_unlink, nickname_candidates
+from domain.social import EmailMatch, may_unlink, nickname_candidates, on_matching_email
 
 LOGIN_CODE_TTL = timedelta(seconds=60)
+# Time to approve at the provider (a first-time consent screen, a password, two factors): a
+# login's state is good for this long after it starts, and a used one is remembered as long.
+PENDING_LOGIN_TTL = timedelta(minutes=10)
 # An address that can never receive mail (RFC 2606), for members whose provider gave no verified
 # email: the column is required and unique, and an unverified address must never be stored, or a
 # later login with that address verified elsewhere would be linked to this member.
@@ -47,6 +52,10 @@ def _provider(providers: Mapping[str, IdentityProvider], name: str) -> IdentityP
 
 def hash_login_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def hash_state(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,7 @@ def ensure_configured(providers: Mapping[str, IdentityProvider], provider: str) 
 @dataclass(frozen=True, slots=True)
 class CompleteSocialLoginInput:
     provider: str
+    state: str
     code: str
     code_verifier: str
     redirect_uri: str
@@ -92,9 +102,11 @@ class CompleteSocialLoginOutput:
 
 
 class CompleteSocialLogin:
-    """The provider sent the person back with a code. Find their member by the provider's
-    account id; else link the member whose email the provider says is verified; else make a new
-    member. Answer with a one-time login code, valid for a minute."""
+    """The provider sent the person back with a code, for a state the caller has checked
+    belongs to this browser. Spend the state, once. Find the member by the provider's account
+    id; else the member whose email the provider says is verified, linked when the rules of
+    domain.social.on_matching_email allow it; else make a new member. Answer with a one-time
+    login code, valid for a minute."""
 
     def __init__(
         self,
@@ -102,14 +114,25 @@ class CompleteSocialLogin:
         providers: Mapping[str, IdentityProvider],
         clock: Clock,
         code_ttl: timedelta = LOGIN_CODE_TTL,
+        state_ttl: timedelta = PENDING_LOGIN_TTL,
     ) -> None:
         self._uow = uow
         self._providers = providers
         self._clock = clock
         self._ttl = code_ttl
+        self._state_ttl = state_ttl
 
     def __call__(self, data: CompleteSocialLoginInput) -> CompleteSocialLoginOutput:
         provider = _provider(self._providers, data.provider)
+        # Before the provider sees the code: a replayed callback (a saved copy of the browser's
+        # cookie) must not send it there again. Committed at once, so a state stays spent even
+        # when the provider then fails.
+        now = self._clock.now()
+        with self._uow as uow:
+            fresh = uow.oauth_states.spend(hash_state(data.state), now + self._state_ttl, now)
+            uow.commit()
+        if not fresh:
+            raise OAuthStateUsed("This login was completed already; please start again.")
         # No transaction is open while the provider answers.
         identity = provider.fetch_identity(
             code=data.code, code_verifier=data.code_verifier, redirect_uri=data.redirect_uri
@@ -128,13 +151,17 @@ class CompleteSocialLogin:
         if found is not None:
             return found, False
         email = identity.email.strip() if identity.email and identity.email_verified else None
-        if email:
-            owner = uow.members.find_by_email(email)
-            if owner is not None and identity.provider not in uow.social.providers_of(owner.id):
+        owner = uow.members.find_by_email(email) if email else None
+        if owner is not None:
+            match = on_matching_email(owner, identity.provider, uow.social.providers_of(owner.id))
+            if match is EmailMatch.REFUSE:
+                raise ProviderEmailTaken(
+                    "An account with this email exists; log in with its password."
+                )
+            if match is EmailMatch.LINK:
                 uow.social.link(owner.id, identity.provider, identity.account_id)
                 return owner.id, False
-            if owner is not None:
-                email = None  # that member has another account of this provider: a new member
+            email = None  # the address stays the owner's
         member = self._new_member(uow, identity, email)
         uow.social.link(member.id, identity.provider, identity.account_id)
         return member.id, True
@@ -144,7 +171,14 @@ class CompleteSocialLogin:
         candidates = nickname_candidates(identity.nickname, fallback=f"{identity.provider}user")
         for _, nickname in zip(range(_NICKNAME_ATTEMPTS), candidates, strict=False):
             if not uow.members.nickname_taken(nickname):
-                new = NewMember(email=address, nickname=nickname, born_year=None, job=None)
+                new = NewMember(
+                    email=address,
+                    nickname=nickname,
+                    born_year=None,
+                    job=None,
+                    # The provider verified it; made-up addresses are nobody's.
+                    email_verified=email is not None,
+                )
                 return uow.members.add(new, None)
         raise ValidationFailed({"nickname": ["No free nickname could be made from the profile."]})
 
@@ -174,10 +208,12 @@ class UnlinkProviderInput:
 class UnlinkProvider:
     """A member drops a linked provider, as long as another way to log in remains."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, providers: Mapping[str, IdentityProvider]) -> None:
         self._uow = uow
+        self._providers = providers
 
     def __call__(self, data: UnlinkProviderInput) -> list[str]:
+        _provider(self._providers, data.provider)
         with self._uow as uow:
             linked = uow.social.providers_of(data.member_id)
             if data.provider not in linked:

@@ -166,4 +166,4 @@ class Container(containers.DeclarativeContainer):
         CompleteSocialLogin, uow=uow, providers=identity_providers, clock=clock
     )
     redeem_login_code = providers.Factory(RedeemLoginCode, uow=uow, clock=clock)
-    unlink_provider = providers.Factory(UnlinkProvider, uow=uow)
+    unlink_provider = providers.Factory(UnlinkProvider, uow=uow, providers=identity_providers)

@@ -41,7 +41,11 @@ def validate_job(job: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A registered person. born_year and job are private: they never appear in public views."""
+    """A registered person. born_year and job are private: they never appear in public views.
+
+    `email_verified`: the product itself knows the person owns `email`. True for a member made
+    by a provider login with an address the provider verified; False for a password sign-up,
+    whose address nobody checked (the product sends no verification mail yet)."""
 
     id: MemberId
     email: str
@@ -49,6 +53,7 @@ class Member:
     born_year: int | None = None
     job: str | None = None
     daily_limit: int | None = None  # a per-member override of the policy's default, set by staff
+    email_verified: bool = False
 
     def profile_facts(self) -> list[str]:
         """What the member told us about themselves, as lines fit for the model's context."""

@@ -1,9 +1,10 @@
 """Logging in through another service (GitHub, Kakao): the rules that need no outside world."""
 
+import enum
 import itertools
 from collections.abc import Collection, Iterator
 
-from domain.member import NICKNAME_MAX
+from domain.member import NICKNAME_MAX, Member
 
 
 def nickname_candidates(wanted: str | None, fallback: str) -> Iterator[str]:
@@ -22,3 +23,28 @@ def may_unlink(provider: str, linked: Collection[str], has_password: bool) -> bo
     """A member may drop a linked provider only while another way to log in remains: a
     password, or another linked provider."""
     return provider in linked and (has_password or any(p != provider for p in linked))
+
+
+class EmailMatch(enum.Enum):
+    LINK = "link"
+    NEW_MEMBER = "new_member"
+    REFUSE = "refuse"
+
+
+def on_matching_email(owner: Member, provider: str, owner_providers: Collection[str]) -> EmailMatch:
+    """A provider login that is linked to nobody brings an address the provider verified, and
+    `owner` is the member with that address. What to do:
+
+    - REFUSE unless the product itself knows that `owner` owns the address
+      (`owner.email_verified`). Anyone may sign up with another person's address and a password
+      of their own; joining the real owner's provider login to that member would let the
+      squatter's password open the owner's account (account pre-hijacking).
+    - NEW_MEMBER, without the address (it stays `owner`'s), when `owner` has another account of
+      this provider linked: one member has at most one account per provider.
+    - LINK otherwise: e.g. `owner` was made by a GitHub login with this address, verified by
+      GitHub, and now logs in with Kakao, which verified the same address."""
+    if not owner.email_verified:
+        return EmailMatch.REFUSE
+    if provider in owner_providers:
+        return EmailMatch.NEW_MEMBER
+    return EmailMatch.LINK

@@ -5,15 +5,16 @@ The session's API server offers no provider, so this module runs one of its own 
 configured and pointed at the fakes, on the same database."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import screenshot, stored_tokens
 from tests.support.fake_github import FakeGitHub, GitHubAccount
 from tests.support.fake_kakao import FakeKakao, KakaoAccount
 from tests.support.live_server import LiveServer, app_server
+from tests.support.members import PASSWORD
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,44 @@ def test_cancelling_at_the_provider_comes_back_with_a_clear_message(
     )
     assert stored_tokens(page) is None
     screenshot(page, "21-login-cancelled-at-provider")
+
+
+def test_a_provider_login_with_the_email_of_a_password_account_is_explained(
+    page: Page,
+    new_context: Callable[..., BrowserContext],
+    oauth_api: LiveServer,
+    github: FakeGitHub,
+) -> None:
+    # A password sign-up's address was never verified: a provider login must not join it.
+    with oauth_api.client() as client:
+        signed = client.post(
+            "/api/auth/signup/",
+            json={"email": "taken-e2e@example.com", "password": PASSWORD, "nickname": "taken"},
+        )
+        assert signed.status_code == 201, signed.text
+    github.account = GitHubAccount(
+        id=90003, login="taken-gh", emails=[GitHubAccount.email("taken-e2e@example.com")]
+    )
+    page.goto(f"{oauth_api.url}/#/login")
+    page.get_by_role("link", name="Continue with GitHub").click()
+    page.get_by_role("link", name="Authorize").click()
+    expect(page).to_have_url(f"{oauth_api.url}/#/login")
+    expect(page.get_by_role("alert")).to_have_text(
+        "An account with this email already exists. To keep it safe, it was not joined to "
+        "this login: log in with its email and password."
+    )
+    assert stored_tokens(page) is None
+    screenshot(page, "22-login-email-taken")
+    # The same in Korean.
+    korean = new_context(locale="ko-KR").new_page()
+    korean.goto(f"{oauth_api.url}/#/login")
+    korean.get_by_role("link", name="GitHub로 계속하기").click()
+    korean.get_by_role("link", name="Authorize").click()
+    expect(korean).to_have_url(f"{oauth_api.url}/#/login")
+    expect(korean.get_by_role("alert")).to_have_text(
+        "이 이메일로 가입한 계정이 이미 있어요. 계정을 안전하게 지키기 위해 이 로그인과 연결하지 "
+        "않았어요. 그 계정의 이메일과 비밀번호로 로그인해 주세요."
+    )
 
 
 def test_a_used_login_code_is_refused_with_a_clear_message(

@@ -2,6 +2,7 @@
 provider's wire format (tests/support/fake_github.py, fake_kakao.py). The test plays the browser:
 it follows the redirects, approves or cancels at the fake's consent page, and keeps cookies."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 
 from adapters.oauth.github import GitHubIdentityProvider
 from adapters.oauth.kakao import KakaoIdentityProvider
-from adapters.orm.models import LoginCode, Member, SocialAccount
+from adapters.orm.models import LoginCode, Member, SocialAccount, UsedOAuthState
 from django_project.container import Container
 from tests.integration.conftest import Configure, sign_up
 from tests.support.fake_github import (
@@ -25,6 +26,7 @@ from tests.support.fake_kakao import (
     KakaoAccount,
     fake_kakao_fixture,  # noqa: F401
 )
+from tests.support.fake_oauth import Canned
 
 pytestmark = pytest.mark.django_db
 
@@ -154,21 +156,70 @@ def test_a_returning_member_is_found_by_the_provider_account(
     assert Member.objects.count() == 1
 
 
+def provider_account(provider: str, email: str, nickname: str) -> GitHubAccount | KakaoAccount:
+    """An account whose primary (GitHub) or only (Kakao) address is `email`, verified."""
+    if provider == "github":
+        return GitHubAccount(
+            login=nickname,
+            emails=[
+                GitHubAccount.email("other@example.com", primary=False),
+                GitHubAccount.email(email),
+            ],
+        )
+    return KakaoAccount(nickname=nickname, email=email)
+
+
 @pytest.mark.parametrize("provider", ["github", "kakao"])
-def test_a_verified_email_links_the_existing_member(
+def test_a_provider_login_never_lands_in_a_password_account_with_an_unverified_email(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    # Someone signed up with kim's address and a password of their own; nobody checked it.
+    squatter = sign_up(
+        APIClient(), email="kim@example.com", password="squatter's passphrase", nickname="sq"
+    )
+    assert squatter.status_code == 201, squatter.json()
+    fakes[provider].account = provider_account(provider, "KIM@example.com", "kim")
+    assert browser.log_in(provider) == {"oauth_error": "oauth_email_taken"}
+    # Nothing joined, nothing made, and the pending login is over.
+    assert SocialAccount.objects.count() == 0
+    assert list(Member.objects.values_list("id", flat=True)) == [squatter.json()["id"]]
+    assert LoginCode.objects.count() == 0
+    assert browser.client.cookies[f"chatbot_oauth_{provider}"].value == ""
+
+
+def test_a_password_sign_up_is_not_verified_and_a_provider_made_member_is(
+    browser: Browser, fakes: Fakes
+) -> None:
+    signed = sign_up(APIClient(), email="kim@example.com", nickname="kim")
+    fakes["kakao"].account = KakaoAccount(email=None)
+    made = me(exchange(browser.log_in("github")["oauth_code"]).json()["access"])
+    no_email = me(exchange(Browser(fakes).log_in("kakao")["oauth_code"]).json()["access"])
+    verified = dict(Member.objects.values_list("id", "email_verified"))
+    assert verified == {signed.json()["id"]: False, made["id"]: True, no_email["id"]: False}
+
+
+@pytest.mark.parametrize(("first", "then"), [("github", "kakao"), ("kakao", "github")])
+def test_a_verified_email_links_a_member_made_by_another_provider(
+    fakes: Fakes, first: str, then: str
+) -> None:
+    for provider in (first, then):
+        fakes[provider].account = provider_account(provider, "kim@example.com", f"kim-{provider}")
+    made = me(exchange(Browser(fakes).log_in(first)["oauth_code"]).json()["access"])
+    again = me(exchange(Browser(fakes).log_in(then)["oauth_code"]).json()["access"])
+    assert again["id"] == made["id"]
+    assert again["nickname"] == f"kim-{first}"
+    assert again["linked_providers"] == ["github", "kakao"]
+    assert Member.objects.count() == 1
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_password_member_whose_email_is_verified_here_is_linked(
     browser: Browser, fakes: Fakes, provider: str
 ) -> None:
     signed = sign_up(APIClient(), email="kim@example.com", nickname="kim")
-    if provider == "github":
-        fakes["github"].account = GitHubAccount(
-            login="kim-gh",
-            emails=[
-                GitHubAccount.email("other@example.com", primary=False),
-                GitHubAccount.email("KIM@example.com"),
-            ],
-        )
-    else:
-        fakes["kakao"].account = KakaoAccount(nickname="킴", email="kim@example.com")
+    # What email verification (not built yet) will record.
+    Member.objects.filter(pk=signed.json()["id"]).update(email_verified=True)
+    fakes[provider].account = provider_account(provider, "kim@example.com", "kim-p")
     profile = me(exchange(browser.log_in(provider)["oauth_code"]).json()["access"])
     assert profile["id"] == signed.json()["id"]
     assert profile["nickname"] == "kim"
@@ -239,6 +290,67 @@ def test_a_provider_failure_comes_back_with_a_clear_error(
     assert LoginCode.objects.count() == 0
 
 
+def as_json(body: Any) -> Canned:
+    return Canned(json.dumps(body).encode())
+
+
+NOT_JSON = Canned(b"<html><body>Bad Gateway</body></html>", "text/html")
+KAKAO_ME = {"id": 31415, "kakao_account": {"profile": {"nickname": "ryan"}}}
+
+
+@pytest.mark.parametrize(
+    ("provider", "endpoint", "reply"),
+    [
+        ("kakao", "me", as_json([])),
+        ("kakao", "me", as_json({"id": 31415, "kakao_account": "ryan@example.com"})),
+        ("kakao", "me", as_json({"id": 31415, "kakao_account": {"profile": ["ryan"]}})),
+        ("kakao", "me", as_json({"id": 31415, "properties": "ryan"})),
+        ("kakao", "me", as_json({"kakao_account": {}})),
+        ("kakao", "me", as_json({"id": "ryan"})),
+        ("kakao", "me", as_json({"id": 31415, "kakao_account": {"profile": {"nickname": 7}}})),
+        (
+            "kakao",
+            "me",
+            as_json(
+                {
+                    "id": 31415,
+                    "kakao_account": {
+                        "email": ["ryan@example.com"],
+                        "is_email_valid": True,
+                        "is_email_verified": True,
+                    },
+                }
+            ),
+        ),
+        ("kakao", "me", NOT_JSON),
+        ("kakao", "token", as_json({"token_type": "bearer", "expires_in": 21599})),
+        ("kakao", "token", as_json([])),
+        ("kakao", "token", NOT_JSON),
+        ("github", "user", as_json([])),
+        ("github", "user", as_json("octocat")),
+        ("github", "user", as_json({"login": "octocat"})),
+        ("github", "user", as_json({"id": [583231], "login": "octocat"})),
+        ("github", "user", as_json({"id": 583231, "login": {"name": "octocat"}})),
+        ("github", "user", NOT_JSON),
+        ("github", "emails", as_json({"email": "octocat@example.com", "primary": True})),
+        ("github", "emails", as_json(["octocat@example.com"])),
+        ("github", "emails", as_json([{"email": 7, "primary": True, "verified": True}])),
+        ("github", "emails", NOT_JSON),
+        ("github", "token", as_json({"token_type": "bearer", "scope": "read:user"})),
+        ("github", "token", as_json(["gho_x"])),
+        ("github", "token", NOT_JSON),
+    ],
+)
+def test_a_provider_reply_of_an_unexpected_shape_comes_back_with_a_clear_error(
+    browser: Browser, fakes: Fakes, provider: str, endpoint: str, reply: Canned
+) -> None:
+    fakes[provider].failures[endpoint] = reply
+    assert browser.log_in(provider) == {"oauth_error": "oauth_provider_error"}
+    assert browser.client.cookies[f"chatbot_oauth_{provider}"].value == ""
+    assert Member.objects.count() == 0
+    assert LoginCode.objects.count() == 0
+
+
 def test_a_provider_error_redirect_is_not_a_denial(browser: Browser) -> None:
     authorize = browser.start("kakao")
     state = parse_qs(urlsplit(authorize).query)["state"][0]
@@ -275,6 +387,45 @@ def test_a_reused_state_is_refused(browser: Browser, fakes: Fakes) -> None:
     back = fakes["github"].consent(browser.start("github"))
     assert "oauth_code" in browser.callback(back)
     assert browser.callback(back) == {"oauth_error": "oauth_state_invalid"}
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_replayed_state_cookie_is_refused_before_the_provider_sees_the_code(
+    browser: Browser, fakes: Fakes, provider: str
+) -> None:
+    authorize = browser.start(provider)
+    saved = browser.client.cookies[f"chatbot_oauth_{provider}"].value
+    back = fakes[provider].consent(authorize)
+    assert "oauth_code" in browser.callback(back)
+    token_path = fakes[provider].token_path
+    assert len(fakes[provider].requests_to(token_path)) == 1
+    # A copy of the cookie, kept by the browser or saved by someone, replays the callback.
+    replayed = Browser(fakes)
+    replayed.client.cookies[f"chatbot_oauth_{provider}"] = saved
+    assert replayed.callback(back) == {"oauth_error": "oauth_state_invalid"}
+    assert len(fakes[provider].requests_to(token_path)) == 1
+    assert LoginCode.objects.count() == 1
+
+
+def test_used_states_are_stored_hashed_and_forgotten_once_expired(
+    browser: Browser, fakes: Fakes
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from application.social_login import hash_state
+
+    back = fakes["github"].consent(browser.start("github"))
+    state = parse_qs(urlsplit(back).query)["state"][0]
+    browser.callback(back)
+    used = UsedOAuthState.objects.get()
+    assert used.state_hash == hash_state(state) != state
+    assert used.expires_at > timezone.now() + timedelta(minutes=9)
+    UsedOAuthState.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    Browser(fakes).log_in("kakao")
+    assert UsedOAuthState.objects.exclude(state_hash=hash_state(state)).count() == 1
+    assert not UsedOAuthState.objects.filter(state_hash=hash_state(state)).exists()
 
 
 def test_a_state_cookie_of_another_provider_is_refused(browser: Browser, fakes: Fakes) -> None:
@@ -348,6 +499,19 @@ def test_an_unconfigured_provider_is_not_found(
     assert APIClient().get("/api/auth/oauth/providers/").json() == {"providers": []}
 
 
+@pytest.mark.parametrize("provider", ["facebook", "github"])
+def test_unlinking_an_unconfigured_provider_is_not_found(
+    container: Container, make_member: Callable[..., Any], provider: str
+) -> None:
+    container.identity_providers.override({"kakao": object()})
+    kim = make_member()
+    answer = kim.client.delete(f"/api/me/oauth/{provider}/")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "oauth_provider_not_found"
+    # A configured provider the member has not linked is still told apart.
+    assert kim.client.delete("/api/me/oauth/kakao/").json()["code"] == "oauth_provider_not_linked"
+
+
 def test_unlinking_needs_another_way_to_log_in(browser: Browser, fakes: Fakes) -> None:
     fakes["kakao"].account = KakaoAccount(email="octocat@example.com")
     access = exchange(browser.log_in("github")["oauth_code"]).json()["access"]
@@ -369,6 +533,7 @@ def test_a_member_with_a_password_may_unlink_their_only_provider(
     browser: Browser, fakes: Fakes, make_member: Callable[..., Any]
 ) -> None:
     kim = make_member(email="octocat@example.com", nickname="kim")
+    Member.objects.filter(pk=kim.id).update(email_verified=True)
     exchange(browser.log_in("github")["oauth_code"])
     assert kim.client.get("/api/me/").json()["linked_providers"] == ["github"]
     assert kim.client.delete("/api/me/oauth/github/").status_code == 204

@@ -44,6 +44,15 @@ class _NotFound:
         wire.send_json(self.status, {"message": self.message})
 
 
+@dataclass(frozen=True, slots=True)
+class Canned:
+    """A reply an endpoint gives instead of its own (a body of an unexpected shape, not JSON)."""
+
+    body: bytes
+    content_type: str = "application/json"
+    status: int = 200
+
+
 @dataclass(slots=True)
 class Grant:
     """An authorization the person approved: what the token request must match."""
@@ -89,8 +98,9 @@ class FakeOAuthProvider(fake_http.FakeHTTPServer[fake_http.Exchange]):
         self.client_id = client_id
         self.client_secret = client_secret
         self.account: Any = self.default_account()
-        # Endpoint name ("token", or the provider's account endpoints) -> HTTP status to fail with.
-        self.failures: dict[str, int] = {}
+        # Endpoint name ("token", or the provider's account endpoints) -> HTTP status to fail with,
+        # or a canned reply to give instead of the endpoint's own.
+        self.failures: dict[str, int | Canned] = {}
         self.pending: dict[str, Grant] = {}
         self.codes: dict[str, Grant] = {}
         self.tokens: dict[str, Any] = {}
@@ -130,11 +140,20 @@ class FakeOAuthProvider(fake_http.FakeHTTPServer[fake_http.Exchange]):
         return Route(handler)
 
     def failing(self, name: str, wire: Wire) -> bool:
-        status = self.failures.get(name)
-        if status is None:
+        failure = self.failures.get(name)
+        if failure is None:
             return False
-        wire.send_bytes(status, b"<html><body>Internal Server Error</body></html>", "text/html")
+        if isinstance(failure, Canned):
+            wire.send_bytes(failure.status, failure.body, failure.content_type)
+        else:
+            wire.send_bytes(
+                failure, b"<html><body>Internal Server Error</body></html>", "text/html"
+            )
         return True
+
+    def requests_to(self, path: str) -> list[ReceivedRequest]:
+        """The requests received at `path` (without its query), oldest first."""
+        return [r for r in self.requests if urlsplit(r.path).path == path]
 
     # -- the consent page
 

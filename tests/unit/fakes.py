@@ -33,6 +33,7 @@ from application.ports import (
     LoginCodeRepository,
     MemberRepository,
     NewMember,
+    OAuthStateRepository,
     PasswordPolicy,
     QuotaLedger,
     Reservation,
@@ -262,6 +263,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
             nickname=member.nickname,
             born_year=member.born_year,
             job=member.job,
+            email_verified=member.email_verified,
         )
         self._state["passwords"][stored.id] = password
         return self.put(stored)
@@ -510,6 +512,25 @@ class FakeLoginCodeRepository(_Snapshots, LoginCodeRepository):
         return found[0] if found and found[1] > now else None
 
 
+class FakeOAuthStateRepository(_Snapshots, OAuthStateRepository):
+    def __init__(self) -> None:
+        self._state = {"states": {}}
+
+    @property
+    def states(self) -> dict[str, datetime]:
+        states: dict[str, datetime] = self._state["states"]
+        return states
+
+    def spend(self, state_hash: str, expires_at: datetime, now: datetime) -> bool:
+        for kept, until in list(self.states.items()):
+            if until <= now:
+                del self.states[kept]
+        if state_hash in self.states:
+            return False
+        self.states[state_hash] = expires_at
+        return True
+
+
 class FakeIdentityProvider(IdentityProvider):
     """Gives the next identity of its script for any code, or raises ProviderFailed for a
     script entry that is None. Remembers what it was asked."""
@@ -546,6 +567,7 @@ class FakeUnitOfWork(UnitOfWork):
     quota: FakeQuotaLedger
     social: FakeSocialAccountRepository
     login_codes: FakeLoginCodeRepository
+    oauth_states: FakeOAuthStateRepository
 
     def __init__(
         self,
@@ -559,6 +581,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.chats.ledger = self.quota
         self.social = FakeSocialAccountRepository()
         self.login_codes = FakeLoginCodeRepository()
+        self.oauth_states = FakeOAuthStateRepository()
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -595,7 +618,14 @@ class FakeUnitOfWork(UnitOfWork):
         self._committed = True
 
     def _repositories(self) -> tuple[_Snapshots, ...]:
-        return (self.members, self.chats, self.quota, self.social, self.login_codes)
+        return (
+            self.members,
+            self.chats,
+            self.quota,
+            self.social,
+            self.login_codes,
+            self.oauth_states,
+        )
 
 
 class FakeChatQueries(ChatQueries):

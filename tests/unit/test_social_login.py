@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,8 @@ from hypothesis import strategies as st
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
+    OAuthStateUsed,
+    ProviderEmailTaken,
     ProviderFailed,
     ProviderNotConfigured,
     ProviderNotLinked,
@@ -20,9 +23,11 @@ from application.social_login import (
     RedeemLoginCode,
     UnlinkProvider,
     UnlinkProviderInput,
+    hash_state,
 )
-from domain.member import NICKNAME_MAX, validate_nickname
-from domain.social import may_unlink, nickname_candidates
+from domain.ids import MemberId
+from domain.member import NICKNAME_MAX, Member, validate_nickname
+from domain.social import EmailMatch, may_unlink, nickname_candidates, on_matching_email
 from tests.unit.fakes import FakeClock, FakeIdentityProvider, FakeUnitOfWork
 
 
@@ -53,6 +58,15 @@ def test_a_provider_may_be_unlinked_only_while_another_way_in_remains() -> None:
     assert not may_unlink("kakao", ["github"], has_password=True)
 
 
+def test_only_an_address_verified_here_lets_a_provider_login_join_a_member() -> None:
+    squatted = Member(MemberId(1), "kim@example.com", "kim", email_verified=False)
+    verified = Member(MemberId(2), "lee@example.com", "lee", email_verified=True)
+    assert on_matching_email(squatted, "github", []) is EmailMatch.REFUSE
+    assert on_matching_email(squatted, "github", ["github"]) is EmailMatch.REFUSE
+    assert on_matching_email(verified, "github", ["kakao"]) is EmailMatch.LINK
+    assert on_matching_email(verified, "github", ["github"]) is EmailMatch.NEW_MEMBER
+
+
 class World:
     def __init__(self) -> None:
         self.uow = FakeUnitOfWork()
@@ -61,9 +75,13 @@ class World:
         self.kakao = FakeIdentityProvider("kakao")
         self.providers = {"github": self.github, "kakao": self.kakao}
 
-    def log_in(self, provider: str = "github") -> tuple[int, bool, str]:
+    def log_in(self, provider: str = "github", state: str | None = None) -> tuple[int, bool, str]:
         complete = CompleteSocialLogin(self.uow, self.providers, self.clock)
-        done = complete(CompleteSocialLoginInput(provider, "code", "verifier", "https://cb"))
+        done = complete(
+            CompleteSocialLoginInput(
+                provider, state or secrets.token_hex(8), "code", "verifier", "https://cb"
+            )
+        )
         return done.member_id, done.created, done.login_code
 
     def redeem(self, code: str) -> int:
@@ -99,14 +117,52 @@ def test_a_first_login_makes_a_member_and_a_later_one_finds_it(world: World) -> 
     assert world.redeem(code) == first
 
 
-def test_a_verified_email_links_the_member_who_has_it(world: World) -> None:
-    kim = world.uow.members.new("kim", email="kim@example.com")
+def test_a_verified_email_links_the_member_known_to_own_it(world: World) -> None:
+    kim = world.uow.members.new("kim", email="kim@example.com", email_verified=True)
     world.github.script.append(
         world.github.identity("7", email="KIM@example.com", email_verified=True)
     )
     member_id, created, _ = world.log_in()
     assert (member_id, created) == (kim.id, False)
     assert world.uow.social.providers_of(kim.id) == ["github"]
+
+
+def test_a_verified_email_of_a_member_not_known_to_own_it_is_refused(world: World) -> None:
+    with world.uow as uow:
+        squatter = uow.members.add(NewMember("kim@example.com", "sq", None, None), "their own!")
+        uow.commit()
+    world.kakao.script.append(
+        world.kakao.identity("7", email="kim@example.com", email_verified=True)
+    )
+    with pytest.raises(ProviderEmailTaken):
+        world.log_in("kakao")
+    assert world.uow.members.all() == [squatter]
+    assert world.uow.social.providers_of(squatter.id) == []
+    assert world.uow.login_codes.codes == {}
+
+
+def test_a_member_made_with_a_verified_email_is_known_to_own_it(world: World) -> None:
+    world.github.script.append(
+        world.github.identity("1", email="a@example.com", email_verified=True)
+    )
+    world.kakao.script.append(world.kakao.identity("2"))
+    with_email, _, _ = world.log_in()
+    without, _, _ = world.log_in("kakao")
+    assert world.uow.members.get(with_email).email_verified
+    assert not world.uow.members.get(without).email_verified
+
+
+def test_a_state_is_spent_once_before_the_provider_is_asked(world: World) -> None:
+    world.github.script.append(world.github.identity("1"))
+    world.log_in(state="s1")
+    with pytest.raises(OAuthStateUsed):
+        world.log_in(state="s1")
+    assert len(world.github.asked) == 1
+    # Remembered while a state is good for, then forgotten.
+    world.clock.advance(timedelta(minutes=10))
+    world.github.script.append(world.github.identity("2"))
+    world.log_in(state="s2")
+    assert list(world.uow.oauth_states.states) == [hash_state("s2")]
 
 
 def test_an_unverified_email_never_links_nor_is_stored(world: World) -> None:
@@ -125,7 +181,7 @@ def test_an_unverified_email_never_links_nor_is_stored(world: World) -> None:
 def test_a_verified_email_of_a_member_with_another_account_there_makes_a_new_member(
     world: World,
 ) -> None:
-    kim = world.uow.members.new("kim", email="kim@example.com")
+    kim = world.uow.members.new("kim", email="kim@example.com", email_verified=True)
     world.uow.social.link(kim.id, "github", "1")
     world.github.script.append(
         world.github.identity("2", email="kim@example.com", email_verified=True)
@@ -166,7 +222,7 @@ def test_unlinking_keeps_another_way_to_log_in(world: World) -> None:
         world.github.identity("1", email="a@example.com", email_verified=True)
     )
     member_id, _, _ = world.log_in()
-    unlink = UnlinkProvider(world.uow)
+    unlink = UnlinkProvider(world.uow, world.providers)
     with pytest.raises(LastLoginMethod):
         unlink(UnlinkProviderInput(member_id, "github"))
     with pytest.raises(ProviderNotLinked):
@@ -182,4 +238,10 @@ def test_a_member_with_a_password_may_unlink_their_only_provider(world: World) -
         kim = uow.members.add(NewMember("kim@example.com", "kim", None, None), "a passphrase!")
         uow.commit()
     world.uow.social.link(kim.id, "kakao", "3")
-    assert UnlinkProvider(world.uow)(UnlinkProviderInput(kim.id, "kakao")) == []
+    assert UnlinkProvider(world.uow, world.providers)(UnlinkProviderInput(kim.id, "kakao")) == []
+
+
+def test_unlinking_a_provider_not_configured_is_refused_as_such(world: World) -> None:
+    kim = world.uow.members.new("kim")
+    with pytest.raises(ProviderNotConfigured):
+        UnlinkProvider(world.uow, world.providers)(UnlinkProviderInput(kim.id, "facebook"))

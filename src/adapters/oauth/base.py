@@ -1,5 +1,5 @@
 """What GitHub and Kakao share: authlib's OAuth2 client for the authorization URL and the token
-exchange, and one mapping of every fault to ProviderFailed."""
+exchange, the readers of a reply's shape, and one mapping of every fault to ProviderFailed."""
 
 import logging
 from abc import abstractmethod
@@ -13,6 +13,40 @@ from application.errors import ProviderFailed
 from application.ports import ExternalIdentity, IdentityProvider
 
 log = logging.getLogger(__name__)
+
+
+class UnexpectedReply(ValueError):
+    """A provider's reply is not of the shape its documentation gives."""
+
+
+def an_object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise UnexpectedReply(f"{what} is not an object")
+    return value
+
+
+def an_optional_object(value: Any, what: str) -> dict[str, Any]:
+    """An object, or {} when the provider left it out (null or absent)."""
+    return {} if value is None else an_object(value, what)
+
+
+def a_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise UnexpectedReply(f"{what} is not a list")
+    return value
+
+
+def an_optional_text(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise UnexpectedReply(f"{what} is not text")
+    return value or None
+
+
+def an_account_id(value: Any, what: str) -> str:
+    # Both providers number their accounts; a bool is an int to Python, not to them.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UnexpectedReply(f"{what} is not a number")
+    return str(value)
 
 
 class OAuthIdentityProvider(IdentityProvider):
@@ -60,13 +94,17 @@ class OAuthIdentityProvider(IdentityProvider):
     ) -> ExternalIdentity:
         try:
             with self._client(redirect_uri) as client:
-                client.fetch_token(
+                token = client.fetch_token(
                     self._auth_url + self.token_path,
                     grant_type="authorization_code",
                     code=code,
                     code_verifier=code_verifier,
                 )
+                if not isinstance(token.get("access_token"), str) or not token["access_token"]:
+                    raise UnexpectedReply("the token reply has no access_token")
                 return self._identity(client)
+        # ValueError covers a body that is not JSON and UnexpectedReply; KeyError and TypeError a
+        # token reply authlib cannot read.
         except (AuthlibBaseError, HTTPError, ValueError, KeyError, TypeError) as error:
             # The type and the provider's own error code only: nothing here holds a secret.
             log.warning(

@@ -2,7 +2,13 @@
 
 from authlib.integrations.httpx_client import OAuth2Client
 
-from adapters.oauth.base import OAuthIdentityProvider
+from adapters.oauth.base import (
+    OAuthIdentityProvider,
+    an_account_id,
+    an_object,
+    an_optional_object,
+    an_optional_text,
+)
 from application.ports import ExternalIdentity
 
 
@@ -13,20 +19,25 @@ class KakaoIdentityProvider(OAuthIdentityProvider):
     token_path = "/oauth/token"  # noqa: S105 (a path, not a secret)
 
     def _identity(self, client: OAuth2Client) -> ExternalIdentity:
-        user = self._get(client, "/v2/user/me")
-        account = user.get("kakao_account") or {}
-        profile = account.get("profile") or {}
-        nickname = profile.get("nickname") or (user.get("properties") or {}).get("nickname")
+        user = an_object(self._get(client, "/v2/user/me"), "/v2/user/me")
+        # Kakao leaves out what the person did not consent to.
+        account = an_optional_object(user.get("kakao_account"), "kakao_account")
+        profile = an_optional_object(account.get("profile"), "kakao_account.profile")
+        properties = an_optional_object(user.get("properties"), "properties")
+        nickname = an_optional_text(
+            profile.get("nickname"), "profile.nickname"
+        ) or an_optional_text(properties.get("nickname"), "properties.nickname")
+        address = an_optional_text(account.get("email"), "kakao_account.email")
         # Kakao says both whether the address is valid (still in use) and whether it was
         # verified; only an address that is both may find an existing member.
         verified = (
             account.get("is_email_valid") is True and account.get("is_email_verified") is True
         )
-        email = account.get("email") if verified and account.get("email") else None
+        email = address if verified else None
         return ExternalIdentity(
             provider=self.name,
-            account_id=str(int(user["id"])),
-            nickname=str(nickname) if nickname else None,
-            email=str(email) if email else None,
-            email_verified=verified and email is not None,
+            account_id=an_account_id(user.get("id"), "id"),
+            nickname=nickname,
+            email=email,
+            email_verified=email is not None,
         )

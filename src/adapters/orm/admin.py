@@ -12,8 +12,10 @@ class MemberAdmin(UserAdmin[Member]):
     list_display = ("email", "nickname", "daily_limit", "is_active", "is_staff", "date_joined")
     search_fields = ("email", "nickname")
     list_filter = ("is_active", "is_staff")
+    # Set by the product when it knows the member owns the address, never by hand.
+    readonly_fields = ("email_verified",)
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "email_verified", "password")}),
         ("Profile", {"fields": ("nickname", "born_year", "job")}),
         ("Quota", {"fields": ("daily_limit",)}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),

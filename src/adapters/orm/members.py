@@ -1,4 +1,5 @@
 from functools import cache
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ def to_domain(row: MemberRow) -> Member:
         born_year=row.born_year,
         job=row.job,
         daily_limit=row.daily_limit,
+        email_verified=row.email_verified,
     )
 
 
@@ -29,25 +31,31 @@ _TAKEN = {
 }
 
 
+_MEMBER_COLUMNS = ("email", "nickname", "born_year", "job", "daily_limit", "email_verified")
+
+
 @cache
 def _active_member() -> str:
-    names = ("email", "nickname", "born_year", "job", "daily_limit")
     return (
-        f"SELECT {sql.columns(MemberRow, names)} FROM {sql.table(MemberRow)} "
+        f"SELECT {sql.columns(MemberRow, _MEMBER_COLUMNS)} FROM {sql.table(MemberRow)} "
         f"WHERE {sql.column(MemberRow, 'id')} = %s AND {sql.column(MemberRow, 'is_active')}"
     )
 
 
-_NO_CONVERSION = (None,) * 5  # text and integers, as every database returns them
+@cache
+def _conversions() -> tuple[Any, ...]:
+    # Text and integers come as every database returns them; the flag as the ORM reads it
+    # (SQLite stores 0 or 1).
+    return (None,) * 5 + sql.fields(MemberRow, ["email_verified"])
 
 
 class DjangoMemberRepository(MemberRepository):
     def get(self, member_id: MemberId) -> Member:
         # Every chat request reads its member: one prepared statement, the columns alone.
-        rows = sql.select(_active_member(), [member_id], _NO_CONVERSION)
+        rows = sql.select(_active_member(), [member_id], _conversions())
         if not rows:
             raise MemberNotFound("No such member.")
-        ((email, nickname, born_year, job, daily_limit),) = rows
+        ((email, nickname, born_year, job, daily_limit, email_verified),) = rows
         return Member(
             id=member_id,
             email=email,
@@ -55,6 +63,7 @@ class DjangoMemberRepository(MemberRepository):
             born_year=born_year,
             job=job,
             daily_limit=daily_limit,
+            email_verified=email_verified,
         )
 
     def add(self, member: NewMember, password: str | None) -> Member:
@@ -73,6 +82,7 @@ class DjangoMemberRepository(MemberRepository):
                 nickname=member.nickname,
                 born_year=member.born_year,
                 job=member.job,
+                email_verified=member.email_verified,
             )
         except IntegrityError as error:
             # Another sign-up with the same email or nickname won the race since the check above.

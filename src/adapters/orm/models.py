@@ -40,6 +40,13 @@ class Member(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text="Model requests a day for this member; empty means the service default.",
     )
+    email_verified = models.BooleanField(
+        default=False,
+        help_text=(
+            "Whether the product knows the member owns the email: true for members made by a "
+            "provider login with an address the provider verified; false for password sign-ups."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -238,3 +245,15 @@ class LoginCode(models.Model):
 
     def __str__(self) -> str:
         return f"login code for {self.member_id} until {self.expires_at}"
+
+
+class UsedOAuthState(models.Model):
+    """The state of a provider login whose code was traded, by its SHA-256: a state works once
+    even when a browser keeps (or someone saved) its cookie. Kept as long as a state is good for;
+    expired rows go with each new one."""
+
+    state_hash = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"used state until {self.expires_at}"

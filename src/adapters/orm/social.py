@@ -2,9 +2,13 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from adapters.orm.models import LoginCode, SocialAccount
+from adapters.orm.models import LoginCode, SocialAccount, UsedOAuthState
 from application.errors import ValidationFailed
-from application.ports import LoginCodeRepository, SocialAccountRepository
+from application.ports import (
+    LoginCodeRepository,
+    OAuthStateRepository,
+    SocialAccountRepository,
+)
 from domain.ids import MemberId
 
 
@@ -53,3 +57,17 @@ class DjangoLoginCodeRepository(LoginCodeRepository):
         # The DELETE decides between concurrent redeemers: only one of them deletes the row.
         deleted, _ = LoginCode.objects.filter(code_hash=code_hash, expires_at__gt=now).delete()
         return MemberId(row.member_id) if deleted else None
+
+
+class DjangoOAuthStateRepository(OAuthStateRepository):
+    def spend(self, state_hash: str, expires_at: datetime, now: datetime) -> bool:
+        # Expired states go with every new one, so the table holds ten minutes of logins.
+        UsedOAuthState.objects.filter(expires_at__lte=now).delete()
+        try:
+            # The primary key decides between concurrent callers: a second insert waits for
+            # the first transaction and then fails. A savepoint keeps the outer one usable.
+            with transaction.atomic():
+                UsedOAuthState.objects.create(state_hash=state_hash, expires_at=expires_at)
+        except IntegrityError:
+            return False
+        return True

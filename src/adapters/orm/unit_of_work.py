@@ -7,7 +7,11 @@ from django.db import transaction
 from adapters.orm.chats import DjangoChatRepository
 from adapters.orm.members import DjangoMemberRepository
 from adapters.orm.quota import DjangoQuotaLedger
-from adapters.orm.social import DjangoLoginCodeRepository, DjangoSocialAccountRepository
+from adapters.orm.social import (
+    DjangoLoginCodeRepository,
+    DjangoOAuthStateRepository,
+    DjangoSocialAccountRepository,
+)
 from application.ports import UnitOfWork
 
 
@@ -25,6 +29,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self.quota = DjangoQuotaLedger()
         self.social = DjangoSocialAccountRepository()
         self.login_codes = DjangoLoginCodeRepository()
+        self.oauth_states = DjangoOAuthStateRepository()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

@@ -5,7 +5,8 @@ start and callback are navigations, not JSON calls: their answers are redirects,
 that goes wrong in the callback sends the person back to the login page with `oauth_error` set
 to a stable code, never to an error page. The state and the PKCE verifier travel in a signed,
 HttpOnly, SameSite=Lax cookie scoped to these paths, so the callback only completes in the
-browser that started the login, once.
+browser that started the login; the server remembers each state whose code it traded, so a
+state works once even when a copy of the cookie is replayed.
 """
 
 import json
@@ -36,9 +37,15 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from application.errors import ProviderFailed, ValidationFailed
+from application.errors import (
+    OAuthStateUsed,
+    ProviderEmailTaken,
+    ProviderFailed,
+    ValidationFailed,
+)
 from application.ports import IdentityProvider
 from application.social_login import (
+    PENDING_LOGIN_TTL,
     BeginSocialLogin,
     CompleteSocialLogin,
     CompleteSocialLoginInput,
@@ -53,8 +60,7 @@ from django_project.container import Container
 
 COOKIE_PATH = "/api/auth/oauth/"
 COOKIE_SALT = "chatbot.oauth.pending"
-# Time to approve at the provider (a first-time consent screen, a password, two factors).
-PENDING_MAX_AGE_S = 600
+PENDING_MAX_AGE_S = int(PENDING_LOGIN_TTL.total_seconds())
 # The same paths the web app's router accepts as `next` (frontend/public/js/router.js).
 _SAFE_NEXT = re.compile(r"^/(?![/\\])[\w\-/?=&%.]*$")
 
@@ -180,8 +186,8 @@ class OAuthCallbackApi(APIView):
         description=(
             "Where the provider sends the browser back. Redirects to the web app's login page "
             "with `#/login?oauth_code=...` (one-time, 60 s) or `#/login?oauth_error=` "
-            "`oauth_state_invalid`, `oauth_denied`, `oauth_provider_error` or "
-            "`oauth_account_conflict`."
+            "`oauth_state_invalid`, `oauth_denied`, `oauth_provider_error`, "
+            "`oauth_email_taken` or `oauth_account_conflict`."
         ),
     )
     @inject
@@ -216,13 +222,14 @@ class OAuthCallbackApi(APIView):
             done = complete(
                 CompleteSocialLoginInput(
                     provider=provider,
+                    state=pending["state"],
                     code=query["code"],
                     code_verifier=pending["verifier"],
                     redirect_uri=_callback_uri(request, provider),
                 )
             )
-        except ProviderFailed:
-            return _to_frontend(frontend_url, oauth_error="oauth_provider_error")
+        except (ProviderFailed, OAuthStateUsed, ProviderEmailTaken) as error:
+            return _to_frontend(frontend_url, oauth_error=error.code)
         except ValidationFailed:
             # A concurrent first login of the same account won the race; trying again finds it.
             return _to_frontend(frontend_url, oauth_error="oauth_account_conflict")
@@ -277,7 +284,11 @@ class MeOAuthApi(APIView):
             204: OpenApiResponse(description="Unlinked."),
             401: OpenApiResponse(ErrorOutput, description="Not logged in."),
             404: OpenApiResponse(
-                ErrorOutput, description="Not linked (`oauth_provider_not_linked`)."
+                ErrorOutput,
+                description=(
+                    "No such provider, or not configured (`oauth_provider_not_found`); "
+                    "configured but not linked to this member (`oauth_provider_not_linked`)."
+                ),
             ),
             409: OpenApiResponse(
                 ErrorOutput,
