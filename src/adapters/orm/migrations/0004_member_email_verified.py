@@ -1,8 +1,10 @@
+from django.apps.registry import Apps
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
-def verified_by_a_provider(apps, schema_editor):
+def verified_by_a_provider(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """Members made by a provider login (no usable password, a linked provider) carry the address
     the provider verified, or a made-up one under oauth.invalid. Password sign-ups were never
     verified: they keep the default, false."""
