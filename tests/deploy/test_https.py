@@ -370,7 +370,8 @@ def test_the_app_port_is_not_exposed(site: Nginx, app: LiveServer) -> None:
 
     # The only way in is nginx: the upstream is on loopback, and nothing listens on the app port
     # but the app, on loopback (deploy/systemd/chatbot.service, make serve's default).
-    assert re.findall(r"^\s*server\s+(\S+);", chatbot, flags=re.MULTILINE) == ["127.0.0.1:8000"]
+    servers = re.findall(r"^\s*server\s+([^\s;{]+)[^;{]*;", chatbot, flags=re.MULTILINE)
+    assert servers == ["127.0.0.1:8000"]
     listens = re.findall(r"^\s*listen\s+([^\s;]+)", every_config, flags=re.MULTILINE)
     assert set(listens) == {"80", "[::]:80", "443", "[::]:443"}, listens
     assert "proxy_pass http://chatbot_app;" in chatbot
