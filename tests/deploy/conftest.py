@@ -134,7 +134,7 @@ def render_site(paths: Paths, ports: Ports) -> dict[str, str]:
             text = substitute(text, f"{live}fullchain.pem", str(paths.cert), count=1)
             text = substitute(text, f"{live}privkey.pem", str(paths.key), count=1)
             text = substitute(
-                text, "server 127.0.0.1:8000;", f"server 127.0.0.1:{ports.upstream};", count=1
+                text, "server 127.0.0.1:8000 ", f"server 127.0.0.1:{ports.upstream} ", count=1
             )
             text = substitute(text, "/srv/chatbot/app/staticfiles/", f"{paths.static}/", count=1)
             text = substitute(text, "/var/cache/nginx/chatbot ", f"{paths.cache} ", count=1)

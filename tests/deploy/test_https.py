@@ -158,6 +158,39 @@ def test_unknown_hosts_on_port_80_get_no_answer(site: Nginx) -> None:
         client.get(f"{site.http_url}/api/chats/", headers={"Host": "attacker.example"})
 
 
+@pytest.mark.parametrize("host", ["attacker.example", "127.0.0.1", "127.0.0.1:443"])
+def test_a_forged_host_behind_the_sites_own_tls_name_gets_no_answer(site: Nginx, host: str) -> None:
+    # The handshake names the site (SNI), so it succeeds with the site's certificate; the request
+    # then names another host, which nginx looks up among the servers on its own: the catch-all.
+    with site.client() as client:
+        try:
+            answer = client.get("/api/chats/", headers={"Host": host})
+        except httpx.RemoteProtocolError:
+            pass  # closed without a status line
+        else:
+            pytest.fail(f"{host!r} got an answer: {answer.status_code} {answer.text[:200]!r}")
+    # HTTP/2 (the version browsers speak to the site) too: :authority picks the server as Host
+    # does, and 444 resets the stream instead of answering it.
+    h2 = subprocess.run(
+        ["curl", "--silent", "--show-error", "--http2", "--max-time", "10",
+         "--cacert", str(site.paths.cert), "--header", f"Host: {host}",
+         "--write-out", "%{http_version} %{http_code}", "--output", "/dev/null",
+         f"{site.https_url}/api/chats/"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert h2.returncode != 0, h2.stdout
+    assert h2.stdout.endswith(" 000"), h2.stdout  # no status line came back
+    # The site itself still answers over HTTP/2 on the same connection settings.
+    own = subprocess.run(
+        ["curl", "--silent", "--show-error", "--http2", "--max-time", "10",
+         "--cacert", str(site.paths.cert),
+         "--write-out", "%{http_version} %{http_code}", "--output", "/dev/null",
+         f"{site.https_url}/healthz"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert own.stdout == "2 200", (own.stdout, own.stderr)
+
+
 # ---------------------------------------------------------------- what Django sees
 
 
@@ -337,7 +370,8 @@ def test_the_app_port_is_not_exposed(site: Nginx, app: LiveServer) -> None:
 
     # The only way in is nginx: the upstream is on loopback, and nothing listens on the app port
     # but the app, on loopback (deploy/systemd/chatbot.service, make serve's default).
-    assert re.findall(r"^\s*server\s+(\S+);", chatbot, flags=re.MULTILINE) == ["127.0.0.1:8000"]
+    servers = re.findall(r"^\s*server\s+([^\s;{]+)[^;{]*;", chatbot, flags=re.MULTILINE)
+    assert servers == ["127.0.0.1:8000"]
     listens = re.findall(r"^\s*listen\s+([^\s;]+)", every_config, flags=re.MULTILINE)
     assert set(listens) == {"80", "[::]:80", "443", "[::]:443"}, listens
     assert "proxy_pass http://chatbot_app;" in chatbot

@@ -333,14 +333,18 @@ def page(new_context: Callable[..., BrowserContext]) -> Page:
     return new_context().new_page()
 
 
-def sign_in(page: Page, api: LiveServer, member: Member, path: str = "/") -> None:
-    """Open the app already logged in as `member` (tokens stored as the app stores them)."""
-    page.goto(f"{api.url}/#/__blank")
+def sign_in(
+    page: Page, api: LiveServer, member: Member, path: str = "/", *, origin: str | None = None
+) -> None:
+    """Open the app already logged in as `member` (tokens stored as the app stores them), from
+    the API's own origin or `origin` (a proxy in front of it)."""
+    base = origin or api.url
+    page.goto(f"{base}/#/__blank")
     page.evaluate(
         "tokens => localStorage.setItem('chatbot.tokens', JSON.stringify(tokens))",
         {"access": member.access, "refresh": member.refresh},
     )
-    page.goto(f"{api.url}/#{path}")
+    page.goto(f"{base}/#{path}")
     page.reload()
 
 

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { streamingAnswer, userMessage } from "./conversation.js";
 import { describeError } from "./errors.js";
 import { ApiError } from "./http.js";
+import { current, navigate } from "./router.js";
 import { chatsChanged, loadProfile, quotaExhausted } from "./state.js";
 
 /** Did the API keep the question (as a failed turn) even though there is no answer? */
@@ -75,6 +76,10 @@ export async function ask({
     } else if (error instanceof api.SessionExpired) {
       // main.js is already on its way to the login page; the draft keeps the question.
       composer.restore(question);
+    } else if (error instanceof ApiError && error.code === "stream_cut") {
+      composer.sent();
+      answer.interrupted(describeError(error), reloadChat);
+      outcome = { streamed: false, result: null, error };
     } else if (questionWasStored(error)) {
       composer.sent();
       answer.fail(describeError(error), onRetry);
@@ -97,6 +102,11 @@ export async function ask({
     chatsChanged();
   }
   return outcome;
+}
+
+/** Draw the current page (the chat) again from what the server stored. */
+export function reloadChat() {
+  navigate(current().full, { replace: true });
 }
 
 /** A JSON (non-streamed) answer is the turn itself, or a whole new chat with its turns. */

@@ -42,10 +42,13 @@ export function botQuestion(text) {
   );
 }
 
-/** A stored turn's answer, whatever became of it. `onRetry` offers to ask again when it failed. */
-export function answerMessage(turn, { onRetry } = {}) {
+/**
+ * A stored turn's answer, whatever became of it. `onRetry` offers to ask again when it failed,
+ * `onReload` to load the chat again while it is still being written.
+ */
+export function answerMessage(turn, { onRetry, onReload } = {}) {
   const view = answerShell();
-  showTurn(view, turn, { onRetry });
+  showTurn(view, turn, { onRetry, onReload });
   return view.el;
 }
 
@@ -63,7 +66,7 @@ function answerShell() {
   return { el, body, note };
 }
 
-function showTurn(view, turn, { onRetry } = {}) {
+function showTurn(view, turn, { onRetry, onReload } = {}) {
   view.el.dataset.status = turn.status;
   view.note.replaceChildren();
   if (turn.answer) renderMarkdown(view.body, turn.answer);
@@ -71,8 +74,14 @@ function showTurn(view, turn, { onRetry } = {}) {
   if (turn.status === "stopped") view.note.append(h("p", { class: "muted" }, t("chat.stopped")));
   if (turn.status === "failed") failure(view, describeTurnError(turn.error_code), onRetry);
   if (turn.status === "pending" || turn.status === "streaming") {
-    view.note.append(h("p", { class: "muted" }, t("chat.pending")));
+    view.note.append(h("p", { class: "muted" }, t("chat.pending")), reloadButton(onReload));
   }
+}
+
+function reloadButton(onReload) {
+  return onReload
+    ? h("button", { type: "button", class: "btn btn-small", onclick: onReload }, t("chat.reload"))
+    : null;
 }
 
 function failure(view, message, onRetry) {
@@ -88,7 +97,7 @@ function failure(view, message, onRetry) {
 /**
  * An answer being written. `append` adds streamed text (drawn at most once per frame: an answer
  * can arrive faster than it is worth re-rendering); `finish` shows the stored turn;
- * `fail` shows why there is no answer.
+ * `fail` shows why there is no answer; `interrupted` that the stream ended before the answer did.
  */
 export function streamingAnswer() {
   const view = answerShell();
@@ -139,6 +148,20 @@ export function streamingAnswer() {
       if (text) renderMarkdown(view.body, text);
       else view.body.replaceChildren();
       failure(view, message, onRetry);
+    },
+    // The connection ended without `done` or `error` (a proxy cut it when the app server died,
+    // or the network dropped): the server may still be writing the answer, may have stored it,
+    // or will mark it interrupted and give the request back once its lease runs out. Only the
+    // stored chat can say which, so the way on is to load it again, not to ask (and pay) twice.
+    interrupted(message, onReload) {
+      settle();
+      if (text) renderMarkdown(view.body, text);
+      else view.body.replaceChildren();
+      view.el.dataset.status = "interrupted";
+      view.note.replaceChildren(
+        h("p", { class: "error-text", role: "alert" }, icon("alert"), h("span", {}, message)),
+        reloadButton(onReload),
+      );
     },
   };
 }

@@ -11,7 +11,7 @@ import { ApiError } from "../http.js";
 import { formatDateTime, t } from "../i18n.js";
 import { href, loginPath, navigate } from "../router.js";
 import { chatsChanged, currentProfile } from "../state.js";
-import { ask } from "../asking.js";
+import { ask, reloadChat } from "../asking.js";
 import { confirmDialog, errorBox, loading, notify, setTitle, takeFlash } from "../ui.js";
 
 export const MESSAGE_MAX = 4000;
@@ -80,6 +80,7 @@ export async function chatView({ main, params: [id], signal, path }) {
     list.append(
       answerMessage(turn, {
         onRetry: turn.status === "failed" ? retryFor(turn.question) : undefined,
+        onReload: reloadChat,
       }),
     );
   }

@@ -1,0 +1,187 @@
+"""A streamed answer that ends without `done` or `error`, as it does through nginx when the app
+server writing it dies (docs/deploy.md, "Several app servers"): nginx has already sent part of
+the stream, so it cannot try another server, and closes the connection without ending the
+chunked body. The page says the answer was interrupted and offers to reload the chat, which shows
+what the server stored."""
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Route, expect
+
+from tests.e2e.conftest import Member, Members, screenshot, sign_in
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.live_server import LiveServer
+
+WORDS = [f"word{n}" for n in range(100)]  # 10 s at TOKEN_DELAY_S: still pending at the reload
+SLOW_ANSWER = " ".join(WORDS)
+DELTA = b"event: delta"
+TOKEN_DELAY_S = 0.1
+
+
+class CuttingProxy:
+    """A TCP proxy on loopback in front of the API. Once armed, it closes the connection that
+    carries the `after`-th `event: delta` of a response, both ways, mid-body: what a browser
+    gets from nginx when the upstream it was streaming from goes away."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.armed_after: int | None = None
+        self.cuts = 0
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def arm(self, after: int) -> None:
+        with self._lock:
+            self.armed_after = after
+
+    def close(self) -> None:
+        self.listener.close()
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, answers: bool) -> None:
+        seen = 0
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+                if not answers:
+                    continue
+                seen += data.count(DELTA)
+                with self._lock:
+                    cut = self.armed_after is not None and seen >= self.armed_after
+                    if cut:
+                        self.armed_after = None
+                        self.cuts += 1
+                if cut:
+                    break
+        except OSError:
+            pass
+        for sock in (source, target):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+@pytest.fixture
+def proxy(api: LiveServer) -> Iterator[CuttingProxy]:
+    cutter = CuttingProxy(api.port)
+    yield cutter
+    cutter.close()
+
+
+def stored_turn(api: LiveServer, member: Member, chat_id: int, question: str) -> dict[str, Any]:
+    with api.client(member.access) as client:
+        turns = client.get(f"/api/chats/{chat_id}/").json()["turns"]
+    return next(turn for turn in turns if turn["question"] == question)
+
+
+def wait_for_status(
+    api: LiveServer, member: Member, chat_id: int, question: str, status: str
+) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while (turn := stored_turn(api, member, chat_id, question))["status"] != status:
+        assert time.monotonic() < deadline, turn
+        time.sleep(0.2)
+    return turn
+
+
+def test_a_stream_cut_mid_answer_says_so_and_reloads_the_saved_answer(
+    page: Page, api: LiveServer, model: FakeOpenAI, members: Members, proxy: CuttingProxy
+) -> None:
+    member = members.create("cut")
+    chat = members.start_chat(member)
+    sign_in(page, api, member, f"/chats/{chat['id']}", origin=proxy.url)
+    box = page.get_by_label("Your message")
+
+    model.script(Reply(SLOW_ANSWER, token_delay_s=TOKEN_DELAY_S))
+    proxy.arm(after=3)
+    box.fill("What comes next?")
+    box.press("Enter")
+
+    answer = page.locator(".msg-answer").last
+    expect(answer).to_have_attribute("data-status", "interrupted")
+    assert proxy.cuts == 1
+    alert = answer.get_by_role("alert")
+    expect(alert).to_have_text("The answer was cut off. Reload the chat to see what was saved.")
+    # What arrived before the cut stays on screen; nothing invites asking (and paying) twice.
+    expect(answer.locator(".markdown")).to_contain_text("word0")
+    assert WORDS[-1] not in answer.locator(".markdown").inner_text()
+    expect(answer.get_by_role("button", name="Ask again")).to_have_count(0)
+    expect(box).to_be_editable()
+    screenshot(page, "17-answer-interrupted")
+
+    # The server goes on writing (here it lives; only the way to the client was cut): reloaded
+    # at once, the chat shows the answer as still being written, with the same way on.
+    answer.get_by_role("button", name="Reload the chat").click()
+    pending = page.locator(".msg-answer").last
+    expect(pending).to_have_attribute("data-status", "pending")
+    expect(pending).to_contain_text("This answer is still being written.")
+    wait_for_status(api, member, chat["id"], "What comes next?", "completed")
+    pending.get_by_role("button", name="Reload the chat").click()
+    reloaded = page.locator(".msg-answer").last
+    expect(reloaded).to_have_attribute("data-status", "completed")
+    expect(reloaded.locator(".markdown")).to_contain_text(WORDS[-1])
+    expect(page.locator(".msg-user .plain", has_text="What comes next?")).to_have_count(1)
+
+
+def test_a_stream_that_ends_without_done_reads_as_interrupted_in_korean(
+    new_context: Callable[..., BrowserContext],
+    api: LiveServer,
+    model: FakeOpenAI,
+    members: Members,
+) -> None:
+    member = members.create("endsearly")
+    chat = members.start_chat(member)
+    page = new_context(locale="ko-KR").new_page()
+    sign_in(page, api, member, f"/chats/{chat['id']}")
+
+    # A response that ends cleanly but early: the events up to the first delta, then nothing.
+    def without_the_end(route: Route) -> None:
+        response = route.fetch()
+        body = response.body()
+        cut = body.index(b"\n\n", body.index(DELTA)) + 2
+        route.fulfill(response=response, body=body[:cut])
+
+    page.route("**/api/chats/*/messages/", without_the_end)
+    model.script(Reply("첫 마디만 오고 끝나는 답"))
+    box = page.get_by_label("메시지")
+    box.fill("다음은요?")
+    box.press("Enter")
+
+    answer = page.locator(".msg-answer").last
+    expect(answer).to_have_attribute("data-status", "interrupted")
+    expect(answer.get_by_role("alert")).to_have_text(
+        "답이 중간에 끊겼어요. 대화를 새로고침하면 저장된 내용을 볼 수 있어요."
+    )
+    expect(answer.locator(".markdown")).to_contain_text("첫")
+    screenshot(page, "18-answer-interrupted-ko")
+
+    page.unroute("**/api/chats/*/messages/")
+    answer.get_by_role("button", name="대화 새로고침").click()
+    reloaded = page.locator(".msg-answer").last
+    expect(reloaded).to_have_attribute("data-status", "completed")
+    expect(reloaded.locator(".markdown")).to_contain_text("첫 마디만 오고 끝나는 답")
