@@ -222,6 +222,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Its claims' shapes checked before simplejwt reads them (api/authentication.py).
+    "AUTH_TOKEN_CLASSES": ("django_project.api.authentication.MemberAccessToken",),
 }
 
 SPECTACULAR_SETTINGS = {
