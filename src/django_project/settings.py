@@ -82,6 +82,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it times and logs every request and every log line carries its id.
     "django_project.observability.middleware.RequestObservabilityMiddleware",
+    # Then, before anything reads the Host or renders an error: a foreign Host is a JSON 400,
+    # and no debug page of Django's reaches anything but the admin (error_pages.py).
+    "django_project.error_pages.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
@@ -98,6 +101,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "django_project.urls"
+# The admin's debug page (DEBUG only) hides secrets held inside objects too, not only by name.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "django_project.error_pages.CleansingExceptionReporterFilter"
 WSGI_APPLICATION = "django_project.wsgi.application"
 AUTH_USER_MODEL = "chatbot.Member"
 
