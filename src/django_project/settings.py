@@ -34,16 +34,19 @@ def _list(name: str, default: str = "") -> list[str]:
 
 DEBUG = _flag("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if DEBUG:
-    SECRET_KEY = SECRET_KEY or "django-insecure-local-development-only"
-# Outside DEBUG the service refuses to start on a guessable key (it signs every JWT) or on a
-# host list nobody chose.
+# The key signs every JWT. One rule for every process, whatever DEBUG says (make run's migrate
+# step and its server once disagreed): a key that is set must not be guessable. Only with DEBUG
+# may it be left unset, for a fixed development key (public, so it must never serve outside DEBUG).
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured(
         "Set DJANGO_SECRET_KEY to a random string of at least 50 characters, e.g. "
-        "python -c 'import secrets; print(secrets.token_urlsafe(50))' (or DJANGO_DEBUG=1)."
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))' (or leave it unset with "
+        "DJANGO_DEBUG=1, for a development key)."
     )
-elif "DJANGO_ALLOWED_HOSTS" not in os.environ:
+# Outside DEBUG the service refuses to start on a host list nobody chose.
+if not DEBUG and "DJANGO_ALLOWED_HOSTS" not in os.environ:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS: the host names this service answers to.")
 ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS")
