@@ -23,8 +23,10 @@ migrate: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 
 # uvicorn (ASGI), so streamed answers arrive token by token as they would in production.
+# DJANGO_DEBUG (1 unless set) is exported to the migrate step too: both read the settings alike.
+run: export DJANGO_DEBUG := $(or $(DJANGO_DEBUG),1)
 run: migrate frontend
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(VENV)/bin/uvicorn django_project.asgi:application \
+	$(VENV)/bin/uvicorn django_project.asgi:application \
 		--app-dir src --host 127.0.0.1 --port $${PORT:-$(PORT)}
 
 # The production configuration on this machine: DEBUG off, hashed and compressed static files,

@@ -6,7 +6,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a supportive, practical coach. The member has told you where they are now, the goal "
@@ -43,18 +43,20 @@ class ChatbotSettings(BaseModel):
     # a plain request renews nothing, so it must outlast the model's timeout (see below).
     turn_lease_s: float = Field(120.0, gt=0)
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    openai_api_key: str | None = None
+    # Secrets are SecretStr: their repr is asterisks, so no repr of these settings (a debug
+    # page, a log line, a traceback's local variables) shows them. Only the adapters see them.
+    openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
-    anthropic_api_key: str | None = None
+    anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     anthropic_send_temperature: bool = False
     # Logging in with GitHub and Kakao: a provider is offered when its client id is set.
     github_client_id: str | None = None
-    github_client_secret: str | None = None
+    github_client_secret: SecretStr | None = None
     github_base_url: str = "https://github.com"
     github_api_url: str = "https://api.github.com"
     kakao_client_id: str | None = None
-    kakao_client_secret: str | None = None
+    kakao_client_secret: SecretStr | None = None
     kakao_auth_url: str = "https://kauth.kakao.com"
     kakao_api_url: str = "https://kapi.kakao.com"
     oauth_timeout_s: float = Field(10.0, gt=0, le=60)

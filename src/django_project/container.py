@@ -4,6 +4,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from dependency_injector import containers, providers
+from pydantic import SecretStr
 
 from adapters.clock import SystemClock
 from adapters.llm.anthropic_messages import AnthropicChatModel
@@ -37,19 +38,23 @@ from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
 
 
+def _revealed(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
 def provider_adapter(provider: Provider, settings: ChatbotSettings) -> ChatModel:
     """The one place that knows every provider: adding one is an adapter and a line here."""
     match provider:
         case "openai":
             return OpenAIChatModel(
-                api_key=settings.openai_api_key,
+                api_key=_revealed(settings.openai_api_key),
                 base_url=settings.openai_base_url,
                 timeout_s=settings.llm_timeout_s,
                 max_retries=settings.llm_max_retries,
             )
         case "anthropic":
             return AnthropicChatModel(
-                api_key=settings.anthropic_api_key,
+                api_key=_revealed(settings.anthropic_api_key),
                 base_url=settings.anthropic_base_url,
                 timeout_s=settings.llm_timeout_s,
                 max_retries=settings.llm_max_retries,
@@ -78,7 +83,7 @@ def identity_providers(settings: ChatbotSettings) -> dict[str, IdentityProvider]
     if settings.github_client_id:
         made["github"] = GitHubIdentityProvider(
             client_id=settings.github_client_id,
-            client_secret=settings.github_client_secret,
+            client_secret=_revealed(settings.github_client_secret),
             auth_url=settings.github_base_url,
             api_url=settings.github_api_url,
             timeout_s=settings.oauth_timeout_s,
@@ -86,7 +91,7 @@ def identity_providers(settings: ChatbotSettings) -> dict[str, IdentityProvider]
     if settings.kakao_client_id:
         made["kakao"] = KakaoIdentityProvider(
             client_id=settings.kakao_client_id,
-            client_secret=settings.kakao_client_secret,
+            client_secret=_revealed(settings.kakao_client_secret),
             auth_url=settings.kakao_auth_url,
             api_url=settings.kakao_api_url,
             timeout_s=settings.oauth_timeout_s,

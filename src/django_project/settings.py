@@ -39,16 +39,19 @@ def _list(name: str, default: str = "") -> list[str]:
 
 DEBUG = _flag("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if DEBUG:
-    SECRET_KEY = SECRET_KEY or "django-insecure-local-development-only"
-# Outside DEBUG the service refuses to start on a guessable key (it signs every JWT) or on a
-# host list nobody chose.
+# The key signs every JWT. One rule for every process, whatever DEBUG says (make run's migrate
+# step and its server once disagreed): a key that is set must not be guessable. Only with DEBUG
+# may it be left unset, for a fixed development key (public, so it must never serve outside DEBUG).
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 elif len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured(
         "Set DJANGO_SECRET_KEY to a random string of at least 50 characters, e.g. "
-        "python -c 'import secrets; print(secrets.token_urlsafe(50))' (or DJANGO_DEBUG=1)."
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))' (or leave it unset with "
+        "DJANGO_DEBUG=1, for a development key)."
     )
-elif "DJANGO_ALLOWED_HOSTS" not in os.environ:
+# Outside DEBUG the service refuses to start on a host list nobody chose.
+if not DEBUG and "DJANGO_ALLOWED_HOSTS" not in os.environ:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS: the host names this service answers to.")
 ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -87,6 +90,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it times and logs every request and every log line carries its id.
     "django_project.observability.middleware.RequestObservabilityMiddleware",
+    # Then, before anything reads the Host or renders an error: a foreign Host is a JSON 400,
+    # and no debug page of Django's reaches anything but the admin (error_pages.py).
+    "django_project.error_pages.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
@@ -103,6 +109,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "django_project.urls"
+# The admin's debug page (DEBUG only) hides secrets held inside objects too, not only by name.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "django_project.error_pages.CleansingExceptionReporterFilter"
 WSGI_APPLICATION = "django_project.wsgi.application"
 AUTH_USER_MODEL = "chatbot.Member"
 
@@ -227,6 +235,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Its claims' shapes checked before simplejwt reads them (api/authentication.py).
+    "AUTH_TOKEN_CLASSES": ("django_project.api.authentication.MemberAccessToken",),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,5 +1,6 @@
 """Whatever a client sends gets a clear 4xx JSON answer, never a 500, and costs no quota."""
 
+import base64
 import json
 
 import pytest
@@ -248,6 +249,66 @@ def test_bad_paging_is_a_400(member: Member, query: str) -> None:
 
         assert response.status_code == 400, (path, response.content)
         assert response.json()["code"] == "invalid"
+
+
+def cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "b" + "9" * 20,
+        f"b{2**63}",  # one past the largest bigint
+        f"b{2**64 + 1}",
+        "b+5",
+        "b 5",
+        "b05",
+        "b1_000",
+    ],
+)
+def test_a_cursor_no_page_could_have_made_is_a_400_for_anyone(
+    anonymous: APIClient, member: Member, text: str
+) -> None:
+    for client, path in (
+        (anonymous, "/api/chats/"),
+        (member.client, "/api/chats/"),
+        (member.client, "/api/me/chats/"),
+    ):
+        response = client.get(path, {"cursor": cursor(text)})
+
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["code"] == "invalid"
+        assert "cursor" in response.json()["errors"]
+
+
+def test_the_largest_id_is_a_cursor_like_any_other(anonymous: APIClient, member: Member) -> None:
+    chat = member.client.post("/api/chats/", INTAKE, format="json").json()
+
+    for client, path in ((anonymous, "/api/chats/"), (member.client, "/api/me/chats/")):
+        response = client.get(path, {"cursor": cursor(f"b{2**63 - 1}")})
+
+        assert response.status_code == 200, (path, response.content)
+        assert [c["id"] for c in response.json()["results"]] == [chat["id"]]
+
+
+@pytest.mark.parametrize("chat_id", ["9" * 19, "9" * 20, str(2**63), str(2**64), "1" + "0" * 40])
+def test_an_id_beyond_64_bits_in_a_path_is_a_json_404(
+    anonymous: APIClient, member: Member, chat_id: str
+) -> None:
+    for client, method, path in (
+        (anonymous, "get", f"/api/chats/{chat_id}/"),
+        (member.client, "get", f"/api/chats/{chat_id}/"),
+        (member.client, "delete", f"/api/chats/{chat_id}/"),
+        (member.client, "post", f"/api/chats/{chat_id}/messages/"),
+        (member.client, "post", f"/api/chats/{chat_id}/turns/1/stop/"),
+        (member.client, "post", f"/api/chats/1/turns/{chat_id}/stop/"),
+    ):
+        response = getattr(client, method)(path, {"content": "hi"}, format="json")
+
+        assert response.status_code == 404, (method, path, response.content)
+        assert response.json()["code"] == "not_found"
+    assert member.client.get("/api/me/").json()["quota"]["used"] == 0
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,85 @@ def test_a_forged_or_wrong_access_token_is_a_401(
     assert str(member.id) not in response.json()["detail"]
 
 
+ARABIC_INDIC = str.maketrans(
+    "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+)
+
+# Claims only a holder of the signing key can set, of a shape or size nothing downstream can use
+# (a datetime, a bigint column, int()): each was a 500 or let the token through.
+ABSURD: dict[str, Callable[[Member], dict[str, Any]]] = {
+    "exp 10^20": lambda m: {"exp": 10**20},
+    "exp 2^63": lambda m: {"exp": 2**63},
+    "exp 1e300": lambda m: {"exp": 1e300},
+    "iat far past": lambda m: {"iat": -(10**20)},
+    "nbf far past": lambda m: {"nbf": -(10**20)},
+    "nbf 10^20": lambda m: {"nbf": 10**20},
+    "user id 10^20": lambda m: {"user_id": str(10**20)},
+    "user id 2^63": lambda m: {"user_id": str(2**63)},
+    "user id 10^20 as a number": lambda m: {"user_id": 10**20},
+    "user id negative": lambda m: {"user_id": "-1"},
+    "user id negative number": lambda m: {"user_id": -1},
+    "user id zero": lambda m: {"user_id": "0"},
+    "user id float": lambda m: {"user_id": m.id + 0.0},
+    "user id true": lambda m: {"user_id": True},
+    "user id list": lambda m: {"user_id": [m.id]},
+    "user id object": lambda m: {"user_id": {"id": m.id}},
+    "user id null": lambda m: {"user_id": None},
+    "user id empty": lambda m: {"user_id": ""},
+    "user id with a space": lambda m: {"user_id": f" {m.id}"},
+    "user id with a leading zero": lambda m: {"user_id": f"0{m.id}"},
+    "user id in arabic-indic digits": lambda m: {"user_id": str(m.id).translate(ARABIC_INDIC)},
+    "user id exponent": lambda m: {"user_id": "1e3"},
+    "jti list": lambda m: {"jti": [1]},
+    "jti number": lambda m: {"jti": 5},
+    "jti empty": lambda m: {"jti": ""},
+    "jti too long": lambda m: {"jti": "j" * 256},
+}
+PUBLIC_AND_PRIVATE = [
+    "/api/chats/",
+    "/api/chats/intake/",
+    "/api/models/",
+    "/api/me/",
+    "/api/me/chats/",
+]
+
+
+@pytest.mark.parametrize("absurd", ABSURD.values(), ids=ABSURD.keys())
+def test_an_access_token_with_absurd_claims_is_a_401_even_on_public_reads(
+    member: Member, absurd: Callable[[Member], dict[str, Any]]
+) -> None:
+    chat = member.client.post("/api/chats/", {"current_state": "s", "goal": "g"}, format="json")
+    token = signed(claims(member.id, **absurd(member)))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    for path in [*PUBLIC_AND_PRIVATE, f"/api/chats/{chat.json()['id']}/"]:
+        response = client.get(path)
+
+        assert response.status_code == 401, (path, response.content)
+        assert response.json()["code"] == "token_not_valid"
+
+
+@pytest.mark.parametrize("absurd", ABSURD.values(), ids=ABSURD.keys())
+def test_a_refresh_token_with_absurd_claims_is_a_401(
+    member: Member, absurd: Callable[[Member], dict[str, Any]]
+) -> None:
+    token = signed(claims(member.id, token_type="refresh", **absurd(member)))
+
+    refreshed = APIClient().post("/api/auth/refresh/", {"refresh": token}, format="json")
+    logged_out = member.client.post("/api/auth/logout/", {"refresh": token}, format="json")
+
+    assert refreshed.status_code == 401, refreshed.content
+    assert refreshed.json()["code"] == "token_not_valid"
+    assert logged_out.status_code == 401, logged_out.content
+    assert logged_out.json()["code"] == "token_not_valid"
+
+
+def test_a_user_id_as_a_plain_number_is_still_a_member(member: Member) -> None:
+    # The control for the shapes above: what older simplejwt versions wrote.
+    assert me_with(signed(claims(member.id, user_id=member.id))).status_code == 200
+
+
 @pytest.mark.parametrize(
     "header", ["Bearer", "Bearer a b", "Bearer\x00x", "JWT x", "bearer"], ids=repr
 )

@@ -1,3 +1,5 @@
+import math
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -12,10 +14,17 @@ from rest_framework_simplejwt.authentication import (
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from domain.ids import MemberId
+from domain.ids import MAX_ID, MemberId
+
+# The last second a datetime holds (9999-12-31T23:59:59Z): simplejwt turns the time claims into
+# datetimes, and a later one overflowed into a 500.
+_LAST_SECOND = 253_402_300_799
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+_MEMBER_ID = re.compile(r"[1-9][0-9]{0,18}")
+_JTI_MAX = 255  # the blacklist's column
 
 
 def requesting_member(request: Request) -> MemberId:
@@ -31,13 +40,64 @@ def refused(detail: str) -> InvalidToken:
     return InvalidToken({"detail": detail, "code": "token_not_valid"})
 
 
+def _member_id_claim(value: Any) -> bool:
+    """What simplejwt writes (the id as decimal text) or an int: a member id, nothing else (no
+    float, bool, sign, space or non-ASCII digit that int() would take)."""
+    if isinstance(value, str):
+        return _MEMBER_ID.fullmatch(value) is not None and int(value) <= MAX_ID
+    return type(value) is int and 1 <= value <= MAX_ID
+
+
+def _time_claim(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= _LAST_SECOND
+    )
+
+
+def check_claims(payload: dict[str, Any]) -> None:
+    """Raise TokenError unless every claim simplejwt or we read is of a shape they can use.
+    Only a holder of the signing key can make a token that fails here; such a token is refused
+    like any other bad token instead of failing the request with a 500 somewhere downstream
+    (a datetime, an int() or a query parameter out of range)."""
+    for claim in _TIME_CLAIMS:
+        if claim in payload and not _time_claim(payload[claim]):
+            raise TokenError(f"The token's {claim!r} claim is not a time.")
+    member = api_settings.USER_ID_CLAIM
+    if member in payload and not _member_id_claim(payload[member]):
+        raise TokenError("The token names no member.")
+    jti = api_settings.JTI_CLAIM
+    if jti in payload and not (isinstance(payload[jti], str) and 0 < len(payload[jti]) <= _JTI_MAX):
+        raise TokenError(f"The token's {jti!r} claim is not a token id.")
+
+
+# One small override each rather than a shared mixin: a second base makes mypy compare
+# RefreshToken's own bases (BlacklistMixin and Token), which disagree on for_user's type.
+class MemberAccessToken(AccessToken):
+    """simplejwt's access token, with its claims' shapes checked first (AUTH_TOKEN_CLASSES)."""
+
+    def verify(self) -> None:
+        check_claims(self.payload)
+        super().verify()
+
+
+class MemberRefreshToken(RefreshToken):
+    """simplejwt's refresh token, with its claims' shapes checked first."""
+
+    def verify(self) -> None:
+        check_claims(self.payload)
+        super().verify()
+
+
 def refresh_token(raw: str) -> Any:
-    """The refresh token `raw`, checked (signature, expiry, type, not revoked), or a 401. A token
-    signed with our key but missing a claim simplejwt reads without looking (`jti`) is a 401
-    too, not a 500."""
+    """The refresh token `raw`, checked (signature, claims, expiry, type, not revoked), or a
+    401. A token signed with our key but missing a claim simplejwt reads without looking
+    (`jti`) is a 401 too, not a 500."""
     try:
         # simplejwt annotates this parameter as a Token; it takes the token's encoded text.
-        return RefreshToken(raw)  # type: ignore[arg-type]
+        return MemberRefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as error:
         raise refused(str(error)) from error
     except KeyError as error:

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -10,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from application.chats import MAX_PAGE, ChatPage
-from domain.ids import ChatId
+from domain.ids import MAX_ID, ChatId
 
 DEFAULT_PAGE = 20
 
@@ -21,15 +22,20 @@ _CURSOR = serializers.CharField(max_length=64)
 _PAGE_SIZE = serializers.IntegerField(min_value=1, max_value=MAX_PAGE)
 
 
+_CURSOR_TEXT = re.compile(r"b([1-9][0-9]{0,18})")
+
+
 def _decode_cursor(value: str) -> ChatId:
+    """Only what encode_cursor makes: a chat id the database can compare with (a larger number
+    overflows its bigint, a 500 before this check)."""
     try:
         raw = base64.urlsafe_b64decode(value.encode("ascii") + b"==").decode("ascii")
-        chat_id = int(raw.removeprefix("b"))
     except (ValueError, UnicodeError, binascii.Error) as error:
         raise serializers.ValidationError("Invalid cursor.") from error
-    if not raw.startswith("b") or chat_id < 1:
+    match = _CURSOR_TEXT.fullmatch(raw)
+    if match is None or int(match[1]) > MAX_ID:
         raise serializers.ValidationError("Invalid cursor.")
-    return ChatId(chat_id)
+    return ChatId(int(match[1]))
 
 
 def encode_cursor(before: ChatId) -> str:
