@@ -73,7 +73,7 @@ def test_a_bad_configuration_stops_the_start_with_a_clear_message(
 
 
 def test_a_lease_that_renewals_and_the_timeout_leave_room_for_is_taken() -> None:
-    assert from_environment({"CHATBOT_TURN_LEASE_S": "10", "CHATBOT_LLM_TIMEOUT_S": "0.5"})
+    assert from_environment({"CHATBOT_TURN_LEASE_S": "10.5", "CHATBOT_LLM_TIMEOUT_S": "0.5"})
     assert from_environment({"CHATBOT_TURN_LEASE_S": "40", "CHATBOT_LLM_TIMEOUT_S": "30"})
 
 
