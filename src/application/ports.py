@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -263,6 +263,23 @@ class OAuthStateRepository(Protocol):
         """Record a login's state (by its hash) as used until `expires_at`. True for exactly one
         caller per state, however many race in any number of processes; False when it was
         recorded already. Records that ran out by `now` may be forgotten."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptWindow:
+    """The attempts counted under one key in its current window, and when the window ends."""
+
+    count: int
+    ends_at: datetime
+
+
+class AttemptCounter(Protocol):
+    def count(self, key: str, now: datetime, period: timedelta) -> AttemptWindow:
+        """Count one attempt under `key` and return its window with this attempt counted. A
+        window opens at the first attempt after the last one ended and lasts `period`. Atomic:
+        of any number of concurrent callers, in any number of processes and servers, each gets
+        a count of its own, with no transaction left open."""
         ...
 
 

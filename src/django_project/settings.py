@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django_project.security.ContentSecurityPolicyMiddleware",
     # Sessions, the logged-in user and messages for the admin's pages only (admin_middleware.py).
     "django_project.admin_middleware.AdminSessionMiddleware",
+    # Before the admin's login view reads the password (admin_middleware.py).
+    "django_project.admin_middleware.AdminLoginThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django_project.admin_middleware.AdminAuthenticationMiddleware",
@@ -167,8 +169,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         BASE_DIR / f"test-db-{os.getpid()}.sqlite3"
     )
 
-# The cache holds the login and sign-up throttles' counters. They must be shared by every worker
-# process and every server, or W workers allow W times the rate: a table in the database, which
+# Nothing counts on the cache today (the throttles count in a table of their own,
+# adapters/orm/throttle.py, since a cache entry cannot be incremented atomically). Whatever uses
+# it gets one shared by every worker process and every server: a table in the database, which
 # all of them share already (migrate creates it; nothing else to run).
 CACHES = {
     "default": {

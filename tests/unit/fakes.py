@@ -22,6 +22,8 @@ from application.errors import ChatNotFound, MemberNotFound, ProviderFailed, Val
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
     AnswerStream,
+    AttemptCounter,
+    AttemptWindow,
     Blocking,
     Charge,
     ChatModel,
@@ -301,6 +303,23 @@ class FakePasswordPolicy(PasswordPolicy):
         if member.nickname and member.nickname.lower() in password.lower():
             problems.append("The password is too similar to the nickname.")
         return problems
+
+
+class FakeAttemptCounter(AttemptCounter):
+    """The DjangoAttemptCounter's contract in memory: a window per key that opens at its first
+    attempt and lasts `period`."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, AttemptWindow] = {}
+
+    def count(self, key: str, now: datetime, period: timedelta) -> AttemptWindow:
+        window = self.windows.get(key)
+        if window is None or window.ends_at <= now:
+            window = AttemptWindow(count=1, ends_at=now + period)
+        else:
+            window = replace(window, count=window.count + 1)
+        self.windows[key] = window
+        return window
 
 
 class FakeQuotaLedger(_Snapshots, QuotaLedger):

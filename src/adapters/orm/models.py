@@ -257,3 +257,16 @@ class UsedOAuthState(models.Model):
 
     def __str__(self) -> str:
         return f"used state until {self.expires_at}"
+
+
+class ThrottleWindow(models.Model):
+    """The attempts counted under one throttle key (the SHA-256 of the scope and the client's
+    address or the account it names) in the key's current window. One row per key, counted by
+    one upsert per attempt (adapters/orm/throttle.py); rows of long-ended windows are purged."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    hits = models.PositiveIntegerField()
+    ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.hits} until {self.ends_at:%Y-%m-%d %H:%M:%S}"
