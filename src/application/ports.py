@@ -83,7 +83,7 @@ class MemberRepository(Protocol):
         ...
 
     def nickname_taken(self, nickname: str) -> bool:
-        """Whether any member has this nickname (compared case-insensitively)."""
+        """Whether any member has a nickname with the same `nickname_key`."""
         ...
 
     def has_password(self, member_id: MemberId) -> bool:
@@ -91,7 +91,8 @@ class MemberRepository(Protocol):
         ...
 
     def update_profile(self, member: Member) -> None:
-        """Save nickname, born_year and job. Raise ValidationFailed when the nickname is taken."""
+        """Save nickname, born_year and job. Raise ValidationFailed when another member's
+        nickname has the same `nickname_key`."""
         ...
 
 

@@ -63,6 +63,35 @@ def test_a_nickname_is_unique_whatever_its_case(anonymous: APIClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Jos\u00e9", "Jose\u0301"),  # one code point, and e with a combining accent
+        ("\u00c4rger", "\u00e4rger"),  # case beyond ASCII (SQLite's lower() folds ASCII alone)
+        ("Stra\u00dfe", "STRASSE"),  # full case folding
+        ("kim", "\uff4b\uff49\uff4d"),  # full-width letters
+    ],
+)
+def test_a_nickname_that_reads_like_a_taken_one_is_taken(
+    anonymous: APIClient, first: str, second: str
+) -> None:
+    assert sign_up(anonymous, nickname=first).status_code == 201
+
+    again = sign_up(anonymous, nickname=second)
+
+    assert again.status_code == 400
+    assert again.json()["code"] == "invalid"
+    assert list(again.json()["errors"]) == ["nickname"]
+    assert MemberRow.objects.count() == 1
+
+
+def test_a_nickname_is_stored_and_shown_in_nfc(anonymous: APIClient) -> None:
+    signed = sign_up(anonymous, nickname="Jose\u0301")
+
+    assert signed.json()["nickname"] == "Jos\u00e9"
+    assert MemberRow.objects.get().nickname == "Jos\u00e9"
+
+
+@pytest.mark.parametrize(
     ("fields", "bad"),
     [
         ({"password": "short"}, "password"),

@@ -49,7 +49,7 @@ from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
-from domain.member import Member
+from domain.member import Member, nickname_key
 from domain.quota import DailyQuotaPolicy
 
 T = TypeVar("T")
@@ -280,7 +280,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
 
     def _nickname_taken(self, nickname: str, by_other_than: MemberId | None) -> bool:
         return any(
-            m.nickname.lower() == nickname.lower() and m.id != by_other_than
+            nickname_key(m.nickname) == nickname_key(nickname) and m.id != by_other_than
             for m in self._members.values()
         )
 

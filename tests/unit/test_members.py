@@ -105,6 +105,27 @@ class TestRegisterMember:
         assert list(error.value.errors) == ["nickname"]
         assert len(app.members.all()) == 1
 
+    def test_a_nickname_is_stored_in_nfc(self) -> None:
+        member = harness().register(sign_up(nickname="Jose\u0301"))
+        assert member.nickname == "Jos\u00e9"
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [
+            ("Jos\u00e9", "Jose\u0301"),  # one code point, and e with a combining accent
+            ("\u00c4rger", "\u00e4rger"),  # beyond ASCII's case
+            ("Stra\u00dfe", "STRASSE"),  # full case folding
+            ("kim", "\uff2b\uff29\uff2d"),  # full-width letters
+            ("kim lee", "kim  lee"),
+        ],
+    )
+    def test_nicknames_that_read_the_same_are_one_nickname(self, first: str, second: str) -> None:
+        app = harness()
+        app.register(sign_up(nickname=first))
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(email="other@example.com", nickname=second))
+        assert list(error.value.errors) == ["nickname"]
+
 
 class TestGetProfile:
     def test_the_profile_shows_what_is_left_of_todays_allowance(self) -> None:

@@ -10,7 +10,7 @@ from adapters.orm.models import Member as MemberRow
 from application.errors import MemberNotFound, ValidationFailed
 from application.ports import MemberRepository, NewMember, PasswordPolicy
 from domain.ids import MemberId
-from domain.member import Member
+from domain.member import Member, nickname_key
 
 
 def to_domain(row: MemberRow) -> Member:
@@ -71,7 +71,7 @@ class DjangoMemberRepository(MemberRepository):
         taken = {}
         if MemberRow.objects.filter(email=email).exists():
             taken["email"] = [_TAKEN["email"]]
-        if MemberRow.objects.filter(nickname__iexact=member.nickname).exists():
+        if self.nickname_taken(member.nickname):
             taken["nickname"] = [_TAKEN["nickname"]]
         if taken:
             raise ValidationFailed(taken)
@@ -95,22 +95,22 @@ class DjangoMemberRepository(MemberRepository):
         return None if row is None else to_domain(row)
 
     def nickname_taken(self, nickname: str) -> bool:
-        return MemberRow.objects.filter(nickname__iexact=nickname).exists()
+        return MemberRow.objects.filter(nickname_key=nickname_key(nickname)).exists()
 
     def has_password(self, member_id: MemberId) -> bool:
         row = MemberRow.objects.filter(pk=member_id).only("password").first()
         return row is not None and row.has_usable_password()
 
     def update_profile(self, member: Member) -> None:
-        if (
-            MemberRow.objects.filter(nickname__iexact=member.nickname)
-            .exclude(pk=member.id)
-            .exists()
-        ):
+        key = nickname_key(member.nickname)
+        if MemberRow.objects.filter(nickname_key=key).exclude(pk=member.id).exists():
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]})
         try:
             MemberRow.objects.filter(pk=member.id).update(
-                nickname=member.nickname, born_year=member.born_year, job=member.job
+                nickname=member.nickname,
+                nickname_key=key,
+                born_year=member.born_year,
+                job=member.job,
             )
         except IntegrityError as error:
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error
