@@ -72,10 +72,10 @@ class MemberRepository(Protocol):
         """Raise MemberNotFound."""
         ...
 
-    def add(self, member: NewMember, password: str | None) -> Member:
-        """Store a member with a hashed password (None: an unusable one, for members who log in
-        through a provider). Raise ValidationFailed when the email or the nickname is taken
-        (both compared case-insensitively)."""
+    def add(self, member: NewMember, password_hash: str | None) -> Member:
+        """Store a member with a password already hashed (PasswordPolicy.hash; None: an unusable
+        one, for members who log in through a provider). Raise ValidationFailed when the email
+        (compared case-insensitively) or the nickname (by `nickname_key`) is taken."""
         ...
 
     def find_by_email(self, email: str) -> Member | None:
@@ -99,6 +99,11 @@ class MemberRepository(Protocol):
 class PasswordPolicy(Protocol):
     def check(self, password: str, member: NewMember) -> list[str]:
         """Why `password` is not good enough for `member`; empty when it is."""
+        ...
+
+    def hash(self, password: str) -> str:
+        """`password` as stored: salted and slow to compute on purpose (a CPU-bound fraction of a
+        second), so never called with a transaction open."""
         ...
 
 

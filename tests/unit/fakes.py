@@ -251,7 +251,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
     def has_password(self, member_id: MemberId) -> bool:
         return self._state["passwords"].get(member_id) is not None
 
-    def add(self, member: NewMember, password: str | None) -> Member:
+    def add(self, member: NewMember, password_hash: str | None) -> Member:
         taken: dict[str, list[str]] = {}
         if any(m.email.lower() == member.email.lower() for m in self._members.values()):
             taken["email"] = ["A member with this email already exists."]
@@ -267,7 +267,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
             job=member.job,
             email_verified=member.email_verified,
         )
-        self._state["passwords"][stored.id] = password
+        self._state["passwords"][stored.id] = password_hash
         return self.put(stored)
 
     def update_profile(self, member: Member) -> None:
@@ -286,11 +286,19 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
 
 
 class FakePasswordPolicy(PasswordPolicy):
-    """Too short, or containing the nickname, is weak; messages phrased like Django's."""
+    """Too short, or containing the nickname, is weak; messages phrased like Django's. A hash is
+    `hashed:` and the password; `hashed_in_transaction` records, for each hash, whether `uow`
+    (when given) had a transaction open."""
 
-    def __init__(self, min_length: int = 10) -> None:
+    def __init__(self, min_length: int = 10, uow: "FakeUnitOfWork | None" = None) -> None:
         self.min_length = min_length
         self.checked: list[tuple[str, NewMember]] = []
+        self.uow = uow
+        self.hashed_in_transaction: list[bool] = []
+
+    def hash(self, password: str) -> str:
+        self.hashed_in_transaction.append(self.uow is not None and self.uow.in_transaction)
+        return f"hashed:{password}"
 
     def check(self, password: str, member: NewMember) -> list[str]:
         self.checked.append((password, member))
@@ -793,6 +801,6 @@ def harness(
             a_guide(history_budget=history_budget, system_prompt=system_prompt),
             DailyQuotaPolicy(limit=limit, time_zone=time_zone),
         ),
-        passwords=FakePasswordPolicy(),
+        passwords=FakePasswordPolicy(uow=uow),
         queries=FakeChatQueries(uow.chats, uow.members),
     )

@@ -35,7 +35,7 @@ class TestRegisterMember:
             "Nurse",
         )
         assert app.members.get(member.id) == member
-        assert app.members.password_of(member.id) == GOOD_PASSWORD
+        assert app.members.password_of(member.id) == f"hashed:{GOOD_PASSWORD}"
         assert app.uow.commits == 1
 
     def test_a_blank_job_is_no_job(self) -> None:
@@ -104,6 +104,11 @@ class TestRegisterMember:
             app.register(sign_up(email="other@example.com", nickname="MINA"))
         assert list(error.value.errors) == ["nickname"]
         assert len(app.members.all()) == 1
+
+    def test_the_password_is_hashed_before_the_transaction_opens(self) -> None:
+        app = harness()
+        app.register(sign_up())
+        assert app.passwords.hashed_in_transaction == [False]
 
     def test_a_nickname_is_stored_in_nfc(self) -> None:
         member = harness().register(sign_up(nickname="Jose\u0301"))

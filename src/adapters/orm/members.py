@@ -2,6 +2,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
@@ -66,7 +67,7 @@ class DjangoMemberRepository(MemberRepository):
             email_verified=email_verified,
         )
 
-    def add(self, member: NewMember, password: str | None) -> Member:
+    def add(self, member: NewMember, password_hash: str | None) -> Member:
         email = MemberRow.objects.normalize_email_address(member.email)
         taken = {}
         if MemberRow.objects.filter(email=email).exists():
@@ -75,15 +76,17 @@ class DjangoMemberRepository(MemberRepository):
             taken["nickname"] = [_TAKEN["nickname"]]
         if taken:
             raise ValidationFailed(taken)
+        # Hashed by the caller, before the transaction: hashing here would hold the write lock.
+        row = MemberRow(
+            email=email,
+            nickname=member.nickname,
+            born_year=member.born_year,
+            job=member.job,
+            email_verified=member.email_verified,
+            password=password_hash or make_password(None),
+        )
         try:
-            row = MemberRow.objects.create_user(
-                email,
-                password,
-                nickname=member.nickname,
-                born_year=member.born_year,
-                job=member.job,
-                email_verified=member.email_verified,
-            )
+            row.save()
         except IntegrityError as error:
             # Another sign-up with the same email or nickname won the race since the check above.
             raise ValidationFailed(_which_taken(error)) from error
@@ -122,7 +125,7 @@ def _which_taken(error: IntegrityError) -> dict[str, list[str]]:
 
 
 class DjangoPasswordPolicy(PasswordPolicy):
-    """Django's configured AUTH_PASSWORD_VALIDATORS."""
+    """Django's configured AUTH_PASSWORD_VALIDATORS and PASSWORD_HASHERS."""
 
     def check(self, password: str, member: NewMember) -> list[str]:
         probe = MemberRow(email=member.email, nickname=member.nickname)
@@ -131,3 +134,6 @@ class DjangoPasswordPolicy(PasswordPolicy):
         except ValidationError as error:
             return list(error.messages)
         return []
+
+    def hash(self, password: str) -> str:
+        return make_password(password)
