@@ -53,8 +53,11 @@ class RegisterMember:
             errors["password"] = problems
         if errors:
             raise ValidationFailed(errors)
+        # Hashing takes a fraction of a second of CPU by design; inside the transaction it would
+        # hold SQLite's write lock that long, and every other writer would wait behind it.
+        password_hash = self._passwords.hash(data.password)
         with self._uow as uow:
-            member = uow.members.add(new, data.password)
+            member = uow.members.add(new, password_hash)
             uow.commit()
         return member
 

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -72,10 +72,10 @@ class MemberRepository(Protocol):
         """Raise MemberNotFound."""
         ...
 
-    def add(self, member: NewMember, password: str | None) -> Member:
-        """Store a member with a hashed password (None: an unusable one, for members who log in
-        through a provider). Raise ValidationFailed when the email or the nickname is taken
-        (both compared case-insensitively)."""
+    def add(self, member: NewMember, password_hash: str | None) -> Member:
+        """Store a member with a password already hashed (PasswordPolicy.hash; None: an unusable
+        one, for members who log in through a provider). Raise ValidationFailed when the email
+        (compared case-insensitively) or the nickname (by `nickname_key`) is taken."""
         ...
 
     def find_by_email(self, email: str) -> Member | None:
@@ -83,7 +83,7 @@ class MemberRepository(Protocol):
         ...
 
     def nickname_taken(self, nickname: str) -> bool:
-        """Whether any member has this nickname (compared case-insensitively)."""
+        """Whether any member has a nickname with the same `nickname_key`."""
         ...
 
     def has_password(self, member_id: MemberId) -> bool:
@@ -91,13 +91,19 @@ class MemberRepository(Protocol):
         ...
 
     def update_profile(self, member: Member) -> None:
-        """Save nickname, born_year and job. Raise ValidationFailed when the nickname is taken."""
+        """Save nickname, born_year and job. Raise ValidationFailed when another member's
+        nickname has the same `nickname_key`."""
         ...
 
 
 class PasswordPolicy(Protocol):
     def check(self, password: str, member: NewMember) -> list[str]:
         """Why `password` is not good enough for `member`; empty when it is."""
+        ...
+
+    def hash(self, password: str) -> str:
+        """`password` as stored: salted and slow to compute on purpose (a CPU-bound fraction of a
+        second), so never called with a transaction open."""
         ...
 
 
@@ -263,6 +269,23 @@ class OAuthStateRepository(Protocol):
         """Record a login's state (by its hash) as used until `expires_at`. True for exactly one
         caller per state, however many race in any number of processes; False when it was
         recorded already. Records that ran out by `now` may be forgotten."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptWindow:
+    """The attempts counted under one key in its current window, and when the window ends."""
+
+    count: int
+    ends_at: datetime
+
+
+class AttemptCounter(Protocol):
+    def count(self, key: str, now: datetime, period: timedelta) -> AttemptWindow:
+        """Count one attempt under `key` and return its window with this attempt counted. A
+        window opens at the first attempt after the last one ended and lasts `period`. Atomic:
+        of any number of concurrent callers, in any number of processes and servers, each gets
+        a count of its own, with no transaction left open."""
         ...
 
 

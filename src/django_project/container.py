@@ -17,6 +17,7 @@ from adapters.oauth.kakao import KakaoIdentityProvider
 from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
+from adapters.orm.throttle import DjangoAttemptCounter
 from adapters.orm.unit_of_work import DjangoUnitOfWork
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
@@ -32,6 +33,7 @@ from application.social_login import (
 )
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
+from application.throttling import Throttle
 from django_project.config import ChatbotSettings, Provider
 from domain.chat import Guide
 from domain.llm import Sampling
@@ -107,6 +109,8 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(DjangoUnitOfWork)
     queries = providers.Singleton(DjangoChatQueries)
     passwords = providers.Singleton(DjangoPasswordPolicy)
+    attempt_counter = providers.Singleton(DjangoAttemptCounter)
+    throttle = providers.Factory(Throttle, counter=attempt_counter, clock=clock)
 
     # Every configured provider's adapter, each request routed by its model's name.
     chat_model = providers.Singleton(routed_chat_model, config.raw)

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django_project.security.ContentSecurityPolicyMiddleware",
     # Sessions, the logged-in user and messages for the admin's pages only (admin_middleware.py).
     "django_project.admin_middleware.AdminSessionMiddleware",
+    # Before the admin's login view reads the password (admin_middleware.py).
+    "django_project.admin_middleware.AdminLoginThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django_project.admin_middleware.AdminAuthenticationMiddleware",
@@ -157,7 +159,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # Writers take the lock when their transaction begins, so two of them never deadlock
-        # upgrading a read lock; others wait up to `timeout` seconds instead of failing.
+        # upgrading a read lock; others wait up to `timeout` seconds (SQLite's busy timeout)
+        # instead of failing, so a burst of writers queues. Every write transaction is a few
+        # milliseconds (nothing slow runs inside one: no model call, no password hashing), so a
+        # queue of hundreds clears well within it.
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -167,8 +172,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         BASE_DIR / f"test-db-{os.getpid()}.sqlite3"
     )
 
-# The cache holds the login and sign-up throttles' counters. They must be shared by every worker
-# process and every server, or W workers allow W times the rate: a table in the database, which
+# Nothing counts on the cache today (the throttles count in a table of their own,
+# adapters/orm/throttle.py, since a cache entry cannot be incremented atomically). Whatever uses
+# it gets one shared by every worker process and every server: a table in the database, which
 # all of them share already (migrate creates it; nothing else to run).
 CACHES = {
     "default": {

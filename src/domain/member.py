@@ -1,3 +1,4 @@
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,7 +11,9 @@ EARLIEST_BORN_YEAR = 1900
 
 
 def validate_nickname(nickname: str) -> str:
-    cleaned = nickname.strip()
+    """The nickname as shown: trimmed, and in NFC, so that one name has one spelling in code
+    points whichever way a keyboard composed it."""
+    cleaned = unicodedata.normalize("NFC", nickname.strip())
     if not cleaned:
         raise InvalidValue("A nickname cannot be blank.", field="nickname")
     if len(cleaned) > NICKNAME_MAX:
@@ -18,6 +21,15 @@ def validate_nickname(nickname: str) -> str:
     if any(not ch.isprintable() for ch in cleaned):
         raise InvalidValue("A nickname cannot hold control characters.", field="nickname")
     return cleaned
+
+
+def nickname_key(nickname: str) -> str:
+    """What two nicknames share when a reader could take one for the other: the same letters
+    after compatibility normalization (NFKC: a full-width `Ｋｉｍ` or a ligature is its plain
+    letters) and full case folding (`Ärger` and `ärger`, `STRASSE` and `straße`), with runs of
+    spaces as one. Nicknames are the only public identity, so two members never share a key."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", nickname).casefold())
+    return " ".join(folded.split())
 
 
 def validate_born_year(born_year: int | None, today: date) -> int | None:

@@ -2,6 +2,7 @@
 
 import enum
 import itertools
+import unicodedata
 from collections.abc import Collection, Iterator
 
 from domain.member import NICKNAME_MAX, Member
@@ -10,8 +11,10 @@ from domain.member import NICKNAME_MAX, Member
 def nickname_candidates(wanted: str | None, fallback: str) -> Iterator[str]:
     """Nicknames to try, best first, for a member made from a provider's profile: the profile's
     own (control characters dropped, spaces collapsed, cut to fit), then the same with 2, 3, ...
-    appended. `fallback` stands in when the profile has none."""
-    base = "".join(ch for ch in " ".join((wanted or "").split()) if ch.isprintable()).strip()
+    appended, in NFC as every nickname is stored. `fallback` stands in when the profile has
+    none."""
+    wanted = unicodedata.normalize("NFC", wanted or "")
+    base = "".join(ch for ch in " ".join(wanted.split()) if ch.isprintable()).strip()
     base = base or fallback
     yield base[:NICKNAME_MAX]
     for number in itertools.count(2):

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from adapters.llm.offline import OfflineChatModel
+from adapters.orm.models import ThrottleWindow
 from application.asking import ChatSettings
 from application.ports import ChatModel
 from django_project.container import Container
@@ -25,8 +25,8 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles(request: pytest.FixtureRequest) -> Iterator[None]:
-    # Throttle counters live in the cache, a database table; each test that can reach the
-    # database starts with none.
+    # Throttle counters live in a database table; each test that can reach the database starts
+    # with none.
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         yield
@@ -35,9 +35,9 @@ def _fresh_throttles(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue(
             "transactional_db" if "transactional_db" in request.fixturenames else "db"
         )
-    cache.clear()
+    ThrottleWindow.objects.all().delete()
     yield
-    cache.clear()
+    ThrottleWindow.objects.all().delete()
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,11 @@
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from adapters.orm.models import Member as MemberRow
+from adapters.orm.models import ThrottleWindow
 from tests.integration.conftest import PASSWORD, Member, log_in, sign_up
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,35 @@ def test_a_nickname_is_unique_whatever_its_case(anonymous: APIClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Jos\u00e9", "Jose\u0301"),  # one code point, and e with a combining accent
+        ("\u00c4rger", "\u00e4rger"),  # case beyond ASCII (SQLite's lower() folds ASCII alone)
+        ("Stra\u00dfe", "STRASSE"),  # full case folding
+        ("kim", "\uff4b\uff49\uff4d"),  # full-width letters
+    ],
+)
+def test_a_nickname_that_reads_like_a_taken_one_is_taken(
+    anonymous: APIClient, first: str, second: str
+) -> None:
+    assert sign_up(anonymous, nickname=first).status_code == 201
+
+    again = sign_up(anonymous, nickname=second)
+
+    assert again.status_code == 400
+    assert again.json()["code"] == "invalid"
+    assert list(again.json()["errors"]) == ["nickname"]
+    assert MemberRow.objects.count() == 1
+
+
+def test_a_nickname_is_stored_and_shown_in_nfc(anonymous: APIClient) -> None:
+    signed = sign_up(anonymous, nickname="Jose\u0301")
+
+    assert signed.json()["nickname"] == "Jos\u00e9"
+    assert MemberRow.objects.get().nickname == "Jos\u00e9"
+
+
+@pytest.mark.parametrize(
     ("fields", "bad"),
     [
         ({"password": "short"}, "password"),
@@ -114,7 +143,7 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(member: Member) ->
 def strict_login_rate(member: Member, monkeypatch: pytest.MonkeyPatch) -> None:
     rates = {**ScopedRateThrottle.THROTTLE_RATES, "login": "3/minute"}
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
-    cache.clear()  # forget the fixture's own login
+    ThrottleWindow.objects.all().delete()  # forget the fixture's own login
 
 
 def test_login_attempts_are_throttled(member: Member, strict_login_rate: None) -> None:
@@ -126,6 +155,19 @@ def test_login_attempts_are_throttled(member: Member, strict_login_rate: None) -
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "throttled"
     assert int(blocked["Retry-After"]) > 0
+
+
+def test_login_attempts_are_throttled_by_account_across_addresses(
+    member: Member, strict_login_rate: None
+) -> None:
+    statuses = [
+        log_in(APIClient(REMOTE_ADDR=f"10.0.0.{n}"), member.email.upper(), f"guess {n}").status_code
+        for n in range(4)
+    ]
+    another = log_in(APIClient(REMOTE_ADDR="10.0.0.99"), "someone.else@example.com")
+
+    assert statuses == [401, 401, 401, 429]
+    assert another.status_code == 401
 
 
 def test_a_refresh_token_rotates_and_the_old_one_is_refused(member: Member) -> None:

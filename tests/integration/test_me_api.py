@@ -77,6 +77,31 @@ def test_a_taken_nickname_or_bad_year_is_refused(member: Member, make_member) ->
     assert "born_year" in bad_year.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("theirs", "wanted"), [("\u00c4rger", "\u00e4rger"), ("Jos\u00e9", "JOSE\u0301")]
+)
+def test_a_nickname_that_reads_like_another_members_is_refused(
+    member: Member,
+    make_member,  # type: ignore[no-untyped-def]
+    theirs: str,
+    wanted: str,
+) -> None:
+    make_member(nickname=theirs)
+
+    taken = member.client.patch("/api/me/", {"nickname": wanted}, format="json")
+
+    assert taken.status_code == 400
+    assert list(taken.json()["errors"]) == ["nickname"]
+    assert MemberRow.objects.get(pk=member.id).nickname == member.nickname
+
+
+def test_a_member_may_change_the_case_of_their_own_nickname(member: Member) -> None:
+    changed = member.client.patch("/api/me/", {"nickname": member.nickname.upper()}, format="json")
+
+    assert changed.status_code == 200
+    assert changed.json()["nickname"] == member.nickname.upper()
+
+
 def test_the_quota_shows_what_was_used(member: Member) -> None:
     start_chat(member)
 

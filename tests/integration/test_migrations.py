@@ -45,3 +45,33 @@ def test_only_members_made_by_a_provider_with_a_real_address_start_verified() ->
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_look_alike_nicknames_are_told_apart_in_sign_up_order() -> None:
+    # Members whose nicknames already read the same keep their order: the first keeps the
+    # nickname, each later one gets the next free name2, name3, ...
+    before, after = [("chatbot", "0006_throttle_window")], [("chatbot", "0007_member_nickname_key")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("chatbot", "Member")
+    # Pairs the old constraint, lower(nickname), let through on both databases.
+    nicknames = ["Jos\u00e9", "Jose\u0301", "Stra\u00dfe", "STRASSE", "kim", "\uff4b\uff49\uff4d"]
+    for n, nickname in enumerate(nicknames):
+        old.objects.create(email=f"m{n}@example.com", nickname=nickname, password="!")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("chatbot", "Member")
+    rows = list(new.objects.order_by("id").values_list("nickname", "nickname_key"))
+    assert rows == [
+        ("Jos\u00e9", "jos\u00e9"),
+        ("Jos\u00e92", "jos\u00e92"),
+        ("Stra\u00dfe", "strasse"),
+        ("STRASSE2", "strasse2"),
+        ("kim", "kim"),
+        ("\uff4b\uff49\uff4d2", "kim2"),
+    ]
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

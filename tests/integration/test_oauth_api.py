@@ -263,6 +263,22 @@ def test_nicknames_from_providers_are_made_unique(browser: Browser, fakes: Fakes
     assert profile["nickname"] == "octocat2"
 
 
+@pytest.mark.parametrize(
+    ("taken", "from_provider", "made"),
+    [
+        ("Jos\u00e9", "Jose\u0301", "Jos\u00e92"),  # the same name, composed another way
+        ("\u00e4rger", "\u00c4RGER", "\u00c4RGER2"),  # the same name in capitals, beyond ASCII
+    ],
+)
+def test_a_provider_nickname_that_reads_like_a_taken_one_is_made_unique(
+    browser: Browser, fakes: Fakes, taken: str, from_provider: str, made: str
+) -> None:
+    assert sign_up(APIClient(), nickname=taken).status_code == 201
+    fakes["kakao"].account = KakaoAccount(nickname=from_provider, email=None)
+    profile = me(exchange(browser.log_in("kakao")["oauth_code"]).json()["access"])
+    assert profile["nickname"] == made
+
+
 @pytest.mark.parametrize("provider", ["github", "kakao"])
 def test_a_denied_consent_comes_back_with_a_clear_error(
     browser: Browser, fakes: Fakes, provider: str

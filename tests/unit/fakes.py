@@ -22,6 +22,8 @@ from application.errors import ChatNotFound, MemberNotFound, ProviderFailed, Val
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
     AnswerStream,
+    AttemptCounter,
+    AttemptWindow,
     Blocking,
     Charge,
     ChatModel,
@@ -47,7 +49,7 @@ from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
-from domain.member import Member
+from domain.member import Member, nickname_key
 from domain.quota import DailyQuotaPolicy
 
 T = TypeVar("T")
@@ -249,7 +251,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
     def has_password(self, member_id: MemberId) -> bool:
         return self._state["passwords"].get(member_id) is not None
 
-    def add(self, member: NewMember, password: str | None) -> Member:
+    def add(self, member: NewMember, password_hash: str | None) -> Member:
         taken: dict[str, list[str]] = {}
         if any(m.email.lower() == member.email.lower() for m in self._members.values()):
             taken["email"] = ["A member with this email already exists."]
@@ -265,7 +267,7 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
             job=member.job,
             email_verified=member.email_verified,
         )
-        self._state["passwords"][stored.id] = password
+        self._state["passwords"][stored.id] = password_hash
         return self.put(stored)
 
     def update_profile(self, member: Member) -> None:
@@ -278,17 +280,25 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
 
     def _nickname_taken(self, nickname: str, by_other_than: MemberId | None) -> bool:
         return any(
-            m.nickname.lower() == nickname.lower() and m.id != by_other_than
+            nickname_key(m.nickname) == nickname_key(nickname) and m.id != by_other_than
             for m in self._members.values()
         )
 
 
 class FakePasswordPolicy(PasswordPolicy):
-    """Too short, or containing the nickname, is weak; messages phrased like Django's."""
+    """Too short, or containing the nickname, is weak; messages phrased like Django's. A hash is
+    `hashed:` and the password; `hashed_in_transaction` records, for each hash, whether `uow`
+    (when given) had a transaction open."""
 
-    def __init__(self, min_length: int = 10) -> None:
+    def __init__(self, min_length: int = 10, uow: "FakeUnitOfWork | None" = None) -> None:
         self.min_length = min_length
         self.checked: list[tuple[str, NewMember]] = []
+        self.uow = uow
+        self.hashed_in_transaction: list[bool] = []
+
+    def hash(self, password: str) -> str:
+        self.hashed_in_transaction.append(self.uow is not None and self.uow.in_transaction)
+        return f"hashed:{password}"
 
     def check(self, password: str, member: NewMember) -> list[str]:
         self.checked.append((password, member))
@@ -301,6 +311,23 @@ class FakePasswordPolicy(PasswordPolicy):
         if member.nickname and member.nickname.lower() in password.lower():
             problems.append("The password is too similar to the nickname.")
         return problems
+
+
+class FakeAttemptCounter(AttemptCounter):
+    """The DjangoAttemptCounter's contract in memory: a window per key that opens at its first
+    attempt and lasts `period`."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, AttemptWindow] = {}
+
+    def count(self, key: str, now: datetime, period: timedelta) -> AttemptWindow:
+        window = self.windows.get(key)
+        if window is None or window.ends_at <= now:
+            window = AttemptWindow(count=1, ends_at=now + period)
+        else:
+            window = replace(window, count=window.count + 1)
+        self.windows[key] = window
+        return window
 
 
 class FakeQuotaLedger(_Snapshots, QuotaLedger):
@@ -774,6 +801,6 @@ def harness(
             a_guide(history_budget=history_budget, system_prompt=system_prompt),
             DailyQuotaPolicy(limit=limit, time_zone=time_zone),
         ),
-        passwords=FakePasswordPolicy(),
+        passwords=FakePasswordPolicy(uow=uow),
         queries=FakeChatQueries(uow.chats, uow.members),
     )

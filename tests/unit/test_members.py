@@ -35,7 +35,7 @@ class TestRegisterMember:
             "Nurse",
         )
         assert app.members.get(member.id) == member
-        assert app.members.password_of(member.id) == GOOD_PASSWORD
+        assert app.members.password_of(member.id) == f"hashed:{GOOD_PASSWORD}"
         assert app.uow.commits == 1
 
     def test_a_blank_job_is_no_job(self) -> None:
@@ -104,6 +104,32 @@ class TestRegisterMember:
             app.register(sign_up(email="other@example.com", nickname="MINA"))
         assert list(error.value.errors) == ["nickname"]
         assert len(app.members.all()) == 1
+
+    def test_the_password_is_hashed_before_the_transaction_opens(self) -> None:
+        app = harness()
+        app.register(sign_up())
+        assert app.passwords.hashed_in_transaction == [False]
+
+    def test_a_nickname_is_stored_in_nfc(self) -> None:
+        member = harness().register(sign_up(nickname="Jose\u0301"))
+        assert member.nickname == "Jos\u00e9"
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [
+            ("Jos\u00e9", "Jose\u0301"),  # one code point, and e with a combining accent
+            ("\u00c4rger", "\u00e4rger"),  # beyond ASCII's case
+            ("Stra\u00dfe", "STRASSE"),  # full case folding
+            ("kim", "\uff2b\uff29\uff2d"),  # full-width letters
+            ("kim lee", "kim  lee"),
+        ],
+    )
+    def test_nicknames_that_read_the_same_are_one_nickname(self, first: str, second: str) -> None:
+        app = harness()
+        app.register(sign_up(nickname=first))
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(email="other@example.com", nickname=second))
+        assert list(error.value.errors) == ["nickname"]
 
 
 class TestGetProfile:

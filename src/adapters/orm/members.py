@@ -2,6 +2,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
@@ -10,7 +11,7 @@ from adapters.orm.models import Member as MemberRow
 from application.errors import MemberNotFound, ValidationFailed
 from application.ports import MemberRepository, NewMember, PasswordPolicy
 from domain.ids import MemberId
-from domain.member import Member
+from domain.member import Member, nickname_key
 
 
 def to_domain(row: MemberRow) -> Member:
@@ -66,24 +67,26 @@ class DjangoMemberRepository(MemberRepository):
             email_verified=email_verified,
         )
 
-    def add(self, member: NewMember, password: str | None) -> Member:
+    def add(self, member: NewMember, password_hash: str | None) -> Member:
         email = MemberRow.objects.normalize_email_address(member.email)
         taken = {}
         if MemberRow.objects.filter(email=email).exists():
             taken["email"] = [_TAKEN["email"]]
-        if MemberRow.objects.filter(nickname__iexact=member.nickname).exists():
+        if self.nickname_taken(member.nickname):
             taken["nickname"] = [_TAKEN["nickname"]]
         if taken:
             raise ValidationFailed(taken)
+        # Hashed by the caller, before the transaction: hashing here would hold the write lock.
+        row = MemberRow(
+            email=email,
+            nickname=member.nickname,
+            born_year=member.born_year,
+            job=member.job,
+            email_verified=member.email_verified,
+            password=password_hash or make_password(None),
+        )
         try:
-            row = MemberRow.objects.create_user(
-                email,
-                password,
-                nickname=member.nickname,
-                born_year=member.born_year,
-                job=member.job,
-                email_verified=member.email_verified,
-            )
+            row.save()
         except IntegrityError as error:
             # Another sign-up with the same email or nickname won the race since the check above.
             raise ValidationFailed(_which_taken(error)) from error
@@ -95,22 +98,22 @@ class DjangoMemberRepository(MemberRepository):
         return None if row is None else to_domain(row)
 
     def nickname_taken(self, nickname: str) -> bool:
-        return MemberRow.objects.filter(nickname__iexact=nickname).exists()
+        return MemberRow.objects.filter(nickname_key=nickname_key(nickname)).exists()
 
     def has_password(self, member_id: MemberId) -> bool:
         row = MemberRow.objects.filter(pk=member_id).only("password").first()
         return row is not None and row.has_usable_password()
 
     def update_profile(self, member: Member) -> None:
-        if (
-            MemberRow.objects.filter(nickname__iexact=member.nickname)
-            .exclude(pk=member.id)
-            .exists()
-        ):
+        key = nickname_key(member.nickname)
+        if MemberRow.objects.filter(nickname_key=key).exclude(pk=member.id).exists():
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]})
         try:
             MemberRow.objects.filter(pk=member.id).update(
-                nickname=member.nickname, born_year=member.born_year, job=member.job
+                nickname=member.nickname,
+                nickname_key=key,
+                born_year=member.born_year,
+                job=member.job,
             )
         except IntegrityError as error:
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error
@@ -122,7 +125,7 @@ def _which_taken(error: IntegrityError) -> dict[str, list[str]]:
 
 
 class DjangoPasswordPolicy(PasswordPolicy):
-    """Django's configured AUTH_PASSWORD_VALIDATORS."""
+    """Django's configured AUTH_PASSWORD_VALIDATORS and PASSWORD_HASHERS."""
 
     def check(self, password: str, member: NewMember) -> list[str]:
         probe = MemberRow(email=member.email, nickname=member.nickname)
@@ -131,3 +134,6 @@ class DjangoPasswordPolicy(PasswordPolicy):
         except ValidationError as error:
             return list(error.messages)
         return []
+
+    def hash(self, password: str) -> str:
+        return make_password(password)

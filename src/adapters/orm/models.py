@@ -1,11 +1,15 @@
 """The tables. docs/erd.md draws them; tests/integration/test_erd.py keeps the two in step."""
 
+import unicodedata
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from domain.member import nickname_key
 
 
 class MemberManager(BaseUserManager["Member"]):
@@ -33,6 +37,10 @@ class MemberManager(BaseUserManager["Member"]):
 class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     nickname = models.CharField(max_length=30)
+    # What makes two nicknames the same to a reader (domain.member.nickname_key): unique, so no
+    # member can take a name that only looks different in code points or case. Kept in step
+    # with `nickname` by save() and by every UPDATE of it.
+    nickname_key = models.TextField(unique=True, editable=False)
     born_year = models.PositiveSmallIntegerField(null=True, blank=True)
     job = models.CharField(max_length=100, null=True, blank=True)
     daily_limit = models.PositiveIntegerField(
@@ -60,11 +68,25 @@ class Member(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(Lower("email"), name="member_email_ci_unique"),
-            models.UniqueConstraint(Lower("nickname"), name="member_nickname_ci_unique"),
         ]
 
     def __str__(self) -> str:
         return f"{self.nickname} <{self.email}>"
+
+    def clean(self) -> None:
+        # The admin's forms: a taken nickname is a message on the field, not an IntegrityError.
+        super().clean()
+        key = nickname_key(unicodedata.normalize("NFC", self.nickname))
+        if Member.objects.filter(nickname_key=key).exclude(pk=self.pk).exists():
+            raise ValidationError({"nickname": "This nickname is taken."})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.nickname = unicodedata.normalize("NFC", self.nickname)
+        self.nickname_key = nickname_key(self.nickname)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "nickname" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "nickname_key"}
+        super().save(*args, **kwargs)
 
 
 class Chat(models.Model):
@@ -257,3 +279,16 @@ class UsedOAuthState(models.Model):
 
     def __str__(self) -> str:
         return f"used state until {self.expires_at}"
+
+
+class ThrottleWindow(models.Model):
+    """The attempts counted under one throttle key (the SHA-256 of the scope and the client's
+    address or the account it names) in the key's current window. One row per key, counted by
+    one upsert per attempt (adapters/orm/throttle.py); rows of long-ended windows are purged."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    hits = models.PositiveIntegerField()
+    ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.hits} until {self.ends_at:%Y-%m-%d %H:%M:%S}"

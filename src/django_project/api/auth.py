@@ -13,7 +13,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -24,6 +23,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from application.members import RegisterMember, RegisterMemberInput
 from django_project.api.authentication import refresh_token, refused
 from django_project.api.serializers import MemberOutput, TextField, errors
+from django_project.api.throttling import CountedScopedThrottle, LoginThrottle
 from django_project.container import Container
 
 _TOKENS = inline_serializer(
@@ -34,7 +34,7 @@ _TOKENS = inline_serializer(
 class SignupApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (CountedScopedThrottle,)
     throttle_scope = "signup"
 
     @extend_schema_serializer(component_name="SignupInput")
@@ -69,7 +69,7 @@ class LoginApi(TokenObtainPairView):
     """Email and password in, a JWT pair out. An unknown email and a wrong password get the
     same answer."""
 
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (LoginThrottle,)
     throttle_scope = "login"
 
 

@@ -33,7 +33,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -56,6 +55,7 @@ from application.social_login import (
 )
 from django_project.api.authentication import requesting_member
 from django_project.api.serializers import ErrorOutput
+from django_project.api.throttling import CountedScopedThrottle
 from django_project.container import Container
 
 COOKIE_PATH = "/api/auth/oauth/"
@@ -249,7 +249,7 @@ def token_pair(member_id: int) -> dict[str, str]:
 class OAuthExchangeApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (CountedScopedThrottle,)
     throttle_scope = "login"
 
     @extend_schema_serializer(component_name="OAuthExchangeInput")

@@ -26,6 +26,7 @@ from django.db.models import Max, Model
 
 from adapters.orm import sql
 from adapters.orm.models import Chat, Choice, Member, Prompt, Turn
+from domain.member import nickname_key
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 MODEL = "gpt-4o-mini"
@@ -94,8 +95,8 @@ class Plan:
 
 
 COLUMNS: dict[type[Model], tuple[str, ...]] = {
-    Member: ("id", "email", "nickname", "password", "born_year", "job", "is_active", "is_staff",
-             "is_superuser", "date_joined"),
+    Member: ("id", "email", "nickname", "nickname_key", "password", "born_year", "job",
+             "is_active", "is_staff", "is_superuser", "date_joined"),
     Chat: ("id", "member_id", "title", "created_at", "updated_at", "turn_count", "model"),
     Prompt: ("chat_id", "position", "kind", "question", "answer"),
     Turn: ("id", "chat_id", "index", "content", "status", "created_at", "answered_at",
@@ -118,8 +119,9 @@ class Rows:
         rng = random.Random(self.plan.seed)  # noqa: S311 - test data, not secrets
         for i in range(self.plan.members):
             pk = self.first_member + i
+            nickname = f"{rng.choice(NAMES)}{pk}"
             yield (
-                pk, f"seed{pk}@example.invalid", f"{rng.choice(NAMES)}{pk}", "!unusable",
+                pk, f"seed{pk}@example.invalid", nickname, nickname_key(nickname), "!unusable",
                 rng.randint(1960, 2005), rng.choice(JOBS), True, False, False,
                 EPOCH + timedelta(seconds=i),
             )  # fmt: skip
