@@ -95,8 +95,8 @@ class Plan:
 
 
 COLUMNS: dict[type[Model], tuple[str, ...]] = {
-    Member: ("id", "email", "nickname", "nickname_key", "password", "born_year", "job",
-             "is_active", "is_staff", "is_superuser", "date_joined"),
+    Member: ("id", "email", "email_verified", "nickname", "nickname_key", "password",
+             "born_year", "job", "is_active", "is_staff", "is_superuser", "date_joined"),
     Chat: ("id", "member_id", "title", "created_at", "updated_at", "turn_count", "model"),
     Prompt: ("chat_id", "position", "kind", "question", "answer"),
     Turn: ("id", "chat_id", "index", "content", "status", "created_at", "answered_at",
@@ -121,7 +121,8 @@ class Rows:
             pk = self.first_member + i
             nickname = f"{rng.choice(NAMES)}{pk}"
             yield (
-                pk, f"seed{pk}@example.invalid", nickname, nickname_key(nickname), "!unusable",
+                pk, f"seed{pk}@example.invalid", False, nickname, nickname_key(nickname),
+                "!unusable",
                 rng.randint(1960, 2005), rng.choice(JOBS), True, False, False,
                 EPOCH + timedelta(seconds=i),
             )  # fmt: skip
