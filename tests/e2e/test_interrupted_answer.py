@@ -5,10 +5,11 @@ chunked body. The page says the answer was interrupted and offers to reload the 
 what the server stored."""
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import closing, suppress
 from typing import Any
 
 import pytest
@@ -185,3 +186,36 @@ def test_a_stream_that_ends_without_done_reads_as_interrupted_in_korean(
     reloaded = page.locator(".msg-answer").last
     expect(reloaded).to_have_attribute("data-status", "completed")
     expect(reloaded.locator(".markdown")).to_contain_text("첫 마디만 오고 끝나는 답")
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en-US", "The server stopped before this answer was finished."),
+        ("ko-KR", "답을 쓰던 서버가 멈춰서 답이 끝나지 못했어요."),
+    ],
+)
+def test_an_answer_whose_server_died_says_so_and_that_the_request_came_back(
+    new_context: Callable[..., BrowserContext],
+    api: LiveServer,
+    members: Members,
+    database_url: str,
+    locale: str,
+    message: str,
+) -> None:
+    member = members.create("swept")
+    chat = members.start_chat(member)
+    # What the lease sweep writes for a turn whose server died mid-answer (application/
+    # recovery.py; the sweep itself is tested in tests/integration/test_crash_safety.py).
+    with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db, db:
+        db.execute(
+            "UPDATE chatbot_turn SET status = 'failed', error_code = 'interrupted' "
+            "WHERE chat_id = ?",
+            (chat["id"],),
+        )
+    page = new_context(locale=locale).new_page()
+    sign_in(page, api, member, f"/chats/{chat['id']}")
+
+    answer = page.locator(".msg-answer").last
+    expect(answer).to_have_attribute("data-status", "failed")
+    expect(answer.get_by_role("alert")).to_contain_text(message)

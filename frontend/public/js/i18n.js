@@ -111,6 +111,8 @@ const STRINGS = {
       "The AI model is busy right now. Your question is saved; please try again in a minute.",
     "errors.upstream_timeout":
       "The AI model took too long to answer. Your question is saved; please try again.",
+    "errors.interrupted":
+      "The server stopped before this answer was finished. Your request was given back; please ask again.",
     "errors.invalid_credentials": "That email and password do not match an account.",
     "errors.throttled": "Too many attempts. Please wait a minute and try again.",
     "errors.not_chat_owner": "Only the person who started this chat can do that.",
@@ -244,6 +246,8 @@ const STRINGS = {
       "AI 모델에 문제가 생겨 답을 받지 못했어요. 질문은 저장됐으니 다시 시도해 주세요.",
     "errors.upstream_busy": "지금 AI 모델이 바빠요. 질문은 저장됐으니 잠시 후 다시 시도해 주세요.",
     "errors.upstream_timeout": "AI 모델의 답이 너무 늦어요. 질문은 저장됐으니 다시 시도해 주세요.",
+    "errors.interrupted":
+      "답을 쓰던 서버가 멈춰서 답이 끝나지 못했어요. 요청 횟수는 돌려드렸으니 다시 물어봐 주세요.",
     "errors.invalid_credentials": "이메일과 비밀번호가 맞는 계정이 없어요.",
     "errors.throttled": "시도가 너무 많아요. 1분쯤 기다렸다가 다시 해 주세요.",
     "errors.not_chat_owner": "대화를 시작한 사람만 할 수 있어요.",
