@@ -6,6 +6,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -89,13 +90,22 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[Inbox]:
+@contextmanager
+def running_inbox() -> Iterator[Inbox]:
+    """An SMTP server on loopback for as long as the block runs, for any scope."""
     inbox = Inbox("127.0.0.1", free_port())
     controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
     controller.start()
-    yield inbox
-    controller.stop()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Inbox]:
+    with running_inbox() as inbox:
+        yield inbox
 
 
 @pytest.fixture
