@@ -107,3 +107,9 @@ class LastLoginMethod(ApplicationError):
     """Unlinking would leave the member no way to log in."""
 
     code = "last_login_method"
+
+
+class TokenInvalid(ApplicationError):
+    """A mailed token that is unknown, used, expired or meant for something else."""
+
+    code = "token_invalid"

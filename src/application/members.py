@@ -67,6 +67,7 @@ class Profile:
     member: Member
     quota: QuotaStatus
     linked_providers: tuple[str, ...] = ()
+    has_password: bool = True
 
 
 class GetProfile:
@@ -83,12 +84,15 @@ class GetProfile:
             member = uow.members.get(member_id)
             used = uow.quota.used(member_id, self._policy.day_of(now))
             linked = tuple(uow.social.providers_of(member_id))
+            has_password = uow.members.has_password(member_id)
         quota = QuotaStatus(
             limit=self._policy.limit_for(member.daily_limit),
             used=used,
             resets_at=self._policy.resets_at(now),
         )
-        return Profile(member=member, quota=quota, linked_providers=linked)
+        return Profile(
+            member=member, quota=quota, linked_providers=linked, has_password=has_password
+        )
 
 
 _UNSET: Any = object()

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -93,6 +94,14 @@ class MemberRepository(Protocol):
     def update_profile(self, member: Member) -> None:
         """Save nickname, born_year and job. Raise ValidationFailed when another member's
         nickname has the same `nickname_key`."""
+        ...
+
+    def mark_email_verified(self, member_id: MemberId) -> None:
+        """Record that the member owns their email."""
+        ...
+
+    def set_password(self, member_id: MemberId, password_hash: str) -> None:
+        """Store a password already hashed (PasswordPolicy.hash)."""
         ...
 
 
@@ -289,6 +298,63 @@ class AttemptCounter(Protocol):
         ...
 
 
+class TokenPurpose(StrEnum):
+    """What a mailed link does; also the kind of the mail that carries it."""
+
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a name, not a password
+
+
+class AccountTokenRepository(Protocol):
+    """One-time tokens mailed to members, stored by their SHA-256 only."""
+
+    def add(
+        self,
+        token_hash: str,
+        member_id: MemberId,
+        purpose: TokenPurpose,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store a new token, made at `now`, usable until `expires_at`."""
+        ...
+
+    def holder(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> MemberId | None:
+        """The member of an unused token for `purpose` that has not expired by `now`; the token
+        stays unused."""
+        ...
+
+    def use(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> MemberId | None:
+        """Mark the token used and return its member when it was unused, for `purpose` and not
+        expired by `now`; None otherwise. Of concurrent callers with one token, at most one gets
+        the member. The member's other unused tokens for `purpose` are used up with it."""
+        ...
+
+
+class RefreshTokenRegistry(Protocol):
+    def revoke_all(self, member_id: MemberId) -> None:
+        """Revoke every refresh token issued to the member: none of them refreshes again."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """A mail to a member carrying one link to the web app, in `language` (ko or en)."""
+
+    kind: TokenPurpose
+    to: str
+    nickname: str
+    link: str
+    language: str
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> None:
+        """Hand the mail over for delivery and return without waiting for it. Never raises for
+        a delivery that fails: that is logged, without the link (it holds a token)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One short transaction. Changes are kept only if commit() is called before the block ends.
 
@@ -301,6 +367,8 @@ class UnitOfWork(Protocol):
     social: SocialAccountRepository
     login_codes: LoginCodeRepository
     oauth_states: OAuthStateRepository
+    account_tokens: AccountTokenRepository
+    refresh_tokens: RefreshTokenRegistry
 
     def __enter__(self) -> Self: ...
 

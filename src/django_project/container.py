@@ -12,6 +12,7 @@ from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.openai_compatible import OpenAIChatModel
 from adapters.llm.routing import RoutedChatModel
+from adapters.mail.django_mail import DjangoMailer
 from adapters.oauth.github import GitHubIdentityProvider
 from adapters.oauth.kakao import KakaoIdentityProvider
 from adapters.orm.blocking import DjangoBlocking
@@ -19,6 +20,14 @@ from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
 from adapters.orm.throttle import DjangoAttemptCounter
 from adapters.orm.unit_of_work import DjangoUnitOfWork
+from application.accounts import (
+    MailLinks,
+    RequestPasswordReset,
+    ResetPassword,
+    SendVerificationMail,
+    SignUp,
+    VerifyEmail,
+)
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
 from application.members import GetProfile, RegisterMember, UpdateProfile
@@ -143,6 +152,19 @@ class Container(containers.DeclarativeContainer):
     register_member = providers.Factory(
         RegisterMember, uow=uow, passwords=passwords, settings=chat_settings, clock=clock
     )
+    mailer = providers.Singleton(DjangoMailer)
+    mail_links = providers.Singleton(MailLinks, frontend_url=config.frontend_url)
+    send_verification_mail = providers.Factory(
+        SendVerificationMail, uow=uow, mailer=mailer, links=mail_links, clock=clock
+    )
+    sign_up = providers.Factory(
+        SignUp, register=register_member, verification=send_verification_mail
+    )
+    verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock)
+    request_password_reset = providers.Factory(
+        RequestPasswordReset, uow=uow, mailer=mailer, links=mail_links, clock=clock
+    )
+    reset_password = providers.Factory(ResetPassword, uow=uow, passwords=passwords, clock=clock)
     get_profile = providers.Factory(GetProfile, uow=uow, settings=chat_settings, clock=clock)
     update_profile = providers.Factory(
         UpdateProfile, uow=uow, get_profile=get_profile, settings=chat_settings, clock=clock

@@ -226,6 +226,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("CHATBOT_LOGIN_RATE", "10/minute"),
         "signup": os.environ.get("CHATBOT_SIGNUP_RATE", "20/hour"),
+        # Mails asked for: a verification mail again, a password reset.
+        "verification": os.environ.get("CHATBOT_VERIFICATION_RATE", "3/hour"),
+        "password_reset": os.environ.get("CHATBOT_PASSWORD_RESET_RATE", "5/hour"),
     },
     "UNAUTHENTICATED_USER": None,
     # Throttles key on REMOTE_ADDR, which uvicorn sets from X-Forwarded-For of trusted proxies
@@ -266,6 +269,27 @@ SPECTACULAR_SETTINGS = {
         "django_project.api.schema.document_common_errors",
     ],
 }
+
+# --- Mail ----------------------------------------------------------------------------------------
+# Verification and password-reset mails, through Django's email framework. With EMAIL_HOST, SMTP
+# (EMAIL_USE_TLS: STARTTLS, usually port 587; EMAIL_USE_SSL: TLS from the start, usually 465);
+# without it, the console backend: each mail, link included, is printed where the server runs
+# (what `make run` does out of the box).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _flag("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _flag("EMAIL_USE_SSL")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chatbot <noreply@localhost>")
 
 # --- Logs and metrics ---------------------------------------------------------------------------
 # One JSON object per line (plain text in DEBUG; DJANGO_LOG_FORMAT=json|text chooses), each with

@@ -30,6 +30,13 @@ urlpatterns = [
     path("api/auth/login/", auth.LoginApi.as_view(), name="login"),
     path("api/auth/refresh/", auth.RefreshApi.as_view(), name="refresh"),
     path("api/auth/logout/", auth.LogoutApi.as_view(), name="logout"),
+    path("api/auth/email/verify/", auth.EmailVerifyApi.as_view(), name="email-verify"),
+    path("api/auth/password/reset/", auth.PasswordResetApi.as_view(), name="password-reset"),
+    path(
+        "api/auth/password/reset/confirm/",
+        auth.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
     path("api/auth/oauth/providers/", oauth.OAuthProvidersApi.as_view(), name="oauth-providers"),
     path("api/auth/oauth/exchange/", oauth.OAuthExchangeApi.as_view(), name="oauth-exchange"),
     path(
@@ -41,6 +48,11 @@ urlpatterns = [
         name="oauth-callback",
     ),
     path("api/me/", me.MeApi.as_view(), name="me"),
+    path(
+        "api/me/email/verification/",
+        me.EmailVerificationApi.as_view(),
+        name="me-email-verification",
+    ),
     path("api/me/oauth/<slug:provider>/", oauth.MeOAuthApi.as_view(), name="me-oauth"),
     path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
     path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),

@@ -56,8 +56,9 @@ class Member:
     """A registered person. born_year and job are private: they never appear in public views.
 
     `email_verified`: the product itself knows the person owns `email`. True for a member made
-    by a provider login with an address the provider verified; False for a password sign-up,
-    whose address nobody checked (the product sends no verification mail yet)."""
+    by a provider login with an address the provider verified, and once the member opened a
+    link mailed to the address (verification or password reset); False for a password sign-up
+    until then."""
 
     id: MemberId
     email: str

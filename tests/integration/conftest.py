@@ -19,6 +19,7 @@ from domain.chat import Guide
 from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
 from tests.support.members import PASSWORD
+from tests.support.smtp import inbox, smtp_server  # noqa: F401 - fixtures for the mail tests
 
 _numbers = itertools.count(1)
 

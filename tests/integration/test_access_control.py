@@ -38,6 +38,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("login", "POST"): PUBLIC,  # with the owner's email and password
     ("refresh", "POST"): PUBLIC,  # with the owner's refresh token: it is a bearer secret
     ("logout", "POST"): (401, 401, 204),  # another member cannot revoke the owner's token
+    # Mailed links: a made-up token is refused for everyone; a reset answers the same to all.
+    ("email-verify", "POST"): (400, 400, 400),
+    ("password-reset", "POST"): (202, 202, 202),
+    ("password-reset-confirm", "POST"): (400, 400, 400),
+    ("me-email-verification", "POST"): (401, 202, 202),  # each member their own address
     ("me", "GET"): MEMBER_ONLY,  # each member their own profile
     ("me", "PATCH"): MEMBER_ONLY,
     ("my-chats", "GET"): MEMBER_ONLY,
@@ -130,6 +135,13 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ),
         ("refresh", "POST"): ("/api/auth/refresh/", {"refresh": world.owner.refresh}),
         ("logout", "POST"): ("/api/auth/logout/", {"refresh": world.owner.refresh}),
+        ("email-verify", "POST"): ("/api/auth/email/verify/", {"token": "made-up"}),
+        ("password-reset", "POST"): ("/api/auth/password/reset/", {"email": world.owner.email}),
+        ("password-reset-confirm", "POST"): (
+            "/api/auth/password/reset/confirm/",
+            {"token": "made-up", "password": "a brand new passphrase"},
+        ),
+        ("me-email-verification", "POST"): ("/api/me/email/verification/", None),
         ("me", "GET"): ("/api/me/", None),
         ("me", "PATCH"): ("/api/me/", {"job": "changed", "nickname": n[:30]}),
         ("my-chats", "GET"): ("/api/me/chats/", None),

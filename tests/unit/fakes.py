@@ -16,11 +16,20 @@ from types import TracebackType
 from typing import Any, Self, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
 
+from application.accounts import (
+    MailLinks,
+    RequestPasswordReset,
+    ResetPassword,
+    SendVerificationMail,
+    SignUp,
+    VerifyEmail,
+)
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats
 from application.errors import ChatNotFound, MemberNotFound, ProviderFailed, ValidationFailed
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
+    AccountTokenRepository,
     AnswerStream,
     AttemptCounter,
     AttemptWindow,
@@ -33,13 +42,17 @@ from application.ports import (
     ExternalIdentity,
     IdentityProvider,
     LoginCodeRepository,
+    Mail,
+    Mailer,
     MemberRepository,
     NewMember,
     OAuthStateRepository,
     PasswordPolicy,
     QuotaLedger,
+    RefreshTokenRegistry,
     Reservation,
     SocialAccountRepository,
+    TokenPurpose,
     UnitOfWork,
 )
 from application.send_message import SendMessage
@@ -277,6 +290,12 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
         self.put(
             replace(current, nickname=member.nickname, born_year=member.born_year, job=member.job)
         )
+
+    def mark_email_verified(self, member_id: MemberId) -> None:
+        self.put(replace(self.get(member_id), email_verified=True))
+
+    def set_password(self, member_id: MemberId, password_hash: str) -> None:
+        self._state["passwords"][member_id] = password_hash
 
     def _nickname_taken(self, nickname: str, by_other_than: MemberId | None) -> bool:
         return any(
@@ -558,6 +577,73 @@ class FakeOAuthStateRepository(_Snapshots, OAuthStateRepository):
         return True
 
 
+@dataclass
+class _StoredToken:
+    member_id: MemberId
+    purpose: TokenPurpose
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class FakeAccountTokenRepository(_Snapshots, AccountTokenRepository):
+    def __init__(self) -> None:
+        self._state = {"tokens": {}}
+
+    @property
+    def tokens(self) -> dict[str, _StoredToken]:
+        tokens: dict[str, _StoredToken] = self._state["tokens"]
+        return tokens
+
+    def add(
+        self,
+        token_hash: str,
+        member_id: MemberId,
+        purpose: TokenPurpose,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self.tokens[token_hash] = _StoredToken(member_id, purpose, expires_at)
+
+    def holder(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> MemberId | None:
+        token = self.tokens.get(token_hash)
+        usable = token and token.purpose == purpose and token.used_at is None
+        return token.member_id if token and usable and token.expires_at > now else None
+
+    def use(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> MemberId | None:
+        member_id = self.holder(token_hash, purpose, now)
+        if member_id is None:
+            return None
+        for token in self.tokens.values():
+            if token.member_id == member_id and token.purpose == purpose and not token.used_at:
+                token.used_at = now
+        return member_id
+
+
+class FakeRefreshTokenRegistry(_Snapshots, RefreshTokenRegistry):
+    """Counts the revocations per member."""
+
+    def __init__(self) -> None:
+        self._state = {"revoked": []}
+
+    @property
+    def revoked(self) -> list[MemberId]:
+        revoked: list[MemberId] = self._state["revoked"]
+        return revoked
+
+    def revoke_all(self, member_id: MemberId) -> None:
+        self.revoked.append(member_id)
+
+
+class FakeMailer(Mailer):
+    """Keeps every mail handed over."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+
+    def send(self, mail: Mail) -> None:
+        self.sent.append(mail)
+
+
 class FakeIdentityProvider(IdentityProvider):
     """Gives the next identity of its script for any code, or raises ProviderFailed for a
     script entry that is None. Remembers what it was asked."""
@@ -595,6 +681,8 @@ class FakeUnitOfWork(UnitOfWork):
     social: FakeSocialAccountRepository
     login_codes: FakeLoginCodeRepository
     oauth_states: FakeOAuthStateRepository
+    account_tokens: FakeAccountTokenRepository
+    refresh_tokens: FakeRefreshTokenRegistry
 
     def __init__(
         self,
@@ -609,6 +697,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.social = FakeSocialAccountRepository()
         self.login_codes = FakeLoginCodeRepository()
         self.oauth_states = FakeOAuthStateRepository()
+        self.account_tokens = FakeAccountTokenRepository()
+        self.refresh_tokens = FakeRefreshTokenRegistry()
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -652,6 +742,8 @@ class FakeUnitOfWork(UnitOfWork):
             self.social,
             self.login_codes,
             self.oauth_states,
+            self.account_tokens,
+            self.refresh_tokens,
         )
 
 
@@ -715,6 +807,8 @@ class Harness:
     passwords: FakePasswordPolicy
     queries: FakeChatQueries
     live: LiveAnswers = field(default_factory=LiveAnswers)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    links: MailLinks = field(default_factory=lambda: MailLinks("/"))
 
     @property
     def members(self) -> FakeMemberRepository:
@@ -770,6 +864,26 @@ class Harness:
     @property
     def stop_answer(self) -> StopAnswer:
         return StopAnswer(self.uow, self.live)
+
+    @property
+    def send_verification_mail(self) -> SendVerificationMail:
+        return SendVerificationMail(self.uow, self.mailer, self.links, self.clock)
+
+    @property
+    def sign_up(self) -> SignUp:
+        return SignUp(self.register, self.send_verification_mail)
+
+    @property
+    def verify_email(self) -> VerifyEmail:
+        return VerifyEmail(self.uow, self.clock)
+
+    @property
+    def request_password_reset(self) -> RequestPasswordReset:
+        return RequestPasswordReset(self.uow, self.mailer, self.links, self.clock)
+
+    @property
+    def reset_password(self) -> ResetPassword:
+        return ResetPassword(self.uow, self.passwords, self.clock)
 
 
 SYSTEM_PROMPT = "You are a patient coach."

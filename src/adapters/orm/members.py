@@ -118,6 +118,12 @@ class DjangoMemberRepository(MemberRepository):
         except IntegrityError as error:
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error
 
+    def mark_email_verified(self, member_id: MemberId) -> None:
+        MemberRow.objects.filter(pk=member_id).update(email_verified=True)
+
+    def set_password(self, member_id: MemberId, password_hash: str) -> None:
+        MemberRow.objects.filter(pk=member_id).update(password=password_hash)
+
 
 def _which_taken(error: IntegrityError) -> dict[str, list[str]]:
     field = "nickname" if "nickname" in str(error) else "email"

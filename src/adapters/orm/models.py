@@ -269,6 +269,25 @@ class LoginCode(models.Model):
         return f"login code for {self.member_id} until {self.expires_at}"
 
 
+class AccountToken(models.Model):
+    """A one-time link mailed to a member (verify the email, reset the password). Only its
+    SHA-256 is stored; `used_at` is set by the one atomic UPDATE that accepts it."""
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email"
+        RESET_PASSWORD = "reset_password"  # noqa: S105 - a name, not a password
+
+    token_hash = models.CharField(max_length=64, primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="account_tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.member_id} until {self.expires_at}"
+
+
 class UsedOAuthState(models.Model):
     """The state of a provider login whose code was traded, by its SHA-256: a state works once
     even when a browser keeps (or someone saved) its cookie. Kept as long as a state is good for;

@@ -12,6 +12,7 @@ from adapters.orm.social import (
     DjangoOAuthStateRepository,
     DjangoSocialAccountRepository,
 )
+from adapters.orm.tokens import DjangoAccountTokenRepository, DjangoRefreshTokenRegistry
 from application.ports import UnitOfWork
 
 
@@ -30,6 +31,8 @@ class DjangoUnitOfWork(UnitOfWork):
         self.social = DjangoSocialAccountRepository()
         self.login_codes = DjangoLoginCodeRepository()
         self.oauth_states = DjangoOAuthStateRepository()
+        self.account_tokens = DjangoAccountTokenRepository()
+        self.refresh_tokens = DjangoRefreshTokenRegistry()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

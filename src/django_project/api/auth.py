@@ -20,10 +20,23 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from application.members import RegisterMember, RegisterMemberInput
+from application.accounts import (
+    RequestPasswordReset,
+    ResetPassword,
+    ResetPasswordInput,
+    SignUp,
+    SignUpInput,
+    VerifyEmail,
+)
+from application.members import RegisterMemberInput
 from django_project.api.authentication import refresh_token, refused
+from django_project.api.mail import mail_request
 from django_project.api.serializers import MemberOutput, TextField, errors
-from django_project.api.throttling import CountedScopedThrottle, LoginThrottle
+from django_project.api.throttling import (
+    CountedScopedThrottle,
+    LoginThrottle,
+    PasswordResetThrottle,
+)
 from django_project.container import Container
 
 _TOKENS = inline_serializer(
@@ -51,17 +64,107 @@ class SignupApi(APIView):
         responses={201: MemberOutput, **errors(400, 429)},
         tags=["auth"],
         auth=[],
+        description="Also mails a link to verify the email, in the Accept-Language (ko or en).",
+    )
+    @inject
+    def post(self, request: Request, sign_up: SignUp = Provide[Container.sign_up]) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        member = sign_up(
+            SignUpInput(RegisterMemberInput(**body.validated_data), mail_request(request))
+        )
+        return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
+
+
+class EmailVerifyApi(APIView):
+    """The token of a verification mail's link in; the member's email counts as theirs."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+
+    @extend_schema_serializer(component_name="EmailVerifyInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        token = TextField(max_length=200)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer("EmailVerified", {"email_verified": serializers.BooleanField()}),
+            **errors(400),
+        },
+        tags=["auth"],
+        auth=[],
+    )
+    @inject
+    def post(
+        self, request: Request, verify: VerifyEmail = Provide[Container.verify_email]
+    ) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        verify(body.validated_data["token"])
+        return Response({"email_verified": True})
+
+
+class PasswordResetApi(APIView):
+    """Mail a password-reset link to the address if a member has it. The answer is the same
+    202 either way, so it tells nobody whether the address is registered."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (PasswordResetThrottle,)
+    throttle_scope = "password_reset"
+
+    @extend_schema_serializer(component_name="PasswordResetInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            202: OpenApiResponse(description="a link mailed if a member has the address"),
+            **errors(400, 429),
+        },
+        tags=["auth"],
+        auth=[],
     )
     @inject
     def post(
         self,
         request: Request,
-        register: RegisterMember = Provide[Container.register_member],
+        reset: RequestPasswordReset = Provide[Container.request_password_reset],
     ) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        member = register(RegisterMemberInput(**body.validated_data))
-        return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
+        reset(body.validated_data["email"], mail_request(request))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    """The token of a reset mail's link and a new password in. Every refresh token of the
+    member is revoked, and the email counts as verified."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+
+    @extend_schema_serializer(component_name="PasswordResetConfirmInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        token = TextField(max_length=200)
+        password = TextField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={204: OpenApiResponse(description="password changed"), **errors(400)},
+        tags=["auth"],
+        auth=[],
+    )
+    @inject
+    def post(
+        self, request: Request, reset: ResetPassword = Provide[Container.reset_password]
+    ) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reset(ResetPasswordInput(**body.validated_data))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["auth"], responses={200: _TOKENS, **errors(400, 401, 429)}, auth=[])

@@ -31,6 +31,7 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.ProviderNotConfigured, status.HTTP_404_NOT_FOUND),
     (app.ProviderNotLinked, status.HTTP_404_NOT_FOUND),
     (app.LoginCodeInvalid, status.HTTP_400_BAD_REQUEST),
+    (app.TokenInvalid, status.HTTP_400_BAD_REQUEST),
     (app.LastLoginMethod, status.HTTP_409_CONFLICT),
     # The provider login's callback turns these into `oauth_error` on the login page; a JSON
     # caller would meet them as this.

@@ -101,6 +101,13 @@ class ProfileOutput(serializers.Serializer[Any]):
     nickname = serializers.CharField(source="member.nickname")
     born_year = serializers.IntegerField(source="member.born_year", allow_null=True)
     job = serializers.CharField(source="member.job", allow_null=True)
+    email_verified = serializers.BooleanField(
+        source="member.email_verified",
+        help_text="Whether the member proved the email is theirs (a mailed link, a provider).",
+    )
+    has_password = serializers.BooleanField(
+        help_text="Whether the member can log in with a password (false: provider logins only)."
+    )
     quota = QuotaOutput()
     linked_providers = serializers.ListField(
         child=serializers.CharField(), help_text="Login providers linked: github, kakao."

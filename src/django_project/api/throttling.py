@@ -46,10 +46,16 @@ def login_attempt(address: str, email: Any) -> timedelta | None:
     it names (the email as the member table stores it), whether or not that account exists, so
     the throttle says nothing about which emails are members. The account's count bounds the
     guesses at one password from many addresses; the address's, one client's guesses at many."""
+    return attempt(LOGIN, address_and_account(address, email))
+
+
+def address_and_account(address: str, email: Any) -> list[str]:
+    """The keys of an attempt that names an account by its email (as the member table stores
+    it), whether or not a member has it."""
     keys = [f"address:{address}"]
     if isinstance(email, str) and email.strip():
         keys.append(f"account:{email.strip().lower()}")
-    return attempt(LOGIN, keys)
+    return keys
 
 
 class CountedScopedThrottle(ScopedRateThrottle):
@@ -77,3 +83,21 @@ class LoginThrottle(CountedScopedThrottle):
         return login_attempt(
             self.get_ident(request), data.get("email") if hasattr(data, "get") else None
         )
+
+
+class PasswordResetThrottle(CountedScopedThrottle):
+    """By address and by the email asked about, whether or not a member has it: one address
+    cannot mail many members, and many addresses cannot flood one inbox."""
+
+    def count(self, request: Request) -> timedelta | None:
+        data = request.data
+        email = data.get("email") if hasattr(data, "get") else None
+        return attempt(str(self.scope), address_and_account(self.get_ident(request), email))
+
+
+class MemberThrottle(CountedScopedThrottle):
+    """By the member asking (authenticated before throttles run) and by address."""
+
+    def count(self, request: Request) -> timedelta | None:
+        keys = [f"member:{request.user.pk}"] if request.user is not None else []
+        return attempt(str(self.scope), [*keys, f"address:{self.get_ident(request)}"])

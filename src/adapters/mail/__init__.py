@@ -1,0 +1,1 @@
+"""Mail through Django's email framework (EMAIL_* settings: SMTP, or the console)."""
