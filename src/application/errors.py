@@ -107,3 +107,15 @@ class LastLoginMethod(ApplicationError):
     """Unlinking would leave the member no way to log in."""
 
     code = "last_login_method"
+
+
+class NoPassword(ApplicationError):
+    """The member has no password to check (made by a provider login)."""
+
+    code = "no_password"
+
+
+class LoginTooOld(ApplicationError):
+    """The step needs a login more recent than the one the request's token comes from."""
+
+    code = "login_too_old"

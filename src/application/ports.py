@@ -95,6 +95,28 @@ class MemberRepository(Protocol):
         nickname has the same `nickname_key`."""
         ...
 
+    def password_hash(self, member_id: MemberId) -> str | None:
+        """The member's stored password hash; None when they have no usable password (made by a
+        provider login). Raise MemberNotFound."""
+        ...
+
+    def set_password(self, member_id: MemberId, password_hash: str) -> None:
+        """Store a password already hashed (PasswordPolicy.hash)."""
+        ...
+
+    def revoke_logins(self, member_id: MemberId) -> None:
+        """Revoke every refresh token issued to the member: none of them refreshes again."""
+        ...
+
+    def joined_at(self, member_id: MemberId) -> datetime:
+        """When the member signed up."""
+        ...
+
+    def delete(self, member_id: MemberId) -> None:
+        """Remove the member and everything of theirs: chats, usage, provider links, refresh
+        tokens."""
+        ...
+
 
 class PasswordPolicy(Protocol):
     def check(self, password: str, member: NewMember) -> list[str]:
@@ -104,6 +126,10 @@ class PasswordPolicy(Protocol):
     def hash(self, password: str) -> str:
         """`password` as stored: salted and slow to compute on purpose (a CPU-bound fraction of a
         second), so never called with a transaction open."""
+        ...
+
+    def matches(self, password: str, password_hash: str) -> bool:
+        """Whether `password` is the one `password_hash` was made from; as slow as `hash`."""
         ...
 
 
@@ -135,6 +161,20 @@ class QuotaLedger(Protocol):
 
     def used(self, member: MemberId, day: date) -> int:
         """Requests taken and not refunded on `day`."""
+        ...
+
+    def history(self, member: MemberId) -> list[tuple[date, int]]:
+        """Every day the member used their allowance, oldest first, with the requests taken."""
+        ...
+
+    def remember_leaver(self, member: MemberId, email: str, day: date) -> None:
+        """Before the member is deleted: keep what they used on `day` under a keyed hash of
+        `email` (nothing else of theirs), and forget what was kept for earlier days."""
+        ...
+
+    def carry_over(self, member: MemberId, email: str, day: date) -> None:
+        """A new member: start their usage of `day` where a member who left with the same
+        `email` on that day stopped."""
         ...
 
 

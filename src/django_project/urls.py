@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/auth/login/", auth.LoginApi.as_view(), name="login"),
     path("api/auth/refresh/", auth.RefreshApi.as_view(), name="refresh"),
     path("api/auth/logout/", auth.LogoutApi.as_view(), name="logout"),
+    path("api/auth/logout/all/", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("api/auth/oauth/providers/", oauth.OAuthProvidersApi.as_view(), name="oauth-providers"),
     path("api/auth/oauth/exchange/", oauth.OAuthExchangeApi.as_view(), name="oauth-exchange"),
     path(
@@ -41,6 +42,8 @@ urlpatterns = [
         name="oauth-callback",
     ),
     path("api/me/", me.MeApi.as_view(), name="me"),
+    path("api/me/password/", me.MePasswordApi.as_view(), name="me-password"),
+    path("api/me/export/", me.MeExportApi.as_view(), name="me-export"),
     path("api/me/oauth/<slug:provider>/", oauth.MeOAuthApi.as_view(), name="me-oauth"),
     path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
     path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),

@@ -278,6 +278,25 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
             replace(current, nickname=member.nickname, born_year=member.born_year, job=member.job)
         )
 
+    def password_hash(self, member_id: MemberId) -> str | None:
+        self.get(member_id)
+        return self.password_of(member_id)
+
+    def set_password(self, member_id: MemberId, password_hash: str) -> None:
+        self._state["passwords"][member_id] = password_hash
+
+    def revoke_logins(self, member_id: MemberId) -> None:
+        revoked: dict[MemberId, int] = self._state.setdefault("revoked", {})
+        revoked[member_id] = revoked.get(member_id, 0) + 1
+
+    def joined_at(self, member_id: MemberId) -> datetime:
+        self.get(member_id)
+        return NOON_IN_SEOUL
+
+    def delete(self, member_id: MemberId) -> None:
+        del self._members[member_id]
+        self._state["passwords"].pop(member_id, None)
+
     def _nickname_taken(self, nickname: str, by_other_than: MemberId | None) -> bool:
         return any(
             nickname_key(m.nickname) == nickname_key(nickname) and m.id != by_other_than
@@ -299,6 +318,9 @@ class FakePasswordPolicy(PasswordPolicy):
     def hash(self, password: str) -> str:
         self.hashed_in_transaction.append(self.uow is not None and self.uow.in_transaction)
         return f"hashed:{password}"
+
+    def matches(self, password: str, password_hash: str) -> bool:
+        return password_hash == f"hashed:{password}"
 
     def check(self, password: str, member: NewMember) -> list[str]:
         self.checked.append((password, member))
@@ -358,6 +380,20 @@ class FakeQuotaLedger(_Snapshots, QuotaLedger):
 
     def used(self, member: MemberId, day: date) -> int:
         return int(self._state["used"].get((member, day), 0))
+
+    def history(self, member: MemberId) -> list[tuple[date, int]]:
+        used: dict[tuple[MemberId, date], int] = self._state["used"]
+        return sorted((day, n) for (who, day), n in used.items() if who == member)
+
+    def remember_leaver(self, member: MemberId, email: str, day: date) -> None:
+        left = {k: n for k, n in self._state.get("left", {}).items() if k[1] >= day}
+        left[(email.strip().lower(), day)] = self.used(member, day)
+        self._state["left"] = left
+
+    def carry_over(self, member: MemberId, email: str, day: date) -> None:
+        left = self._state.get("left", {}).get((email.strip().lower(), day), 0)
+        if left:
+            self._state["used"][(member, day)] = left
 
 
 @dataclass

@@ -14,14 +14,20 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from application.accounts import LogOutEverywhere
 from application.members import RegisterMember, RegisterMemberInput
-from django_project.api.authentication import refresh_token, refused
+from django_project.api.authentication import (
+    MemberRefreshToken,
+    refresh_token,
+    refused,
+    requesting_member,
+)
 from django_project.api.serializers import MemberOutput, TextField, errors
 from django_project.api.throttling import CountedScopedThrottle, LoginThrottle
 from django_project.container import Container
@@ -64,11 +70,19 @@ class SignupApi(APIView):
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(component_name="TokenObtainPair")
+class LoginSerializer(TokenObtainPairSerializer):
+    """simplejwt's login, with the pair stamped with the login's time (`auth_time`)."""
+
+    token_class = MemberRefreshToken
+
+
 @extend_schema(tags=["auth"], responses={200: _TOKENS, **errors(400, 401, 429)}, auth=[])
 class LoginApi(TokenObtainPairView):
     """Email and password in, a JWT pair out. An unknown email and a wrong password get the
     same answer."""
 
+    serializer_class = LoginSerializer
     throttle_classes = (LoginThrottle,)
     throttle_scope = "login"
 
@@ -141,4 +155,24 @@ class LogoutApi(APIView):
         if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
             raise refused("This refresh token is not yours.")
         token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="every refresh token revoked"), **errors(401)},
+        tags=["auth"],
+    )
+    @inject
+    def post(
+        self,
+        request: Request,
+        log_out: LogOutEverywhere = Provide[Container.log_out_everywhere],
+    ) -> Response:
+        """Every refresh token of the member, on every device, is revoked. Access tokens already
+        issued work until they expire (CHATBOT_ACCESS_MINUTES)."""
+        log_out(requesting_member(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

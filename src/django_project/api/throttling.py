@@ -12,6 +12,7 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -77,3 +78,11 @@ class LoginThrottle(CountedScopedThrottle):
         return login_attempt(
             self.get_ident(request), data.get("email") if hasattr(data, "get") else None
         )
+
+
+def check_password_attempt(request: Request, email: str) -> None:
+    """A step that checks the member's password (changing it, deleting the account) counts as a
+    login to their account, so it gives no more guesses than the login does. 429 past it."""
+    wait = login_attempt(CountedScopedThrottle().get_ident(request), email)
+    if wait is not None:
+        raise Throttled(wait=max(1, math.ceil(wait.total_seconds())))
