@@ -130,6 +130,10 @@ class DjangoMemberRepository(MemberRepository):
         MemberRow.objects.filter(pk=member_id).update(password=password_hash)
 
     def revoke_logins(self, member_id: MemberId) -> None:
+        # The member's row lock orders this against refreshes (which take it too, see
+        # api/auth.py): a refresh stored before is revoked here, one after finds its old token
+        # revoked. Without it a refresh committing meanwhile kept a new token alive.
+        lock_member(member_id)
         live = OutstandingToken.objects.filter(user_id=member_id, blacklistedtoken__isnull=True)
         BlacklistedToken.objects.bulk_create(
             [BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)],
@@ -145,6 +149,12 @@ class DjangoMemberRepository(MemberRepository):
         # member's refresh tokens go with them.
         OutstandingToken.objects.filter(user_id=member_id).delete()
         MemberRow.objects.filter(pk=member_id).delete()
+
+
+def lock_member(member_id: MemberId) -> None:
+    """Hold the member's row until the transaction ends (PostgreSQL; SQLite's transactions
+    take the database's write lock at BEGIN IMMEDIATE, which orders them anyway)."""
+    list(MemberRow.objects.select_for_update().filter(pk=member_id).values_list("pk", flat=True))
 
 
 def _which_taken(error: IntegrityError) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from adapters.orm.members import lock_member
 from application.accounts import LogOutEverywhere
 from application.members import RegisterMember, RegisterMemberInput
 from django_project.api.authentication import (
@@ -121,6 +122,9 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
         token.set_iat()
         try:
             with transaction.atomic():
+                # Ordered after any revocation of the member's logins under way (a password
+                # change, a logout everywhere), so its new token cannot slip past it.
+                lock_member(member.pk)
                 outstanding, _ = OutstandingToken.objects.get_or_create(**old)
                 BlacklistedToken.objects.create(token=outstanding)
                 token.outstand()
