@@ -113,3 +113,15 @@ class TokenInvalid(ApplicationError):
     """A mailed token that is unknown, used, expired or meant for something else."""
 
     code = "token_invalid"
+
+
+class NoPassword(ApplicationError):
+    """The member has no password to check (made by a provider login)."""
+
+    code = "no_password"
+
+
+class LoginTooOld(ApplicationError):
+    """The step needs a login more recent than the one the request's token comes from."""
+
+    code = "login_too_old"

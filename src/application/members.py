@@ -58,6 +58,7 @@ class RegisterMember:
         password_hash = self._passwords.hash(data.password)
         with self._uow as uow:
             member = uow.members.add(new, password_hash)
+            uow.quota.carry_over(member.id, member.email, today)
             uow.commit()
         return member
 

@@ -100,8 +100,26 @@ class MemberRepository(Protocol):
         """Record that the member owns their email."""
         ...
 
+    def password_hash(self, member_id: MemberId) -> str | None:
+        """The member's stored password hash; None when they have no usable password (made by a
+        provider login). Raise MemberNotFound."""
+        ...
+
     def set_password(self, member_id: MemberId, password_hash: str) -> None:
         """Store a password already hashed (PasswordPolicy.hash)."""
+        ...
+
+    def revoke_logins(self, member_id: MemberId) -> None:
+        """Revoke every refresh token issued to the member: none of them refreshes again."""
+        ...
+
+    def joined_at(self, member_id: MemberId) -> datetime:
+        """When the member signed up."""
+        ...
+
+    def delete(self, member_id: MemberId) -> None:
+        """Remove the member and everything of theirs: chats, usage, provider links, refresh
+        tokens."""
         ...
 
 
@@ -113,6 +131,10 @@ class PasswordPolicy(Protocol):
     def hash(self, password: str) -> str:
         """`password` as stored: salted and slow to compute on purpose (a CPU-bound fraction of a
         second), so never called with a transaction open."""
+        ...
+
+    def matches(self, password: str, password_hash: str) -> bool:
+        """Whether `password` is the one `password_hash` was made from; as slow as `hash`."""
         ...
 
 
@@ -144,6 +166,20 @@ class QuotaLedger(Protocol):
 
     def used(self, member: MemberId, day: date) -> int:
         """Requests taken and not refunded on `day`."""
+        ...
+
+    def history(self, member: MemberId) -> list[tuple[date, int]]:
+        """Every day the member used their allowance, oldest first, with the requests taken."""
+        ...
+
+    def remember_leaver(self, member: MemberId, email: str, day: date) -> None:
+        """Before the member is deleted: keep what they used on `day` under a keyed hash of
+        `email` (nothing else of theirs), and forget what was kept for earlier days."""
+        ...
+
+    def carry_over(self, member: MemberId, email: str, day: date) -> None:
+        """A new member: start their usage of `day` where a member who left with the same
+        `email` on that day stopped."""
         ...
 
 
@@ -331,12 +367,6 @@ class AccountTokenRepository(Protocol):
         ...
 
 
-class RefreshTokenRegistry(Protocol):
-    def revoke_all(self, member_id: MemberId) -> None:
-        """Revoke every refresh token issued to the member: none of them refreshes again."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class Mail:
     """A mail to a member carrying one link to the web app, in `language` (ko or en)."""
@@ -368,7 +398,6 @@ class UnitOfWork(Protocol):
     login_codes: LoginCodeRepository
     oauth_states: OAuthStateRepository
     account_tokens: AccountTokenRepository
-    refresh_tokens: RefreshTokenRegistry
 
     def __enter__(self) -> Self: ...
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.asking import ChatSettings
 from application.errors import (
     LastLoginMethod,
     LoginCodeInvalid,
@@ -113,12 +114,14 @@ class CompleteSocialLogin:
         uow: UnitOfWork,
         providers: Mapping[str, IdentityProvider],
         clock: Clock,
+        settings: ChatSettings,
         code_ttl: timedelta = LOGIN_CODE_TTL,
         state_ttl: timedelta = PENDING_LOGIN_TTL,
     ) -> None:
         self._uow = uow
         self._providers = providers
         self._clock = clock
+        self._policy = settings.policy
         self._ttl = code_ttl
         self._state_ttl = state_ttl
 
@@ -179,7 +182,11 @@ class CompleteSocialLogin:
                     # The provider verified it; made-up addresses are nobody's.
                     email_verified=email is not None,
                 )
-                return uow.members.add(new, None)
+                member = uow.members.add(new, None)
+                if email is not None:
+                    today = self._policy.day_of(self._clock.now())
+                    uow.quota.carry_over(member.id, member.email, today)
+                return member
         raise ValidationFailed({"nickname": ["No free nickname could be made from the profile."]})
 
 

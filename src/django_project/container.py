@@ -20,7 +20,7 @@ from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
 from adapters.orm.throttle import DjangoAttemptCounter
 from adapters.orm.unit_of_work import DjangoUnitOfWork
-from application.accounts import (
+from application.account_links import (
     MailLinks,
     RequestPasswordReset,
     ResetPassword,
@@ -28,6 +28,7 @@ from application.accounts import (
     SignUp,
     VerifyEmail,
 )
+from application.accounts import ChangePassword, DeleteAccount, ExportData, LogOutEverywhere
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
 from application.members import GetProfile, RegisterMember, UpdateProfile
@@ -190,11 +191,21 @@ class Container(containers.DeclarativeContainer):
     get_chat = providers.Factory(GetChat, queries=queries)
     delete_chat = providers.Factory(DeleteChat, uow=uow)
     list_intake_questions = providers.Factory(ListIntakeQuestions)
+    change_password = providers.Factory(ChangePassword, uow=uow, passwords=passwords)
+    log_out_everywhere = providers.Factory(LogOutEverywhere, uow=uow)
+    delete_account = providers.Factory(
+        DeleteAccount, uow=uow, passwords=passwords, settings=chat_settings, clock=clock
+    )
+    export_data = providers.Factory(ExportData, uow=uow, queries=queries, get_profile=get_profile)
 
     identity_providers = providers.Singleton(identity_providers, config.raw)
     begin_social_login = providers.Factory(BeginSocialLogin, providers=identity_providers)
     complete_social_login = providers.Factory(
-        CompleteSocialLogin, uow=uow, providers=identity_providers, clock=clock
+        CompleteSocialLogin,
+        uow=uow,
+        providers=identity_providers,
+        clock=clock,
+        settings=chat_settings,
     )
     redeem_login_code = providers.Factory(RedeemLoginCode, uow=uow, clock=clock)
     unlink_provider = providers.Factory(UnlinkProvider, uow=uow, providers=identity_providers)

@@ -37,6 +37,7 @@ urlpatterns = [
         auth.PasswordResetConfirmApi.as_view(),
         name="password-reset-confirm",
     ),
+    path("api/auth/logout/all/", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("api/auth/oauth/providers/", oauth.OAuthProvidersApi.as_view(), name="oauth-providers"),
     path("api/auth/oauth/exchange/", oauth.OAuthExchangeApi.as_view(), name="oauth-exchange"),
     path(
@@ -53,6 +54,8 @@ urlpatterns = [
         me.EmailVerificationApi.as_view(),
         name="me-email-verification",
     ),
+    path("api/me/password/", me.MePasswordApi.as_view(), name="me-password"),
+    path("api/me/export/", me.MeExportApi.as_view(), name="me-export"),
     path("api/me/oauth/<slug:provider>/", oauth.MeOAuthApi.as_view(), name="me-oauth"),
     path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
     path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),

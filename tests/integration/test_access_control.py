@@ -45,6 +45,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("me-email-verification", "POST"): (401, 202, 202),  # each member their own address
     ("me", "GET"): MEMBER_ONLY,  # each member their own profile
     ("me", "PATCH"): MEMBER_ONLY,
+    ("me", "DELETE"): (401, 204, 204),  # each member their own account, with their password
+    ("me-password", "POST"): MEMBER_ONLY,  # each member their own, knowing the current one
+    ("me-export", "GET"): MEMBER_ONLY,  # each member their own data, nobody else's
+    ("logout-all", "POST"): (401, 204, 204),  # each member their own devices
     ("my-chats", "GET"): MEMBER_ONLY,
     ("chats", "GET"): PUBLIC,
     ("chats", "POST"): (401, 201, 201),
@@ -144,6 +148,13 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("me-email-verification", "POST"): ("/api/me/email/verification/", None),
         ("me", "GET"): ("/api/me/", None),
         ("me", "PATCH"): ("/api/me/", {"job": "changed", "nickname": n[:30]}),
+        ("me", "DELETE"): ("/api/me/", {"password": PASSWORD}),
+        ("me-password", "POST"): (
+            "/api/me/password/",
+            {"current_password": PASSWORD, "new_password": "a changed long passphrase"},
+        ),
+        ("me-export", "GET"): ("/api/me/export/", None),
+        ("logout-all", "POST"): ("/api/auth/logout/all/", None),
         ("my-chats", "GET"): ("/api/me/chats/", None),
         ("chats", "GET"): ("/api/chats/", None),
         ("chats", "POST"): ("/api/chats/", INTAKE),

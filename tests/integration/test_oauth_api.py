@@ -15,7 +15,7 @@ from adapters.oauth.github import GitHubIdentityProvider
 from adapters.oauth.kakao import KakaoIdentityProvider
 from adapters.orm.models import LoginCode, Member, SocialAccount, UsedOAuthState
 from django_project.container import Container
-from tests.integration.conftest import Configure, sign_up
+from tests.integration.conftest import INTAKE, Configure, sign_up
 from tests.support.fake_github import (
     FakeGitHub,
     GitHubAccount,
@@ -167,6 +167,26 @@ def provider_account(provider: str, email: str, nickname: str) -> GitHubAccount 
             ],
         )
     return KakaoAccount(nickname=nickname, email=email)
+
+
+@pytest.mark.parametrize("provider", ["github", "kakao"])
+def test_a_member_made_by_a_provider_leaves_and_comes_back_without_a_new_allowance(
+    fakes: Fakes, provider: str
+) -> None:
+    fakes[provider].account = provider_account(provider, "kim@example.com", "kim")
+    pair = exchange(Browser(fakes).log_in(provider)["oauth_code"]).json()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    for _ in range(3):
+        assert client.post("/api/chats/", INTAKE, format="json").status_code == 201
+    # No password: the nickname, from the fresh login the code exchange just was.
+    left = client.delete("/api/me/", {"confirm": "kim"}, format="json")
+    assert left.status_code == 204, left.content
+
+    again = me(exchange(Browser(fakes).log_in(provider)["oauth_code"]).json()["access"])
+
+    assert again["quota"]["remaining"] == 2
+    assert again["linked_providers"] == [provider]
 
 
 @pytest.mark.parametrize("provider", ["github", "kakao"])

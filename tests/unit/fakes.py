@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self, TypeAlias, TypeVar
 from zoneinfo import ZoneInfo
 
-from application.accounts import (
+from application.account_links import (
     MailLinks,
     RequestPasswordReset,
     ResetPassword,
@@ -49,7 +49,6 @@ from application.ports import (
     OAuthStateRepository,
     PasswordPolicy,
     QuotaLedger,
-    RefreshTokenRegistry,
     Reservation,
     SocialAccountRepository,
     TokenPurpose,
@@ -294,8 +293,24 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
     def mark_email_verified(self, member_id: MemberId) -> None:
         self.put(replace(self.get(member_id), email_verified=True))
 
+    def password_hash(self, member_id: MemberId) -> str | None:
+        self.get(member_id)
+        return self.password_of(member_id)
+
     def set_password(self, member_id: MemberId, password_hash: str) -> None:
         self._state["passwords"][member_id] = password_hash
+
+    def revoke_logins(self, member_id: MemberId) -> None:
+        revoked: dict[MemberId, int] = self._state.setdefault("revoked", {})
+        revoked[member_id] = revoked.get(member_id, 0) + 1
+
+    def joined_at(self, member_id: MemberId) -> datetime:
+        self.get(member_id)
+        return NOON_IN_SEOUL
+
+    def delete(self, member_id: MemberId) -> None:
+        del self._members[member_id]
+        self._state["passwords"].pop(member_id, None)
 
     def _nickname_taken(self, nickname: str, by_other_than: MemberId | None) -> bool:
         return any(
@@ -318,6 +333,9 @@ class FakePasswordPolicy(PasswordPolicy):
     def hash(self, password: str) -> str:
         self.hashed_in_transaction.append(self.uow is not None and self.uow.in_transaction)
         return f"hashed:{password}"
+
+    def matches(self, password: str, password_hash: str) -> bool:
+        return password_hash == f"hashed:{password}"
 
     def check(self, password: str, member: NewMember) -> list[str]:
         self.checked.append((password, member))
@@ -377,6 +395,20 @@ class FakeQuotaLedger(_Snapshots, QuotaLedger):
 
     def used(self, member: MemberId, day: date) -> int:
         return int(self._state["used"].get((member, day), 0))
+
+    def history(self, member: MemberId) -> list[tuple[date, int]]:
+        used: dict[tuple[MemberId, date], int] = self._state["used"]
+        return sorted((day, n) for (who, day), n in used.items() if who == member)
+
+    def remember_leaver(self, member: MemberId, email: str, day: date) -> None:
+        left = {k: n for k, n in self._state.get("left", {}).items() if k[1] >= day}
+        left[(email.strip().lower(), day)] = self.used(member, day)
+        self._state["left"] = left
+
+    def carry_over(self, member: MemberId, email: str, day: date) -> None:
+        left = self._state.get("left", {}).get((email.strip().lower(), day), 0)
+        if left:
+            self._state["used"][(member, day)] = left
 
 
 @dataclass
@@ -619,21 +651,6 @@ class FakeAccountTokenRepository(_Snapshots, AccountTokenRepository):
         return member_id
 
 
-class FakeRefreshTokenRegistry(_Snapshots, RefreshTokenRegistry):
-    """Counts the revocations per member."""
-
-    def __init__(self) -> None:
-        self._state = {"revoked": []}
-
-    @property
-    def revoked(self) -> list[MemberId]:
-        revoked: list[MemberId] = self._state["revoked"]
-        return revoked
-
-    def revoke_all(self, member_id: MemberId) -> None:
-        self.revoked.append(member_id)
-
-
 class FakeMailer(Mailer):
     """Keeps every mail handed over."""
 
@@ -682,7 +699,6 @@ class FakeUnitOfWork(UnitOfWork):
     login_codes: FakeLoginCodeRepository
     oauth_states: FakeOAuthStateRepository
     account_tokens: FakeAccountTokenRepository
-    refresh_tokens: FakeRefreshTokenRegistry
 
     def __init__(
         self,
@@ -698,7 +714,6 @@ class FakeUnitOfWork(UnitOfWork):
         self.login_codes = FakeLoginCodeRepository()
         self.oauth_states = FakeOAuthStateRepository()
         self.account_tokens = FakeAccountTokenRepository()
-        self.refresh_tokens = FakeRefreshTokenRegistry()
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -743,7 +758,6 @@ class FakeUnitOfWork(UnitOfWork):
             self.login_codes,
             self.oauth_states,
             self.account_tokens,
-            self.refresh_tokens,
         )
 
 

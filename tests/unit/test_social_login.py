@@ -28,7 +28,9 @@ from application.social_login import (
 from domain.ids import MemberId
 from domain.member import NICKNAME_MAX, Member, validate_nickname
 from domain.social import EmailMatch, may_unlink, nickname_candidates, on_matching_email
-from tests.unit.fakes import FakeClock, FakeIdentityProvider, FakeUnitOfWork
+from tests.unit.fakes import FakeClock, FakeIdentityProvider, FakeUnitOfWork, harness
+
+SETTINGS = harness().settings
 
 
 @given(st.text(max_size=80))
@@ -76,7 +78,7 @@ class World:
         self.providers = {"github": self.github, "kakao": self.kakao}
 
     def log_in(self, provider: str = "github", state: str | None = None) -> tuple[int, bool, str]:
-        complete = CompleteSocialLogin(self.uow, self.providers, self.clock)
+        complete = CompleteSocialLogin(self.uow, self.providers, self.clock, SETTINGS)
         done = complete(
             CompleteSocialLoginInput(
                 provider, state or secrets.token_hex(8), "code", "verifier", "https://cb"

@@ -1,10 +1,12 @@
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from adapters.orm import sql
 from adapters.orm.models import Member as MemberRow
@@ -121,8 +123,41 @@ class DjangoMemberRepository(MemberRepository):
     def mark_email_verified(self, member_id: MemberId) -> None:
         MemberRow.objects.filter(pk=member_id).update(email_verified=True)
 
+    def password_hash(self, member_id: MemberId) -> str | None:
+        row = MemberRow.objects.filter(pk=member_id).only("password").first()
+        if row is None:
+            raise MemberNotFound("No such member.")
+        return row.password if row.has_usable_password() else None
+
     def set_password(self, member_id: MemberId, password_hash: str) -> None:
         MemberRow.objects.filter(pk=member_id).update(password=password_hash)
+
+    def revoke_logins(self, member_id: MemberId) -> None:
+        # The member's row lock orders this against refreshes (which take it too, see
+        # api/auth.py): a refresh stored before is revoked here, one after finds its old token
+        # revoked. Without it a refresh committing meanwhile kept a new token alive.
+        lock_member(member_id)
+        live = OutstandingToken.objects.filter(user_id=member_id, blacklistedtoken__isnull=True)
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)],
+            ignore_conflicts=True,  # one revoked meanwhile by a refresh or a logout
+        )
+
+    def joined_at(self, member_id: MemberId) -> datetime:
+        joined: datetime = MemberRow.objects.values_list("date_joined", flat=True).get(pk=member_id)
+        return joined
+
+    def delete(self, member_id: MemberId) -> None:
+        # The token table would only forget who its rows belonged to (SET NULL): a deleted
+        # member's refresh tokens go with them.
+        OutstandingToken.objects.filter(user_id=member_id).delete()
+        MemberRow.objects.filter(pk=member_id).delete()
+
+
+def lock_member(member_id: MemberId) -> None:
+    """Hold the member's row until the transaction ends (PostgreSQL; SQLite's transactions
+    take the database's write lock at BEGIN IMMEDIATE, which orders them anyway)."""
+    list(MemberRow.objects.select_for_update().filter(pk=member_id).values_list("pk", flat=True))
 
 
 def _which_taken(error: IntegrityError) -> dict[str, list[str]]:
@@ -143,3 +178,6 @@ class DjangoPasswordPolicy(PasswordPolicy):
 
     def hash(self, password: str) -> str:
         return make_password(password)
+
+    def matches(self, password: str, password_hash: str) -> bool:
+        return check_password(password, password_hash)

@@ -224,6 +224,25 @@ class DailyUsage(models.Model):
         return f"{self.member_id} on {self.day}: {self.used}"
 
 
+class DepartedUsage(models.Model):
+    """What a member who deleted their account had used of that day's allowance, under a keyed
+    hash of their email (HMAC-SHA-256 with the secret key) and nothing else: a new member with
+    the same email starts that day from there. Rows of past days are dropped."""
+
+    email_hash = models.CharField(max_length=64)
+    day = models.DateField()
+    used = models.PositiveIntegerField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["email_hash", "day"], name="departed_usage_unique")
+        ]
+        verbose_name_plural = "departed usage"
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:8]}… on {self.day}: {self.used}"
+
+
 class QuotaReservation(models.Model):
     """One request taken from a day's allowance; `refunded_at` makes refunds idempotent."""
 

@@ -1,13 +1,16 @@
+import hashlib
+import hmac
 import uuid
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from adapters.orm import sql
-from adapters.orm.models import DailyUsage, QuotaReservation
+from adapters.orm.models import DailyUsage, DepartedUsage, QuotaReservation
 from application.ports import QuotaLedger, Reservation
 from domain.ids import MemberId
 
@@ -87,3 +90,30 @@ class DjangoQuotaLedger(QuotaLedger):
     def used(self, member: MemberId, day: date) -> int:
         row = DailyUsage.objects.filter(member_id=member, day=day).values_list("used", flat=True)
         return next(iter(row), 0)
+
+    def history(self, member: MemberId) -> list[tuple[date, int]]:
+        rows = DailyUsage.objects.filter(member_id=member).order_by("day")
+        return list(rows.values_list("day", "used"))
+
+    def remember_leaver(self, member: MemberId, email: str, day: date) -> None:
+        DepartedUsage.objects.filter(day__lt=day).delete()
+        used = self.used(member, day)
+        if used:
+            DepartedUsage.objects.update_or_create(
+                email_hash=email_hash(email), day=day, defaults={"used": used}
+            )
+
+    def carry_over(self, member: MemberId, email: str, day: date) -> None:
+        # The new member's counter starts where the leaver's stopped; reserve() then takes from
+        # it as from any other, so the limit stays exact.
+        left = DepartedUsage.objects.filter(email_hash=email_hash(email), day=day)
+        used = next(iter(left.values_list("used", flat=True)), 0)
+        if used:
+            DailyUsage.objects.create(member_id=member, day=day, used=used)
+
+
+def email_hash(email: str) -> str:
+    """The email as every sign-up compares it (trimmed, case-folded), keyed with the secret key
+    so that a copy of the table tells nobody which addresses left."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()

@@ -1,9 +1,7 @@
 from datetime import datetime
 
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-
 from adapters.orm.models import AccountToken
-from application.ports import AccountTokenRepository, RefreshTokenRegistry, TokenPurpose
+from application.ports import AccountTokenRepository, TokenPurpose
 from domain.ids import MemberId
 
 
@@ -54,18 +52,3 @@ class DjangoAccountTokenRepository(AccountTokenRepository):
             member_id=member_id, purpose=purpose.value, used_at__isnull=True
         ).update(used_at=now)
         return member_id
-
-
-class DjangoRefreshTokenRegistry(RefreshTokenRegistry):
-    """simplejwt's token blacklist: every refresh token it issued has an OutstandingToken row
-    (login and each rotation make one); blacklisting them all ends every session at its next
-    refresh."""
-
-    def revoke_all(self, member_id: MemberId) -> None:
-        outstanding = OutstandingToken.objects.filter(user_id=member_id).values_list(
-            "id", flat=True
-        )
-        BlacklistedToken.objects.bulk_create(
-            [BlacklistedToken(token_id=token_id) for token_id in outstanding],
-            ignore_conflicts=True,
-        )

@@ -12,7 +12,7 @@ from adapters.orm.social import (
     DjangoOAuthStateRepository,
     DjangoSocialAccountRepository,
 )
-from adapters.orm.tokens import DjangoAccountTokenRepository, DjangoRefreshTokenRegistry
+from adapters.orm.tokens import DjangoAccountTokenRepository
 from application.ports import UnitOfWork
 
 
@@ -32,7 +32,6 @@ class DjangoUnitOfWork(UnitOfWork):
         self.login_codes = DjangoLoginCodeRepository()
         self.oauth_states = DjangoOAuthStateRepository()
         self.account_tokens = DjangoAccountTokenRepository()
-        self.refresh_tokens = DjangoRefreshTokenRegistry()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

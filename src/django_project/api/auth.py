@@ -14,13 +14,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from application.accounts import (
+from adapters.orm.members import lock_member
+from application.account_links import (
     RequestPasswordReset,
     ResetPassword,
     ResetPasswordInput,
@@ -28,8 +29,14 @@ from application.accounts import (
     SignUpInput,
     VerifyEmail,
 )
+from application.accounts import LogOutEverywhere
 from application.members import RegisterMemberInput
-from django_project.api.authentication import refresh_token, refused
+from django_project.api.authentication import (
+    MemberRefreshToken,
+    refresh_token,
+    refused,
+    requesting_member,
+)
 from django_project.api.mail import mail_request
 from django_project.api.serializers import MemberOutput, TextField, errors
 from django_project.api.throttling import (
@@ -38,6 +45,7 @@ from django_project.api.throttling import (
     PasswordResetThrottle,
 )
 from django_project.container import Container
+from domain.ids import MemberId
 
 _TOKENS = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
@@ -167,11 +175,19 @@ class PasswordResetConfirmApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_serializer(component_name="TokenObtainPair")
+class LoginSerializer(TokenObtainPairSerializer):
+    """simplejwt's login, with the pair stamped with the login's time (`auth_time`)."""
+
+    token_class = MemberRefreshToken
+
+
 @extend_schema(tags=["auth"], responses={200: _TOKENS, **errors(400, 401, 429)}, auth=[])
 class LoginApi(TokenObtainPairView):
     """Email and password in, a JWT pair out. An unknown email and a wrong password get the
     same answer."""
 
+    serializer_class = LoginSerializer
     throttle_classes = (LoginThrottle,)
     throttle_scope = "login"
 
@@ -210,6 +226,9 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
         token.set_iat()
         try:
             with transaction.atomic():
+                # Ordered after any revocation of the member's logins under way (a password
+                # change, a logout everywhere), so its new token cannot slip past it.
+                lock_member(MemberId(member.pk))
                 outstanding, _ = OutstandingToken.objects.get_or_create(**old)
                 BlacklistedToken.objects.create(token=outstanding)
                 token.outstand()
@@ -244,4 +263,24 @@ class LogoutApi(APIView):
         if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(request.user.pk):
             raise refused("This refresh token is not yours.")
         token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="every refresh token revoked"), **errors(401)},
+        tags=["auth"],
+    )
+    @inject
+    def post(
+        self,
+        request: Request,
+        log_out: LogOutEverywhere = Provide[Container.log_out_everywhere],
+    ) -> Response:
+        """Every refresh token of the member, on every device, is revoked. Access tokens already
+        issued work until they expire (CHATBOT_ACCESS_MINUTES)."""
+        log_out(requesting_member(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 import math
 import re
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,7 +23,7 @@ from domain.ids import MAX_ID, MemberId
 # The last second a datetime holds (9999-12-31T23:59:59Z): simplejwt turns the time claims into
 # datetimes, and a later one overflowed into a 500.
 _LAST_SECOND = 253_402_300_799
-_TIME_CLAIMS = ("exp", "iat", "nbf")
+_TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 _MEMBER_ID = re.compile(r"[1-9][0-9]{0,18}")
 _JTI_MAX = 255  # the blacklist's column
 
@@ -84,11 +85,39 @@ class MemberAccessToken(AccessToken):
 
 
 class MemberRefreshToken(RefreshToken):
-    """simplejwt's refresh token, with its claims' shapes checked first."""
+    """simplejwt's refresh token, with its claims' shapes checked first. A login's pair carries
+    `auth_time` (OpenID Connect's name: when the member proved who they are), which rotation
+    keeps and every access token made from it copies, so a step that needs a recent login can
+    tell how old the login behind a token is."""
 
     def verify(self) -> None:
         check_claims(self.payload)
         super().verify()
+
+    @classmethod
+    def for_user(cls, user: Any) -> Any:
+        token = super().for_user(user)
+        token[AUTH_TIME] = int(aware_utcnow().timestamp())
+        return token
+
+
+AUTH_TIME = "auth_time"
+
+
+def token_pair_for(member: Any) -> dict[str, str]:
+    """A fresh login's pair for `member` (a member row), as POST /api/auth/login/ gives it."""
+    refresh = MemberRefreshToken.for_user(member)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def logged_in_at(request: Request) -> datetime | None:
+    """When the login behind the request's access token happened; None when its token says
+    not (one issued before tokens carried it)."""
+    token = request.auth
+    value = token.get(AUTH_TIME) if isinstance(token, Token) else None
+    if value is None or not _time_claim(value):
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 def refresh_token(raw: str) -> Any:

@@ -33,6 +33,8 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.LoginCodeInvalid, status.HTTP_400_BAD_REQUEST),
     (app.TokenInvalid, status.HTTP_400_BAD_REQUEST),
     (app.LastLoginMethod, status.HTTP_409_CONFLICT),
+    (app.NoPassword, status.HTTP_400_BAD_REQUEST),
+    (app.LoginTooOld, status.HTTP_400_BAD_REQUEST),
     # The provider login's callback turns these into `oauth_error` on the login page; a JSON
     # caller would meet them as this.
     (app.ProviderEmailTaken, status.HTTP_409_CONFLICT),

@@ -1,7 +1,7 @@
 from django.utils import translation
 from rest_framework.request import Request
 
-from application.accounts import MailRequest
+from application.account_links import MailRequest
 
 
 def mail_request(request: Request) -> MailRequest:

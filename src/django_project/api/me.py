@@ -1,18 +1,33 @@
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from application.accounts import SendVerificationMail
+from application.account_links import SendVerificationMail
+from application.accounts import (
+    ChangePassword,
+    ChangePasswordInput,
+    DeleteAccount,
+    DeleteAccountInput,
+    Export,
+    ExportData,
+)
 from application.members import GetProfile, UpdateProfile, UpdateProfileInput
-from django_project.api.authentication import requesting_member
+from django_project.api.authentication import logged_in_at, requesting_member, token_pair_for
 from django_project.api.mail import mail_request
-from django_project.api.serializers import ProfileOutput, TextField, errors
-from django_project.api.throttling import MemberThrottle
+from django_project.api.serializers import ProfileOutput, TextField, chat_data, errors
+from django_project.api.throttling import MemberThrottle, check_password_attempt
 from django_project.container import Container
 
 
@@ -43,6 +58,109 @@ class MeApi(APIView):
         profile = update(UpdateProfileInput(member_id=requesting_member(request), **changes))
         return Response(ProfileOutput(profile).data)
 
+    @extend_schema_serializer(component_name="DeleteAccountInput")
+    class DeleteSerializer(serializers.Serializer[Any]):
+        password = TextField(max_length=128, trim_whitespace=False, required=False)
+        confirm = TextField(max_length=30, required=False)
+
+    @extend_schema(
+        request=DeleteSerializer,
+        responses={204: OpenApiResponse(description="deleted"), **errors(400, 401, 429)},
+        tags=["me"],
+    )
+    @inject
+    def delete(
+        self, request: Request, delete: DeleteAccount = Provide[Container.delete_account]
+    ) -> Response:
+        """Delete the account and everything of it: chats, profile, provider links, tokens.
+        Confirmed by the password; a member without one types their nickname as `confirm`,
+        within 10 minutes of logging in."""
+        body = self.DeleteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        password = body.validated_data.get("password")
+        if password is not None:
+            check_password_attempt(request, member_email(request))
+        delete(
+            DeleteAccountInput(
+                member_id=requesting_member(request),
+                password=password,
+                confirm=body.validated_data.get("confirm"),
+                logged_in_at=logged_in_at(request),
+            )
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_TOKENS = inline_serializer(
+    "NewTokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
+)
+
+
+class MePasswordApi(APIView):
+    @extend_schema_serializer(component_name="ChangePasswordInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        current_password = TextField(max_length=128, trim_whitespace=False)
+        new_password = TextField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer, responses={200: _TOKENS, **errors(400, 401, 429)}, tags=["me"]
+    )
+    @inject
+    def post(
+        self, request: Request, change: ChangePassword = Provide[Container.change_password]
+    ) -> Response:
+        """Change the password. Every refresh token of the member is revoked; the answer is a
+        new pair for this device."""
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        check_password_attempt(request, member_email(request))
+        change(ChangePasswordInput(member_id=requesting_member(request), **body.validated_data))
+        return Response(token_pair_for(request.user))
+
+
+class MeExportApi(APIView):
+    @extend_schema(
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                description="everything kept about the member, as a JSON file"
+            ),
+            **errors(401),
+        },
+        tags=["me"],
+    )
+    @inject
+    def get(
+        self, request: Request, export: ExportData = Provide[Container.export_data]
+    ) -> Response:
+        """Everything the service keeps about the member, private fields too, as a download."""
+        data = export(requesting_member(request))
+        now = timezone.now()
+        response = Response(export_data(data, now))
+        filename = f"chatbot-export-{now.date().isoformat()}.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def export_data(data: Export, now: Any) -> dict[str, Any]:
+    member = data.profile.member
+    return {
+        "exported_at": now.isoformat(),
+        "profile": {
+            "id": member.id,
+            "email": member.email,
+            "email_verified": member.email_verified,
+            "nickname": member.nickname,
+            "born_year": member.born_year,
+            "job": member.job,
+            "date_joined": data.joined_at.isoformat(),
+            "daily_limit": data.profile.quota.limit,
+        },
+        "linked_providers": list(data.profile.linked_providers),
+        "daily_usage": [{"day": day.isoformat(), "used": used} for day, used in data.usage],
+        "chats": [chat_data(chat) for chat in data.chats],
+    }
+
 
 class EmailVerificationApi(APIView):
     """Mail the verification link again (nothing is sent once the email is verified)."""
@@ -63,3 +181,11 @@ class EmailVerificationApi(APIView):
     ) -> Response:
         send(requesting_member(request), mail_request(request))
         return Response(status=status.HTTP_202_ACCEPTED)
+
+
+def member_email(request: Request) -> str:
+    """The logged-in member's email (their row, loaded by the authentication these views use)."""
+    email = getattr(request.user, "email", None)
+    if not isinstance(email, str):
+        raise NotAuthenticated()
+    return email

@@ -34,7 +34,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from application.errors import (
     OAuthStateUsed,
@@ -53,7 +52,7 @@ from application.social_login import (
     UnlinkProviderInput,
     ensure_configured,
 )
-from django_project.api.authentication import requesting_member
+from django_project.api.authentication import requesting_member, token_pair_for
 from django_project.api.serializers import ErrorOutput
 from django_project.api.throttling import CountedScopedThrottle
 from django_project.container import Container
@@ -241,9 +240,7 @@ class OAuthCallbackApi(APIView):
 
 def token_pair(member_id: int) -> dict[str, str]:
     """The same pair POST /api/auth/login/ gives."""
-    member: Any = get_user_model().objects.get(pk=member_id)
-    refresh = RefreshToken.for_user(member)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return token_pair_for(get_user_model().objects.get(pk=member_id))
 
 
 class OAuthExchangeApi(APIView):

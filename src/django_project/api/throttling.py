@@ -12,6 +12,7 @@ from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -101,3 +102,11 @@ class MemberThrottle(CountedScopedThrottle):
     def count(self, request: Request) -> timedelta | None:
         keys = [f"member:{request.user.pk}"] if request.user is not None else []
         return attempt(str(self.scope), [*keys, f"address:{self.get_ident(request)}"])
+
+
+def check_password_attempt(request: Request, email: str) -> None:
+    """A step that checks the member's password (changing it, deleting the account) counts as a
+    login to their account, so it gives no more guesses than the login does. 429 past it."""
+    wait = login_attempt(CountedScopedThrottle().get_ident(request), email)
+    if wait is not None:
+        raise Throttled(wait=max(1, math.ceil(wait.total_seconds())))
