@@ -111,6 +111,7 @@ class Export:
     joined_at: datetime
     usage: list[tuple[date, int]]
     chats: list[ChatView]
+    day: date  # the product's calendar day it was made on, the quota's
 
 
 class ExportData:
@@ -118,10 +119,19 @@ class ExportData:
 
     _PAGE = 100
 
-    def __init__(self, uow: UnitOfWork, queries: ChatQueries, get_profile: GetProfile) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        queries: ChatQueries,
+        get_profile: GetProfile,
+        settings: ChatSettings,
+        clock: Clock,
+    ) -> None:
         self._uow = uow
         self._queries = queries
         self._get_profile = get_profile
+        self._policy = settings.policy
+        self._clock = clock
 
     def __call__(self, member_id: MemberId) -> Export:
         profile = self._get_profile(member_id)
@@ -137,4 +147,5 @@ class ExportData:
             if len(page) < self._PAGE:
                 break
             before = page[-1].id
-        return Export(profile=profile, joined_at=joined_at, usage=usage, chats=chats)
+        day = self._policy.day_of(self._clock.now())
+        return Export(profile=profile, joined_at=joined_at, usage=usage, chats=chats, day=day)

@@ -196,7 +196,14 @@ class Container(containers.DeclarativeContainer):
     delete_account = providers.Factory(
         DeleteAccount, uow=uow, passwords=passwords, settings=chat_settings, clock=clock
     )
-    export_data = providers.Factory(ExportData, uow=uow, queries=queries, get_profile=get_profile)
+    export_data = providers.Factory(
+        ExportData,
+        uow=uow,
+        queries=queries,
+        get_profile=get_profile,
+        settings=chat_settings,
+        clock=clock,
+    )
 
     identity_providers = providers.Singleton(identity_providers, config.raw)
     begin_social_login = providers.Factory(BeginSocialLogin, providers=identity_providers)

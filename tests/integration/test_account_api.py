@@ -177,6 +177,8 @@ def test_the_export_holds_the_private_profile_usage_and_every_turn(
     assert profile["date_joined"]
     assert data["linked_providers"] == []
     assert [u["used"] for u in data["daily_usage"]] == [3]
+    # Named for the product's day (Asia/Seoul here), the day its usage counts in, not UTC's.
+    assert disposition.endswith(f'filename="chatbot-export-{data["daily_usage"][0]["day"]}.json"')
     chats = {chat["id"]: chat for chat in data["chats"]}
     assert set(chats) == {first, second}
     assert [len(chats[first]["turns"]), len(chats[second]["turns"])] == [2, 1]

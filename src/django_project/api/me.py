@@ -136,7 +136,7 @@ class MeExportApi(APIView):
         data = export(requesting_member(request))
         now = timezone.now()
         response = Response(export_data(data, now))
-        filename = f"chatbot-export-{now.date().isoformat()}.json"
+        filename = f"chatbot-export-{data.day.isoformat()}.json"  # the day its usage counts in
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"
         return response
