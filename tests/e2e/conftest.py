@@ -3,9 +3,10 @@ backend (uvicorn, ASGI, two worker processes) on a throwaway SQLite database, wi
 OpenAI-compatible server (tests/support/fake_openai.py) as the model, so answers stream token by
 token exactly as they would from OpenAI.
 
-Session-wide: one database, one model server, one API server (which also serves the front end),
-two static servers holding a copy of the front end configured for the API on another origin (one
-listed in CHATBOT_CORS_ORIGINS, one not), and one browser. Each test gets fresh browser contexts
+Session-wide: one database, one model server, one API server (which also serves the front end and
+mails through a loopback SMTP server, tests/support/smtp.py), two static servers holding a copy of
+the front end configured for the API on another origin (one listed in CHATBOT_CORS_ORIGINS, one
+not), and one browser. Each test gets fresh browser contexts
 and fresh members, so tests do not depend on each other.
 
 Chromium is Debian's (/usr/bin/chromium, or $CHROMIUM); `playwright install` is never needed.
@@ -35,6 +36,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server
 from tests.support.members import PASSWORD, openai_upstream
+from tests.support.smtp import Inbox, running_inbox
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend" / "public"
@@ -172,16 +174,25 @@ def pixel() -> Iterator[StaticSite]:
 
 
 @pytest.fixture(scope="session")
+def mailbox() -> Iterator[Inbox]:
+    """The API's SMTP server (aiosmtpd on loopback): tests read the mails it was sent."""
+    with running_inbox() as inbox:
+        yield inbox
+
+
+@pytest.fixture(scope="session")
 def api(
     built_frontend: Path,
     database_url: str,
     model: FakeOpenAI,
     other_origins: tuple[StaticSite, StaticSite],
     static_copy: Path,
+    mailbox: Inbox,
 ) -> Iterator[LiveServer]:
     listed, _ = other_origins
     env = {
         **openai_upstream(model.base_url, model=MODEL),
+        **mailbox.environment(),
         "CHATBOT_CORS_ORIGINS": listed.origin,
     }
     with app_server(db_url=database_url, daily_limit=DAILY_LIMIT, workers=2, env=env) as server:

@@ -92,6 +92,28 @@ export async function me() {
   return json(await authed("/api/me/"));
 }
 
+/** A mailed verification link's token: resolves once the email counts as verified; a used,
+ * expired or forged token throws ApiError `token_invalid`. */
+export async function verifyEmail(token) {
+  await send("/api/auth/email/verify/", { method: "POST", body: { token } });
+}
+
+/** Mail the verification link again (202; throttled per member). */
+export async function resendVerification() {
+  await authed("/api/me/email/verification/", { method: "POST", body: {} });
+}
+
+/** Ask for a reset link: the same 202 whether or not a member has the address. */
+export async function requestPasswordReset(email) {
+  await send("/api/auth/password/reset/", { method: "POST", body: { email } });
+}
+
+/** A reset link's token and the new password: 204, or `token_invalid`, or `invalid` with
+ * errors.password. */
+export async function confirmPasswordReset(token, password) {
+  await send("/api/auth/password/reset/confirm/", { method: "POST", body: { token, password } });
+}
+
 export async function deleteChat(id) {
   await authed(`/api/chats/${encodeURIComponent(id)}/`, { method: "DELETE" });
 }

@@ -2,6 +2,7 @@
 // changes.
 
 import * as auth from "./auth.js";
+import { verificationBanner } from "./banner.js";
 import { focusView } from "./dom.js";
 import { apiOrigin } from "./http.js";
 import { onLanguageChange, t } from "./i18n.js";
@@ -9,7 +10,13 @@ import * as router from "./router.js";
 import { markCurrent, renderShell, toggleSidebar } from "./shell.js";
 import { forgetProfile, loadProfile } from "./state.js";
 import { flash, notify } from "./ui.js";
-import { loginView, signupView } from "./views/account.js";
+import {
+  forgotPasswordView,
+  loginView,
+  resetPasswordView,
+  signupView,
+  verifyEmailView,
+} from "./views/account.js";
 import { chatView } from "./views/chat.js";
 import { feedView } from "./views/feed.js";
 import { newChatView } from "./views/new-chat.js";
@@ -20,6 +27,9 @@ router.route(/^\/chats\/(\d{1,18})$/, chatView);
 router.route(/^\/new$/, newChatView, { auth: true });
 router.route(/^\/login$/, loginView);
 router.route(/^\/signup$/, signupView);
+router.route(/^\/forgot-password$/, forgotPasswordView);
+router.route(/^\/reset-password$/, resetPasswordView);
+router.route(/^\/verify-email$/, verifyEmailView);
 
 const main = document.getElementById("main");
 let viewController = null;
@@ -36,6 +46,8 @@ async function render(match) {
   }
   main.replaceChildren();
   main.dataset.view = match.path.split("/")[1] || "feed";
+  // The verify page answers the question the banner asks.
+  if (match.path !== "/verify-email") main.append(verificationBanner(viewController.signal));
   markCurrent();
   const view = match.view ?? notFoundView;
   try {

@@ -8,8 +8,10 @@ import { describeError } from "../errors.js";
 import { ApiError } from "../http.js";
 import { t, translateServerMessage } from "../i18n.js";
 import { href, navigate, rewrite, safeNext } from "../router.js";
-import { loadProfile } from "../state.js";
-import { loading, setTitle, takeFlash } from "../ui.js";
+import { currentProfile, loadProfile } from "../state.js";
+import { flash, loading, setTitle, takeFlash } from "../ui.js";
+
+const PASSWORD_MIN = 10; // the server's MinimumLengthValidator
 
 function field({ name, label, type = "text", autocomplete, required = true, hint, attrs = {} }) {
   const id = `field-${name}`;
@@ -194,7 +196,16 @@ export function loginView({ main, query, failure }) {
     title: t("auth.login.title"),
     lead: t("auth.login.lead"),
     fields: [email, password],
-    content: [providerButtons(query), email.el, password.el],
+    content: [
+      providerButtons(query),
+      email.el,
+      password.el,
+      h(
+        "p",
+        { class: "field-hint" },
+        h("a", { href: href("/forgot-password") }, t("auth.forgot.link")),
+      ),
+    ],
     submitLabel: t("auth.login.submit"),
     busyLabel: t("auth.login.busy"),
     footer: [
@@ -228,7 +239,7 @@ export function signupView({ main, query }) {
       type: "password",
       autocomplete: "new-password",
       hint: t("auth.password.hint"),
-      attrs: { minlength: 10 },
+      attrs: { minlength: PASSWORD_MIN },
     }),
     field({
       name: "nickname",
@@ -292,4 +303,155 @@ export function signupView({ main, query }) {
   main.append(page);
   focusView(heading);
   fields[0].input.focus();
+}
+
+/** "Forgot password?": one email field. The answer reads the same whatever the address, as the
+ * API's does, so the page tells nobody who has an account. */
+export function forgotPasswordView({ main }) {
+  setTitle(t("auth.forgot.title"));
+  const email = field({
+    name: "email",
+    label: t("auth.email"),
+    type: "email",
+    autocomplete: "email",
+  });
+  const { page, heading } = formPage({
+    title: t("auth.forgot.title"),
+    lead: t("auth.forgot.lead"),
+    fields: [email],
+    content: [email.el],
+    submitLabel: t("auth.forgot.submit"),
+    busyLabel: t("auth.forgot.busy"),
+    footer: [h("a", { href: href("/login") }, t("auth.forgot.back"))],
+    onSubmit: async () => {
+      await api.requestPasswordReset(email.input.value.trim());
+      const form = page.querySelector("form");
+      const sent = h("p", { class: "notice", role: "status" }, t("auth.forgot.sent"));
+      form.replaceWith(sent);
+      focusView(sent);
+    },
+  });
+  main.append(page);
+  focusView(heading);
+  email.input.focus();
+}
+
+/** A used, expired or forged link, with the way to a new one. */
+function invalidLink(text, action) {
+  return h("div", { class: "form-alert", role: "alert" }, h("p", {}, text, " ", action));
+}
+
+/** The page a reset mail links to: a new password for the token in the address. */
+export function resetPasswordView({ main, query }) {
+  setTitle(t("auth.reset.title"));
+  const token = query.get("token") ?? "";
+  const askAgain = () => h("a", { href: href("/forgot-password") }, t("auth.reset.askAgain"));
+  const password = field({
+    name: "password",
+    label: t("auth.reset.password"),
+    type: "password",
+    autocomplete: "new-password",
+    hint: t("auth.password.hint"),
+    attrs: { minlength: PASSWORD_MIN },
+  });
+  let alertBox = null;
+  const { page, heading, alert } = formPage({
+    title: t("auth.reset.title"),
+    lead: t("auth.reset.lead"),
+    fields: [password],
+    content: [password.el],
+    submitLabel: t("auth.reset.submit"),
+    busyLabel: t("auth.reset.busy"),
+    footer: [h("a", { href: href("/login") }, t("auth.forgot.back"))],
+    onSubmit: async () => {
+      try {
+        await api.confirmPasswordReset(token, password.input.value);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === "token_invalid")) throw error;
+        const link = askAgain();
+        alertBox.replaceChildren(h("p", {}, t("auth.reset.invalid"), " ", link));
+        link.focus();
+        return;
+      }
+      flash(t("auth.reset.done"));
+      navigate("/login", { replace: true });
+    },
+  });
+  alertBox = alert;
+  if (!token) {
+    page.querySelector("form").replaceWith(invalidLink(t("auth.reset.invalid"), askAgain()));
+    main.append(page);
+    focusView(heading);
+    return;
+  }
+  main.append(page);
+  focusView(heading);
+  password.input.focus();
+}
+
+/** The page a verification mail links to: the token is sent at once, and taken out of the
+ * address so a reload does not spend it again. */
+export async function verifyEmailView({ main, query, signal }) {
+  setTitle(t("verify.title"));
+  const token = query.get("token") ?? "";
+  rewrite("/verify-email");
+  const heading = h("h1", {}, t("verify.title"));
+  const body = h("div", {}, loading(t("verify.busy")));
+  main.append(
+    h("section", { class: "page page-form" }, h("div", { class: "form-card" }, heading, body)),
+  );
+  focusView(heading);
+  try {
+    if (!token) throw new ApiError(400, { code: "token_invalid" });
+    await api.verifyEmail(token);
+  } catch (error) {
+    if (signal.aborted) return;
+    if (!(error instanceof ApiError && error.code === "token_invalid")) {
+      body.replaceChildren(
+        h("div", { class: "form-alert", role: "alert" }, h("p", {}, describeError(error))),
+      );
+      return;
+    }
+    if (auth.isLoggedIn()) await loadProfile().catch(() => {});
+    if (signal.aborted) return;
+    const unverified = auth.isLoggedIn() && currentProfile()?.email_verified === false;
+    const status = h("p", { class: "field-hint", role: "status" });
+    const again = unverified
+      ? h("button", { type: "button", class: "btn btn-primary" }, t("verify.sendNew"))
+      : h(
+          "a",
+          { href: href(auth.isLoggedIn() ? "/" : "/login") },
+          t(auth.isLoggedIn() ? "verify.onward" : "verify.login"),
+        );
+    if (unverified) {
+      again.addEventListener("click", async () => {
+        again.disabled = true;
+        status.textContent = "";
+        try {
+          await api.resendVerification();
+          status.textContent = t("verify.sent");
+        } catch (failure) {
+          status.textContent = describeError(failure);
+        } finally {
+          again.disabled = false;
+        }
+      });
+    }
+    body.replaceChildren(
+      h("div", { class: "form-alert", role: "alert" }, h("p", {}, t("verify.invalid"))),
+      h("p", { class: "form-footer" }, again),
+      status,
+    );
+    return;
+  }
+  if (auth.isLoggedIn()) await loadProfile().catch(() => {});
+  if (signal.aborted) return;
+  const onward = auth.isLoggedIn()
+    ? h("a", { href: href("/new"), class: "btn btn-primary btn-block" }, t("verify.start"))
+    : h("a", { href: href("/login"), class: "btn btn-primary btn-block" }, t("verify.login"));
+  body.replaceChildren(
+    h("p", { class: "notice", role: "status" }, t("verify.done")),
+    h("p", {}, onward),
+  );
+  onward.focus();
 }

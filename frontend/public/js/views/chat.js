@@ -18,14 +18,16 @@ export const MESSAGE_MAX = 4000;
 
 export async function chatView({ main, params: [id], signal, path }) {
   setTitle(t("chat.loading"));
-  main.append(loading(t("chat.loading")));
+  // Replaced, not main's children, so the banner above the page (banner.js) stays.
+  const spinner = loading(t("chat.loading"));
+  main.append(spinner);
   let chat;
   try {
     chat = await api.chat(id);
   } catch (error) {
     if (signal.aborted) return;
     const notFound = error instanceof ApiError && error.status === 404;
-    main.replaceChildren(errorBox(notFound ? t("chat.notFound") : describeError(error)));
+    spinner.replaceWith(errorBox(notFound ? t("chat.notFound") : describeError(error)));
     setTitle(notFound ? t("chat.notFound") : "");
     return;
   }
@@ -66,7 +68,7 @@ export async function chatView({ main, params: [id], signal, path }) {
     list,
   );
   heading.id = "chat-heading";
-  main.replaceChildren(page);
+  spinner.replaceWith(page);
 
   for (const item of chat.intake) {
     list.append(botQuestion(item.question), userMessage(item.answer));
