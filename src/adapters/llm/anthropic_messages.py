@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any, TypeVar
 
 import anthropic
@@ -228,16 +229,12 @@ def _checked(value: object, kind: type[_T]) -> _T:
     return value
 
 
-def _retryable(error: ModelError) -> bool:
-    """Worth asking again: the provider was busy, unreachable, or failed on its side."""
-    cause = error.__cause__
-    if isinstance(error, ModelBusy):
-        return True
-    if isinstance(cause, anthropic.APITimeoutError):
-        return False  # the time is spent already
-    if isinstance(cause, anthropic.APIConnectionError):
-        return True
-    return isinstance(cause, anthropic.APIStatusError) and cause.status_code >= 500
+_retryable = partial(
+    deadline.retryable,
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+    status=anthropic.APIStatusError,
+)
 
 
 def _model_error(error: BaseException, *, streaming: bool = False) -> ModelError:

@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from application.errors import ModelError
+from application.errors import ModelBusy, ModelError
 
 _T = TypeVar("_T")
+_Errors = type[BaseException]
 BACKOFF_S = 0.5
 
 
@@ -37,3 +38,16 @@ def within(
                 raise
             time.sleep(pause)
     raise AssertionError("unreachable")
+
+
+def retryable(error: ModelError, *, timeout: _Errors, connection: _Errors, status: _Errors) -> bool:
+    """Worth asking again: the provider was busy, unreachable, or failed on its side. The SDK's
+    error that caused `error` is told apart by its classes (both SDKs name them alike)."""
+    cause = error.__cause__
+    if isinstance(error, ModelBusy):
+        return True
+    if isinstance(cause, timeout):
+        return False  # the time is spent already
+    if isinstance(cause, connection):
+        return True
+    return isinstance(cause, status) and getattr(cause, "status_code", 0) >= 500

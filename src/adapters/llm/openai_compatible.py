@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx2
@@ -143,16 +144,12 @@ def _optional(value: object, kind: type[_T]) -> _T | None:
     return None if value is None else _checked(value, kind)
 
 
-def _retryable(error: ModelError) -> bool:
-    """Worth asking again: the provider was busy, unreachable, or failed on its side."""
-    cause = error.__cause__
-    if isinstance(error, ModelBusy):
-        return True
-    if isinstance(cause, openai.APITimeoutError):
-        return False  # the time is spent already
-    if isinstance(cause, openai.APIConnectionError):
-        return True
-    return isinstance(cause, openai.APIStatusError) and cause.status_code >= 500
+_retryable = partial(
+    deadline.retryable,
+    timeout=openai.APITimeoutError,
+    connection=openai.APIConnectionError,
+    status=openai.APIStatusError,
+)
 
 
 def _model_error(error: BaseException) -> ModelError:
