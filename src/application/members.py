@@ -1,7 +1,7 @@
 from dataclasses import dataclass, replace
 from typing import Any
 
-from application.asking import ChatSettings
+from application.asking import ChatSettings, refuse_personal_data
 from application.errors import ValidationFailed
 from application.ports import Clock, NewMember, PasswordPolicy, UnitOfWork
 from domain.errors import DomainError
@@ -39,6 +39,8 @@ class RegisterMember:
         self._clock = clock
 
     def __call__(self, data: RegisterMemberInput) -> Member:
+        # The nickname is shown on every public chat of the member's.
+        refuse_personal_data({"nickname": data.nickname})
         errors: dict[str, list[str]] = {}
         nickname = _collect(errors, validate_nickname, data.nickname)
         # The product's calendar day, the quota's: on New Year's morning in Seoul it is already the
@@ -125,6 +127,7 @@ class UpdateProfile:
         errors: dict[str, list[str]] = {}
         changes: dict[str, Any] = {}
         if data.nickname is not UNSET:
+            refuse_personal_data({"nickname": data.nickname})
             changes["nickname"] = _collect(errors, validate_nickname, data.nickname)
         if data.born_year is not UNSET:
             today = self._policy.day_of(self._clock.now())

@@ -12,6 +12,7 @@ from application.asking import (
     exceeded,
     invalid,
     refunding_on_failure,
+    refuse_personal_data,
     reserve,
 )
 from application.ports import ChatModel, Clock, UnitOfWork
@@ -82,6 +83,9 @@ class StartChatSession:
             PromptKind.GOAL: data.goal,
             PromptKind.MISC: data.misc,
         }
+        refuse_personal_data(
+            {"current_state": data.current_state, "goal": data.goal, "misc": data.misc}
+        )
         try:
             prompts = answer_intake(data.language, answers)
         except DomainError as error:

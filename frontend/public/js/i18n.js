@@ -131,6 +131,15 @@ const STRINGS = {
     "intake.back": "Change my previous answer",
     "intake.loading": "Getting the coach's questions…",
     "intake.model": "Model",
+    "privacy.email":
+      "This message holds an email address. Chats are public: anyone can read it. Edit it, or send it anyway.",
+    "privacy.phone":
+      "This message holds a phone number. Chats are public: anyone can read it. Edit it, or send it anyway.",
+    "privacy.sendAnyway": "Send anyway",
+    "errors.personal_data.rrn":
+      "This looks like a resident registration number. Chats are public, so it cannot be sent: remove it and try again.",
+    "errors.personal_data.card":
+      "This looks like a payment card number. Chats are public, so it cannot be sent: remove it and try again.",
     "errors.network": "We could not reach the server. Check your connection and try again.",
     "errors.quota": "You have used all {limit} requests for today. You can ask again at {time}.",
     "errors.upstream_error":
@@ -295,6 +304,15 @@ const STRINGS = {
     "intake.back": "이전 답 고치기",
     "intake.loading": "코치의 질문을 불러오는 중…",
     "intake.model": "모델",
+    "privacy.email":
+      "이메일 주소가 들어 있어요. 대화는 공개되어 누구나 읽을 수 있어요. 고치거나 그대로 보낼 수 있어요.",
+    "privacy.phone":
+      "전화번호가 들어 있어요. 대화는 공개되어 누구나 읽을 수 있어요. 고치거나 그대로 보낼 수 있어요.",
+    "privacy.sendAnyway": "그대로 보내기",
+    "errors.personal_data.rrn":
+      "주민등록번호로 보여요. 대화는 공개되므로 보낼 수 없어요. 지우고 다시 보내 주세요.",
+    "errors.personal_data.card":
+      "카드 번호로 보여요. 대화는 공개되므로 보낼 수 없어요. 지우고 다시 보내 주세요.",
     "errors.network": "서버에 연결하지 못했어요. 인터넷 연결을 확인하고 다시 시도해 주세요.",
     "errors.quota":
       "오늘 쓸 수 있는 요청 {limit}회를 모두 썼어요. {time}부터 다시 물어볼 수 있어요.",

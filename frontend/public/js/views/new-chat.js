@@ -122,8 +122,14 @@ export async function newChatView({ main, signal }) {
     }
     // Not created (no allowance left, network down...): the answers are still here to send again.
     started = false;
-    composer.restore(answers.pop() ?? "");
+    // An answer the server refused for what it holds goes back in the box at its own question.
+    const refused = outcome?.error?.code === "personal_data" ? outcome.error.body.field : null;
+    const at = questions.findIndex((q) => q.kind === refused);
+    const again = at >= 0 ? answers.splice(at)[0] : answers.pop();
+    saveProgress();
+    composer.restore(again ?? "");
     draw();
+    if (outcome?.error) composer.showError(describeError(outcome.error));
   };
 
   const submit = (value) => {
