@@ -93,6 +93,8 @@ MIDDLEWARE = [
     # Then, before anything reads the Host or renders an error: a foreign Host is a JSON 400,
     # and no debug page of Django's reaches anything but the admin (error_pages.py).
     "django_project.error_pages.ErrorPagesMiddleware",
+    # Outside everything that answers (WhiteNoise's web app files too): noindex on every answer.
+    "django_project.robots.NoIndexMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
@@ -336,6 +338,8 @@ LOGGING = {
 # /metrics (Prometheus) outside DEBUG: only for clients at these addresses or CIDR blocks (as
 # uvicorn's --proxy-headers sees them), or with `Authorization: Bearer <CHATBOT_METRICS_TOKEN>`.
 # With several worker processes, PROMETHEUS_MULTIPROC_DIR (set by `make serve`) adds them up.
+# Search engines: noindex everywhere unless this is set (django_project/robots.py).
+CHATBOT_ALLOW_INDEXING = _flag("CHATBOT_ALLOW_INDEXING")
 CHATBOT_METRICS_ALLOW = parse_networks(os.environ.get("CHATBOT_METRICS_ALLOW", "127.0.0.1,::1"))
 CHATBOT_METRICS_TOKEN = metrics_token(os.environ.get("CHATBOT_METRICS_TOKEN", ""))
 
