@@ -231,6 +231,8 @@ REST_FRAMEWORK = {
         # Mails asked for: a verification mail again, a password reset.
         "verification": os.environ.get("CHATBOT_VERIFICATION_RATE", "3/hour"),
         "password_reset": os.environ.get("CHATBOT_PASSWORD_RESET_RATE", "5/hour"),
+        # Reads without a login, per address and server process (api/throttling.py).
+        "anon_read": os.environ.get("CHATBOT_ANON_READ_RATE", "300/minute"),
     },
     "UNAUTHENTICATED_USER": None,
     # Throttles key on REMOTE_ADDR, which uvicorn sets from X-Forwarded-For of trusted proxies

@@ -46,6 +46,7 @@ from django_project.api.streaming import (
     stream_response,
     wants_stream,
 )
+from django_project.api.throttling import AnonymousReadLimited
 from django_project.container import Container
 from domain.chat import MESSAGE_MAX
 from domain.ids import ChatId, TurnId
@@ -95,7 +96,7 @@ class _ReadIsPublic(BasePermission):
         return bool(request.user is not None and request.user.is_authenticated)
 
 
-class ChatCollectionApi(APIView):
+class ChatCollectionApi(AnonymousReadLimited):
     # The use case reads the member anyway, and turns away a deactivated one.
     authentication_classes = (TokenAuthentication,)
     permission_classes = (_ReadIsPublic,)
@@ -214,7 +215,7 @@ class IntakeApi(APIView):
         )
 
 
-class ChatDetailApi(APIView):
+class ChatDetailApi(AnonymousReadLimited):
     permission_classes = (_ReadIsPublic,)
 
     @extend_schema(
