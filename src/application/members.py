@@ -109,6 +109,7 @@ class UpdateProfileInput:
     nickname: str = _UNSET
     born_year: int | None = _UNSET
     job: str | None = _UNSET
+    anonymous_by_default: bool = _UNSET
 
 
 UNSET = _UNSET
@@ -134,6 +135,8 @@ class UpdateProfile:
             changes["born_year"] = _collect(errors, validate_born_year, data.born_year, today)
         if data.job is not UNSET:
             changes["job"] = _collect(errors, validate_job, data.job)
+        if data.anonymous_by_default is not UNSET:
+            changes["anonymous_by_default"] = data.anonymous_by_default
         if errors:
             raise ValidationFailed(errors)
         with self._uow as uow:

@@ -32,6 +32,7 @@ class StartChatSessionInput:
     misc: str = ""
     language: str = "en"
     model: str | None = None  # one of the allowed models; None: the default
+    anonymous: bool | None = None  # None: as the member's profile says
 
 
 class StartChatSession:
@@ -94,5 +95,8 @@ class StartChatSession:
         model = settings.choose_model(data.model)
         member = acting_member(self._uow, data.member_id)
         now = self._clock.now()
-        chat, turn = Chat.start(member, prompts, settings.guide, now, stream=stream, model=model)
+        chat, turn = Chat.start(
+            member, prompts, settings.guide, now, stream=stream, model=model,
+            anonymous=data.anonymous,
+        )  # fmt: skip
         return chat, turn, member, now

@@ -67,6 +67,8 @@ class Member:
     job: str | None = None
     daily_limit: int | None = None  # a per-member override of the policy's default, set by staff
     email_verified: bool = False
+    # Whether the member's new chats hide their author unless they say otherwise.
+    anonymous_by_default: bool = False
 
     def profile_facts(self) -> list[str]:
         """What the member told us about themselves, as lines fit for the model's context."""

@@ -25,6 +25,7 @@ def to_domain(row: MemberRow) -> Member:
         job=row.job,
         daily_limit=row.daily_limit,
         email_verified=row.email_verified,
+        anonymous_by_default=row.anonymous_by_default,
     )
 
 
@@ -34,7 +35,10 @@ _TAKEN = {
 }
 
 
-_MEMBER_COLUMNS = ("email", "nickname", "born_year", "job", "daily_limit", "email_verified")
+_MEMBER_COLUMNS = (
+    "email", "nickname", "born_year", "job", "daily_limit", "email_verified",
+    "anonymous_by_default",
+)  # fmt: skip
 
 
 @cache
@@ -47,9 +51,9 @@ def _active_member() -> str:
 
 @cache
 def _conversions() -> tuple[Any, ...]:
-    # Text and integers come as every database returns them; the flag as the ORM reads it
+    # Text and integers come as every database returns them; the flags as the ORM reads them
     # (SQLite stores 0 or 1).
-    return (None,) * 5 + sql.fields(MemberRow, ["email_verified"])
+    return (None,) * 5 + sql.fields(MemberRow, ["email_verified", "anonymous_by_default"])
 
 
 class DjangoMemberRepository(MemberRepository):
@@ -58,7 +62,7 @@ class DjangoMemberRepository(MemberRepository):
         rows = sql.select(_active_member(), [member_id], _conversions())
         if not rows:
             raise MemberNotFound("No such member.")
-        ((email, nickname, born_year, job, daily_limit, email_verified),) = rows
+        ((email, nickname, born_year, job, daily_limit, email_verified, anonymous),) = rows
         return Member(
             id=member_id,
             email=email,
@@ -67,6 +71,7 @@ class DjangoMemberRepository(MemberRepository):
             job=job,
             daily_limit=daily_limit,
             email_verified=email_verified,
+            anonymous_by_default=anonymous,
         )
 
     def add(self, member: NewMember, password_hash: str | None) -> Member:
@@ -116,6 +121,7 @@ class DjangoMemberRepository(MemberRepository):
                 nickname_key=key,
                 born_year=member.born_year,
                 job=member.job,
+                anonymous_by_default=member.anonymous_by_default,
             )
         except IntegrityError as error:
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error

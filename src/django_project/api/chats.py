@@ -22,6 +22,8 @@ from application.chats import (
     ListChats,
     ListChatsInput,
     ListIntakeQuestions,
+    UpdateChat,
+    UpdateChatInput,
 )
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
@@ -111,6 +113,10 @@ class ChatCollectionApi(AnonymousReadLimited):
             max_length=200,
             required=False,
             help_text="One of GET /api/models/; the default if left out.",
+        )
+        anonymous = serializers.BooleanField(
+            required=False,
+            help_text="Show the chat without its author; the profile's default if left out.",
         )
 
     @extend_schema(
@@ -235,6 +241,40 @@ class ChatDetailApi(AnonymousReadLimited):
                 return caching.not_modified(tag, caching.chat_policy(version, viewer), _BY_VIEWER)
         chat = get_chat(ChatId(chat_id), viewer)
         version = chat.version()
+        return caching.with_validator(
+            Response(chat_data(chat)),
+            caching.etag(version.tag(viewer)),
+            caching.chat_policy(version, viewer),
+            _BY_VIEWER,
+        )
+
+    @extend_schema_serializer(component_name="ChatUpdate")
+    class UpdateSerializer(serializers.Serializer[Any]):
+        anonymous = serializers.BooleanField(
+            help_text="Show the chat without its author (true) or with the owner's nickname."
+        )
+
+    @extend_schema(
+        request=UpdateSerializer,
+        responses={200: ChatOutput, **errors(400, 401, 403, 404)},
+        tags=["chats"],
+    )
+    @inject
+    def patch(
+        self, request: Request, chat_id: int, update: UpdateChat = Provide[Container.update_chat]
+    ) -> Response:
+        """The owner shows the chat with or without their nickname. Shared caches may serve
+        the old author for their few seconds (`s-maxage`)."""
+        changes = validated(self.UpdateSerializer, request.data)
+        chat = update(
+            UpdateChatInput(
+                chat_id=ChatId(chat_id),
+                member_id=requesting_member(request),
+                anonymous=changes["anonymous"],
+            )
+        )
+        version = chat.version()
+        viewer = requesting_member(request)
         return caching.with_validator(
             Response(chat_data(chat)),
             caching.etag(version.tag(viewer)),
