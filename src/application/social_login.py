@@ -159,7 +159,8 @@ class CompleteSocialLogin:
             match = on_matching_email(owner, identity.provider, uow.social.providers_of(owner.id))
             if match is EmailMatch.REFUSE:
                 raise ProviderEmailTaken(
-                    "An account with this email exists; log in with its password."
+                    "An account with this email exists. Log in with its password, then "
+                    "connect this provider from Settings."
                 )
             if match is EmailMatch.LINK:
                 uow.social.link(owner.id, identity.provider, identity.account_id)
