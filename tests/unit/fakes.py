@@ -572,6 +572,14 @@ class FakeSocialAccountRepository(_Snapshots, SocialAccountRepository):
             if member == member_id and key[0] == provider:
                 del self._links[key]
 
+    def account_of(self, member_id: MemberId, provider: str) -> str | None:
+        return next(
+            (a for (p, a), m in self._links.items() if m == member_id and p == provider), None
+        )
+
+    def unlink_account(self, provider: str, account_id: str) -> MemberId | None:
+        return self._links.pop((provider, account_id), None)
+
 
 class FakeLoginCodeRepository(_Snapshots, LoginCodeRepository):
     def __init__(self) -> None:
