@@ -48,6 +48,7 @@ from application.ports import (
     NewMember,
     OAuthStateRepository,
     PasswordPolicy,
+    ProviderUnlinker,
     QuotaLedger,
     Reservation,
     SocialAccountRepository,
@@ -694,6 +695,21 @@ class FakeIdentityProvider(IdentityProvider):
         if outcome is None:
             raise ProviderFailed(f"{self.name} failed.")
         return outcome
+
+
+class FakeProviderUnlinker(ProviderUnlinker):
+    """Records the accounts it is asked to unlink, with whether a transaction of `uow` was open
+    at the time; raises ProviderFailed instead while `failing`."""
+
+    def __init__(self, uow: "FakeUnitOfWork | None" = None) -> None:
+        self.uow = uow
+        self.unlinked: list[tuple[str, bool]] = []
+        self.failing = False
+
+    def unlink(self, account_id: str) -> None:
+        self.unlinked.append((account_id, self.uow is not None and self.uow.in_transaction))
+        if self.failing:
+            raise ProviderFailed("Kakao is down.")
 
 
 class FakeUnitOfWork(UnitOfWork):
