@@ -212,8 +212,6 @@ const STRINGS = {
     "settings.providers.linked": "{provider} is connected. You can log in with it from now on.",
     "settings.providers.unlinked": "{provider} is disconnected.",
     "settings.oauth.oauth_denied": "Connecting was cancelled at the provider. Nothing was changed.",
-    "settings.oauth.oauth_account_conflict":
-      "That account is already connected to another member here, so it was not connected to yours.",
     "settings.export": "Your data",
     "settings.export.lead":
       "Download everything this service keeps about you as a JSON file: your profile, your consents, your daily usage, and every chat of yours with all its messages.",
@@ -471,8 +469,6 @@ const STRINGS = {
       "{provider} 계정을 연결했어요. 이제 {provider}(으)로도 로그인할 수 있어요.",
     "settings.providers.unlinked": "{provider} 연결을 해제했어요.",
     "settings.oauth.oauth_denied": "제공자에서 연결을 취소했어요. 바뀐 것은 없어요.",
-    "settings.oauth.oauth_account_conflict":
-      "그 계정은 이미 여기의 다른 회원과 연결돼 있어서 내 계정에 연결하지 않았어요.",
     "settings.export": "내 데이터",
     "settings.export.lead":
       "이 서비스가 보관하는 내 정보를 모두 JSON 파일로 내려받아요. 프로필, 동의 기록, 날짜별 사용량, 내 모든 대화와 메시지가 들어 있어요.",

@@ -402,7 +402,7 @@ function providersSection(signal) {
   const connect = async (provider) => {
     result.clear();
     try {
-      const { url } = await api.linkProvider(provider);
+      const { url } = await api.startProviderLink(provider);
       const target = new URL(url, location.href);
       if (!/^https?:$/.test(target.protocol)) throw new ApiError(0, { code: "unknown" });
       result.ok(t("settings.providers.going", { provider: providerName(provider) }));
