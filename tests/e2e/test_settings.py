@@ -573,3 +573,38 @@ def test_every_page_has_the_footer_links(
     footer = page.get_by_role("contentinfo")
     expect(footer.get_by_role("link", name="Terms of service")).to_have_attribute("href", "#/terms")
     expect(footer.get_by_role("link", name="Privacy policy")).to_have_attribute("href", "#/privacy")
+
+
+def test_an_operators_own_texts_replace_the_shipped_ones_and_stay_inert(
+    new_context: Callable[..., BrowserContext],
+    other_origins: tuple[StaticSite, StaticSite],
+) -> None:
+    """A deployment on another host edits its copy of the files; no build step in between."""
+    listed, _ = other_origins
+    legal = listed.root / "legal"
+    own_terms = (
+        "# Example Corp's terms\n\nRun by Example Corp. <img src=x onerror=alert(1)>\n"
+        "Write to [legal](mailto:legal@example.com) or [us](javascript:alert(2)).\n"
+    )
+    (legal / "terms.en.md").write_text(own_terms, encoding="utf-8")
+    (legal / "privacy.ko.md").unlink()
+    try:
+        page = new_context().new_page()
+        page.goto(f"{listed.origin}/#/terms")
+        article = page.locator("article.legal")
+        expect(article.get_by_role("heading", level=1)).to_have_text("Example Corp's terms")
+        expect(article).to_contain_text("<img src=x onerror=alert(1)>")
+        expect(article.locator("img")).to_have_count(0)
+        expect(article.get_by_role("link", name="legal")).to_have_attribute(
+            "href", "mailto:legal@example.com"
+        )
+        expect(article.locator("a[href^=javascript]")).to_have_count(0)
+
+        # A language left out falls back to the other one.
+        page.get_by_label("Language").select_option("ko")
+        page.goto(f"{listed.origin}/#/privacy")
+        expect(article.get_by_role("heading", level=1)).to_have_text(first_heading("privacy.en.md"))
+        expect(article).to_have_attribute("lang", "en")
+    finally:
+        for name in ("terms.en.md", "privacy.ko.md"):
+            (legal / name).write_bytes((FRONTEND / "legal" / name).read_bytes())
