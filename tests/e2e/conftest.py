@@ -398,10 +398,12 @@ def stored_tokens(page: Page) -> dict[str, str] | None:
     return json.loads(raw) if raw else None
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Transitions (the phone drawer sliding in) are finished first, not caught halfway.
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{name}.png"), animations="disabled", full_page=full_page
+    )
 
 
 def refresh_works(api: LiveServer, refresh: str) -> bool:

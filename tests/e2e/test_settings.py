@@ -391,11 +391,16 @@ def test_settings_on_a_desktop_in_korean_and_a_phone_in_english(
     desktop = new_context(locale="ko-KR", **own_address()).new_page()
     sign_in(desktop, api, member, "/settings")
     expect(section(desktop, "계정 삭제")).to_be_visible()
-    screenshot(desktop, "32-settings-desktop-ko")
-    phone = new_context(viewport={"width": 390, "height": 844}, **own_address()).new_page()
+    screenshot(desktop, "32-settings-desktop-ko", full_page=True)
+    # The narrowest common phone: the header's icons still fit, nothing scrolls sideways.
+    phone = new_context(viewport={"width": 360, "height": 780}, **own_address()).new_page()
     sign_in(phone, api, member, "/settings")
     expect(section(phone, "Delete account")).to_be_visible()
-    screenshot(phone, "33-settings-phone-en")
+    topbar = phone.locator("#topbar")
+    expect(topbar.get_by_role("link", name="Settings")).to_be_in_viewport(ratio=1)
+    expect(topbar.get_by_role("button", name="Log out")).to_be_in_viewport(ratio=1)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "33-settings-phone-en", full_page=True)
 
 
 # ---------------------------------------------------------------- a member made by GitHub

@@ -140,10 +140,10 @@ function settingsForm({ fields, hidden = [], submitLabel, busyLabel, action }) {
   const form = h(
     "form",
     { class: "form", novalidate: true },
-    ...hidden,
     ...fields.map((f) => f.el),
     result.el,
     h("div", { class: "settings-actions" }, submit),
+    ...hidden,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
