@@ -164,7 +164,9 @@ def test_send_again_mails_a_link_that_verifies_the_email(
     expect(page.get_by_role("main").get_by_role("status")).to_have_text("Your email is verified.")
     page.goto(f"{api.url}/#/settings")
     email = section(page, "Email")
-    expect(email).to_contain_text("Verified")
+    expect(email).to_have_text(
+        f"Email{member.email} VerifiedMails about your account, such as password resets, go here."
+    )
     expect(email.get_by_role("button", name="Send again")).to_have_count(0)
 
 
@@ -441,6 +443,7 @@ def test_a_member_made_by_github_has_no_password_and_keeps_their_only_login(
     expect(providers.locator("[data-provider=github]")).to_contain_text("Connected")
     expect(providers.locator("[data-provider=kakao]")).to_contain_text("Not connected")
     expect(providers.get_by_role("button", name="Connect Kakao")).to_be_visible()
+    providers.scroll_into_view_if_needed()
     screenshot(page, "34-settings-provider-member")
     # GitHub is the only way in: it stays, and the page says why and what to do.
     providers.get_by_role("button", name="Disconnect GitHub").click()

@@ -194,7 +194,7 @@ const STRINGS = {
     "settings.password.none": "You log in with {providers}, so this account has no password.",
     "settings.password.provider": "a login provider",
     "settings.password.set":
-      "If {email} is an address whose mail you can read, you can set one: ask for a link on the “Forgot password?” page and choose it there.",
+      "If {email} is an address whose mail you can read, you can set one with the link the “Forgot password?” page mails you:",
     "settings.password.noMailbox":
       "A password needs an email address to reset it by, and this account has none.",
     "settings.providers": "Connected logins",
@@ -450,7 +450,7 @@ const STRINGS = {
     "settings.password.none": "{providers}(으)로 로그인하기 때문에 이 계정에는 비밀번호가 없어요.",
     "settings.password.provider": "외부 서비스",
     "settings.password.set":
-      "{email}이(가) 메일을 받아 볼 수 있는 주소라면 비밀번호를 정할 수 있어요. “비밀번호를 잊으셨나요?” 페이지에서 링크를 받아 정해 주세요.",
+      "{email}이(가) 메일을 받아 볼 수 있는 주소라면, “비밀번호를 잊으셨나요?” 페이지에서 메일로 받은 링크로 비밀번호를 정할 수 있어요:",
     "settings.password.noMailbox":
       "비밀번호를 정하려면 재설정 링크를 받을 이메일 주소가 있어야 하는데, 이 계정에는 없어요.",
     "settings.providers": "연결된 로그인",

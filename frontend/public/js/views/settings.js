@@ -219,7 +219,7 @@ function profileSection(profile) {
   return section(
     "profile",
     t("settings.profile"),
-    h("p", { class: "field-hint" }, t("settings.profile.hint")),
+    h("p", { class: "settings-lead" }, t("settings.profile.hint")),
     form,
   );
 }
@@ -227,7 +227,7 @@ function profileSection(profile) {
 // ---------------------------------------------------------------- email
 
 function emailSection(profile, signal) {
-  const state = h("div", { class: "settings-email" });
+  const state = h("div", { class: "email-state" });
   const result = outcome();
   const again = busyButton(t("verify.banner.again"), t("settings.sending"));
   again.addEventListener("click", () =>
@@ -265,7 +265,7 @@ function emailSection(profile, signal) {
         { class: "field-hint" },
         t(verified ? "settings.email.verifiedHint" : "settings.email.unverifiedHint"),
       ),
-      verified ? null : h("div", { class: "settings-actions" }, again),
+      ...(verified ? [] : [h("div", { class: "settings-actions" }, again)]),
     );
   };
   onProfile(draw, signal);
@@ -338,7 +338,7 @@ function passwordSection(profile) {
   return section(
     "password",
     t("settings.password"),
-    h("p", { class: "field-hint" }, t("settings.password.lead")),
+    h("p", { class: "settings-lead" }, t("settings.password.lead")),
     form,
   );
 }
@@ -346,7 +346,7 @@ function passwordSection(profile) {
 // ---------------------------------------------------------------- providers
 
 function providersSection(signal) {
-  const list = h("ul", { class: "settings-providers" });
+  const list = h("ul", { class: "provider-list" });
   const result = outcome();
   let offered = null;
 
@@ -442,7 +442,7 @@ function providersSection(signal) {
   return section(
     "providers",
     t("settings.providers"),
-    h("p", { class: "field-hint" }, t("settings.providers.lead")),
+    h("p", { class: "settings-lead" }, t("settings.providers.lead")),
     list,
     result.el,
   );
@@ -485,7 +485,7 @@ function exportSection() {
   return section(
     "export",
     t("settings.export"),
-    h("p", {}, t("settings.export.lead")),
+    h("p", { class: "settings-lead" }, t("settings.export.lead")),
     h("div", { class: "settings-actions" }, button),
     result.el,
   );
@@ -518,7 +518,7 @@ function everywhereSection() {
   return section(
     "everywhere",
     t("settings.everywhere"),
-    h("p", {}, t("settings.everywhere.lead")),
+    h("p", { class: "settings-lead" }, t("settings.everywhere.lead")),
     h("div", { class: "settings-actions" }, button),
     result.el,
   );
@@ -536,7 +536,7 @@ function deleteSection(profile) {
   return section(
     "delete",
     t("settings.delete"),
-    h("p", {}, t("settings.delete.lead")),
+    h("p", { class: "settings-lead" }, t("settings.delete.lead")),
     h("div", { class: "settings-actions" }, open),
   );
 }
