@@ -391,7 +391,8 @@ def _cors_origins(raw: str) -> list[str]:
 CORS_ALLOWED_ORIGINS = _cors_origins(os.environ.get("CHATBOT_CORS_ORIGINS", ""))
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type"]
-CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language", "X-Request-ID"]
+# Content-Disposition: the web app names the export's download after it.
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language", "X-Request-ID", "Content-Disposition"]
 # Bearer tokens only: no cookies cross origins, but for the one answer that sets the browser's
 # cookie of a provider link (security.CredentialedLinkCorsMiddleware).
 CORS_ALLOW_CREDENTIALS = False

@@ -33,6 +33,8 @@ from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from rest_framework_simplejwt.tokens import AccessToken
 
+from tests.support.fake_github import FakeGitHub
+from tests.support.fake_kakao import FakeKakao
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server
 from tests.support.members import PASSWORD, openai_upstream
@@ -208,6 +210,38 @@ def api(
         yield server
 
 
+@pytest.fixture(scope="module")
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kakao() -> Iterator[FakeKakao]:
+    with FakeKakao() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def oauth_api(
+    built_frontend: object, database_url: str, github: FakeGitHub, kakao: FakeKakao
+) -> Iterator[LiveServer]:
+    """The session's API server offers no login provider; a module that needs them gets one of
+    its own with both configured and pointed at the fakes, on the same database."""
+    env = {
+        "CHATBOT_GITHUB_CLIENT_ID": github.client_id,
+        "CHATBOT_GITHUB_CLIENT_SECRET": github.client_secret,
+        "CHATBOT_GITHUB_BASE_URL": github.base_url,
+        "CHATBOT_GITHUB_API_URL": github.base_url,
+        "CHATBOT_KAKAO_CLIENT_ID": kakao.client_id,
+        "CHATBOT_KAKAO_CLIENT_SECRET": kakao.client_secret,
+        "CHATBOT_KAKAO_AUTH_URL": kakao.base_url,
+        "CHATBOT_KAKAO_API_URL": kakao.base_url,
+    }
+    with app_server(db_url=database_url, workers=1, env=env) as server:
+        yield server
+
+
 # ---------------------------------------------------------------- members
 
 
@@ -364,10 +398,12 @@ def stored_tokens(page: Page) -> dict[str, str] | None:
     return json.loads(raw) if raw else None
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Transitions (the phone drawer sliding in) are finished first, not caught halfway.
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{name}.png"), animations="disabled", full_page=full_page
+    )
 
 
 def refresh_works(api: LiveServer, refresh: str) -> bool:

@@ -1,50 +1,17 @@
 """Logging in with GitHub and Kakao in the browser: click the button, approve (or cancel) at the
-provider's consent page (the loopback fakes), land back in the app logged in.
-
-The session's API server offers no provider, so this module runs one of its own with both
-configured and pointed at the fakes, on the same database."""
+provider's consent page (the loopback fakes), land back in the app logged in, against conftest's
+`oauth_api`."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import screenshot, stored_tokens
 from tests.support.fake_github import FakeGitHub, GitHubAccount
 from tests.support.fake_kakao import FakeKakao, KakaoAccount
-from tests.support.live_server import LiveServer, app_server
+from tests.support.live_server import LiveServer
 from tests.support.members import PASSWORD
-
-
-@pytest.fixture(scope="module")
-def github() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def kakao() -> Iterator[FakeKakao]:
-    with FakeKakao() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def oauth_api(
-    built_frontend: object, database_url: str, github: FakeGitHub, kakao: FakeKakao
-) -> Iterator[LiveServer]:
-    env = {
-        "CHATBOT_GITHUB_CLIENT_ID": github.client_id,
-        "CHATBOT_GITHUB_CLIENT_SECRET": github.client_secret,
-        "CHATBOT_GITHUB_BASE_URL": github.base_url,
-        "CHATBOT_GITHUB_API_URL": github.base_url,
-        "CHATBOT_KAKAO_CLIENT_ID": kakao.client_id,
-        "CHATBOT_KAKAO_CLIENT_SECRET": kakao.client_secret,
-        "CHATBOT_KAKAO_AUTH_URL": kakao.base_url,
-        "CHATBOT_KAKAO_API_URL": kakao.base_url,
-    }
-    with app_server(db_url=database_url, workers=1, env=env) as server:
-        yield server
 
 
 def test_continue_with_github_lands_logged_in(

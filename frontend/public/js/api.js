@@ -131,6 +131,40 @@ export async function setChatAnonymous(id, anonymous) {
   return json(await authed(path, { method: "PATCH", body: { anonymous } }));
 }
 
+/** Change nickname, born_year and job: the profile back, or ApiError `invalid` with
+ * errors.{field}. */
+export async function updateProfile(changes) {
+  return json(await authed("/api/me/", { method: "PATCH", body: changes }));
+}
+
+/** {access, refresh}: a new pair for this device; every other login of the member ends. */
+export async function changePassword(currentPassword, newPassword) {
+  const response = await authed("/api/me/password/", {
+    method: "POST",
+    body: { current_password: currentPassword, new_password: newPassword },
+  });
+  return json(response);
+}
+
+/** End every login of the member, this one's refresh token included. */
+export async function logOutEverywhere() {
+  await authed("/api/auth/logout/all/", { method: "POST", body: {} });
+}
+
+/** Everything kept about the member: the download's Response, to be saved as a file. */
+export async function exportData() {
+  return authed("/api/me/export/");
+}
+
+/** Delete the account: {password}, or {confirm: nickname} for members without a password. */
+export async function deleteAccount(confirmation) {
+  await authed("/api/me/", { method: "DELETE", body: confirmation });
+}
+
+export async function unlinkProvider(provider) {
+  await authed(`/api/me/oauth/${encodeURIComponent(provider)}/`, { method: "DELETE" });
+}
+
 export async function deleteChat(id) {
   await authed(`/api/chats/${encodeURIComponent(id)}/`, { method: "DELETE" });
 }

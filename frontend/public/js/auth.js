@@ -102,6 +102,20 @@ export async function logOut() {
   }
 }
 
+/** Keep a pair the API handed out for this device (a changed password): the old refresh token
+ * is revoked. Nothing is announced: the same member stays logged in. */
+export function adopt(pair) {
+  store({ access: pair.access, refresh: pair.refresh });
+}
+
+/** The server ended this login already (logged out everywhere, account deleted): forget it
+ * here too, without asking the API to revoke a token that is gone. */
+export function forget() {
+  if (!load()) return;
+  store(null);
+  announce("logout");
+}
+
 /** The session is over (refresh token expired or revoked): forget it and say so once. */
 export function expire() {
   if (!load()) return;

@@ -51,6 +51,17 @@ const ICONS = {
   feed: ["M5 5h14", "M5 10h14", "M5 15h9", "M5 20h6"],
   bolt: ["M13 3L5 14h6l-1 7 8-11h-6z"],
   alert: ["M12 4l9 16H3z", "M12 10v4", "M12 17v.5"],
+  settings: [
+    "M12 9a3 3 0 100 6 3 3 0 000-6z",
+    "M12 2v3",
+    "M12 19v3",
+    "M2 12h3",
+    "M19 12h3",
+    "M4.9 4.9l2.1 2.1",
+    "M17 17l2.1 2.1",
+    "M4.9 19.1L7 17",
+    "M17 7l2.1-2.1",
+  ],
 };
 
 export function icon(name, className = "icon") {

@@ -186,6 +186,100 @@ const STRINGS = {
     "errors.oauth_provider_not_found": "This way of logging in is not available here.",
     "errors.csp":
       "This page cannot reach the API at {origin}: the page's security policy does not allow it. Rebuild the front end after setting apiBase.",
+    "nav.settings": "Settings",
+    "settings.title": "Settings",
+    "settings.lead": "Your profile, how you log in, and your data.",
+    "settings.loading": "Loading your settings…",
+    "settings.sending": "Sending…",
+    "settings.profile": "Profile",
+    "settings.profile.hint":
+      "Your nickname is shown with your chats. Year of birth and job are optional and never shown to others.",
+    "settings.profile.save": "Save changes",
+    "settings.profile.saving": "Saving…",
+    "settings.profile.saved": "Saved.",
+    "settings.email": "Email",
+    "settings.email.verified": "Verified",
+    "settings.email.unverified": "Not verified yet",
+    "settings.email.verifiedHint": "Mails about your account, such as password resets, go here.",
+    "settings.email.unverifiedHint":
+      "Open the link we mailed to this address to verify it. No mail? Check your spam folder, or send it again.",
+    "settings.email.none":
+      "Your account has no email address: the provider you log in with did not share one, so nothing is mailed to you.",
+    "settings.password": "Password",
+    "settings.password.lead":
+      "Changing it logs you out on every other device; you stay logged in here.",
+    "settings.password.current": "Current password",
+    "settings.password.new": "New password",
+    "settings.password.submit": "Change password",
+    "settings.password.busy": "Changing…",
+    "settings.password.done": "Your password is changed. Every other device is logged out.",
+    "settings.password.none": "You log in with {providers}, so this account has no password.",
+    "settings.password.provider": "a login provider",
+    "settings.password.set":
+      "If {email} is an address whose mail you can read, you can set one with the link the “Forgot password?” page mails you:",
+    "settings.password.noMailbox":
+      "A password needs an email address to reset it by, and this account has none.",
+    "settings.providers": "Connected logins",
+    "settings.providers.lead": "Log in with these accounts too, not only with your email.",
+    "settings.providers.none": "This service offers no other way to log in.",
+    "settings.providers.connected": "Connected",
+    "settings.providers.notConnected": "Not connected",
+    "settings.providers.unavailable": "No longer offered here",
+    "settings.providers.connect": "Connect",
+    "settings.providers.connectLabel": "Connect {provider}",
+    "settings.providers.disconnect": "Disconnect",
+    "settings.providers.disconnectLabel": "Disconnect {provider}",
+    "settings.providers.busy": "One moment…",
+    "settings.providers.going": "Taking you to {provider}…",
+    "settings.providers.linked": "{provider} is connected. You can log in with it from now on.",
+    "settings.providers.unlinked": "{provider} is disconnected.",
+    "settings.oauth.oauth_denied": "Connecting was cancelled at the provider. Nothing was changed.",
+    "settings.export": "Your data",
+    "settings.export.lead":
+      "Download everything this service keeps about you as a JSON file: your profile, your consents, your daily usage, and every chat of yours with all its messages.",
+    "settings.export.submit": "Download my data",
+    "settings.export.busy": "Preparing your file…",
+    "settings.export.done": "Downloaded {file}.",
+    "settings.everywhere": "Log out everywhere",
+    "settings.everywhere.lead":
+      "Ends your login in every browser and on every device, this one included. Use it after logging in on a computer that is not yours, or if you think someone else has your login. A device in use right now loses access within minutes.",
+    "settings.everywhere.submit": "Log out everywhere",
+    "settings.everywhere.busy": "Logging out…",
+    "settings.everywhere.title": "Log out everywhere?",
+    "settings.everywhere.body": "You will have to log in again on every device, this one too.",
+    "settings.everywhere.done": "You are logged out on every device.",
+    "settings.delete": "Delete account",
+    "settings.delete.lead":
+      "Leave this service and take everything of yours with you. This cannot be undone.",
+    "settings.delete.open": "Delete my account…",
+    "settings.delete.title": "Delete your account?",
+    "settings.delete.intro": "This deletes, at once and for good:",
+    "settings.delete.chats": "all your chats and every message in them;",
+    "settings.delete.archive":
+      "their entries in the public archive: they leave the public chats and their links stop working;",
+    "settings.delete.profile": "your profile: email, nickname, year of birth and job;",
+    "settings.delete.providers":
+      "your connected logins (GitHub, Kakao) and your login on every device.",
+    "settings.delete.kept":
+      "What you used of today's requests stays counted until the day ends, even if you sign up again with the same email.",
+    "settings.delete.password": "Your password",
+    "settings.delete.confirm": "Type your nickname, {nickname}, to confirm",
+    "settings.delete.submit": "Delete my account",
+    "settings.delete.busy": "Deleting…",
+    "settings.delete.done": "Your account is deleted. Goodbye.",
+    "provider.github": "GitHub",
+    "provider.kakao": "Kakao",
+    "errors.last_login_method":
+      "This is the only way left to log in to your account, so it stays connected. Set a password first (the “Forgot password?” page mails you a link) or connect another login.",
+    "errors.oauth_provider_not_linked": "That login is not connected to your account.",
+    "errors.no_password": "This account has no password: you log in with a provider.",
+    "errors.login_too_old":
+      "For your safety, this needs a recent login. Log in again, then delete within 10 minutes.",
+    "footer.label": "About this service",
+    "legal.terms": "Terms of service",
+    "legal.privacy": "Privacy policy",
+    "legal.loading": "Loading…",
+    "legal.missing": "This page could not be loaded. Please try again later.",
     "notFound.title": "Page not found",
     "notFound.body": "There is nothing at this address.",
     "notFound.home": "Go to the public chats",
@@ -370,6 +464,99 @@ const STRINGS = {
     "errors.oauth_provider_not_found": "여기서는 이 방법으로 로그인할 수 없어요.",
     "errors.csp":
       "이 페이지의 보안 정책이 {origin}의 API 연결을 막고 있어요. apiBase를 설정한 뒤 프런트엔드를 다시 빌드해 주세요.",
+    "nav.settings": "설정",
+    "settings.title": "설정",
+    "settings.lead": "프로필, 로그인 방법, 내 데이터를 관리해요.",
+    "settings.loading": "설정을 불러오는 중…",
+    "settings.sending": "보내는 중…",
+    "settings.profile": "프로필",
+    "settings.profile.hint":
+      "닉네임은 내 대화와 함께 공개돼요. 출생 연도와 직업은 선택 항목이며 다른 사람에게 보이지 않아요.",
+    "settings.profile.save": "변경 내용 저장",
+    "settings.profile.saving": "저장하는 중…",
+    "settings.profile.saved": "저장했어요.",
+    "settings.email": "이메일",
+    "settings.email.verified": "확인됨",
+    "settings.email.unverified": "아직 확인되지 않음",
+    "settings.email.verifiedHint": "비밀번호 재설정 같은 계정 관련 메일은 이 주소로 가요.",
+    "settings.email.unverifiedHint":
+      "이 주소로 보낸 링크를 열면 확인돼요. 메일이 없다면 스팸함을 확인하거나 다시 보내 주세요.",
+    "settings.email.none":
+      "이 계정에는 이메일 주소가 없어요. 로그인에 쓰는 서비스가 이메일을 알려 주지 않아서 메일을 보내지 않아요.",
+    "settings.password": "비밀번호",
+    "settings.password.lead":
+      "바꾸면 다른 모든 기기에서 로그아웃되고, 이 기기는 로그인된 채로 있어요.",
+    "settings.password.current": "현재 비밀번호",
+    "settings.password.new": "새 비밀번호",
+    "settings.password.submit": "비밀번호 바꾸기",
+    "settings.password.busy": "바꾸는 중…",
+    "settings.password.done": "비밀번호를 바꿨어요. 다른 모든 기기에서는 로그아웃됐어요.",
+    "settings.password.none": "{providers}(으)로 로그인하기 때문에 이 계정에는 비밀번호가 없어요.",
+    "settings.password.provider": "외부 서비스",
+    "settings.password.set":
+      "{email}이(가) 메일을 받아 볼 수 있는 주소라면, “비밀번호를 잊으셨나요?” 페이지에서 메일로 받은 링크로 비밀번호를 정할 수 있어요:",
+    "settings.password.noMailbox":
+      "비밀번호를 정하려면 재설정 링크를 받을 이메일 주소가 있어야 하는데, 이 계정에는 없어요.",
+    "settings.providers": "연결된 로그인",
+    "settings.providers.lead": "이메일 말고 이 계정으로도 로그인할 수 있어요.",
+    "settings.providers.none": "이 서비스에서는 다른 로그인 방법을 제공하지 않아요.",
+    "settings.providers.connected": "연결됨",
+    "settings.providers.notConnected": "연결 안 됨",
+    "settings.providers.unavailable": "지금은 제공하지 않음",
+    "settings.providers.connect": "연결",
+    "settings.providers.connectLabel": "{provider} 연결",
+    "settings.providers.disconnect": "연결 해제",
+    "settings.providers.disconnectLabel": "{provider} 연결 해제",
+    "settings.providers.busy": "잠시만요…",
+    "settings.providers.going": "{provider}(으)로 이동하는 중…",
+    "settings.providers.linked":
+      "{provider} 계정을 연결했어요. 이제 {provider}(으)로도 로그인할 수 있어요.",
+    "settings.providers.unlinked": "{provider} 연결을 해제했어요.",
+    "settings.oauth.oauth_denied": "제공자에서 연결을 취소했어요. 바뀐 것은 없어요.",
+    "settings.export": "내 데이터",
+    "settings.export.lead":
+      "이 서비스가 보관하는 내 정보를 모두 JSON 파일로 내려받아요. 프로필, 동의 기록, 날짜별 사용량, 내 모든 대화와 메시지가 들어 있어요.",
+    "settings.export.submit": "내 데이터 내려받기",
+    "settings.export.busy": "파일을 준비하는 중…",
+    "settings.export.done": "{file} 파일을 내려받았어요.",
+    "settings.everywhere": "모든 기기에서 로그아웃",
+    "settings.everywhere.lead":
+      "이 기기를 포함해 모든 브라우저와 기기의 로그인을 끝내요. 내 것이 아닌 컴퓨터에서 로그인했거나 누군가 내 로그인을 쓰고 있는 것 같을 때 쓰세요. 지금 사용 중인 기기도 몇 분 안에 접근이 끊겨요.",
+    "settings.everywhere.submit": "모든 기기에서 로그아웃",
+    "settings.everywhere.busy": "로그아웃하는 중…",
+    "settings.everywhere.title": "모든 기기에서 로그아웃할까요?",
+    "settings.everywhere.body": "이 기기를 포함한 모든 기기에서 다시 로그인해야 해요.",
+    "settings.everywhere.done": "모든 기기에서 로그아웃했어요.",
+    "settings.delete": "계정 삭제",
+    "settings.delete.lead": "서비스를 떠나며 내 모든 것을 지워요. 되돌릴 수 없어요.",
+    "settings.delete.open": "계정 삭제…",
+    "settings.delete.title": "계정을 삭제할까요?",
+    "settings.delete.intro": "다음이 즉시, 영구히 삭제돼요.",
+    "settings.delete.chats": "내 모든 대화와 그 안의 모든 메시지",
+    "settings.delete.archive":
+      "공개 보관함의 내 대화: 공개 대화 목록에서 사라지고 링크도 열리지 않아요",
+    "settings.delete.profile": "프로필: 이메일, 닉네임, 출생 연도, 직업",
+    "settings.delete.providers": "연결된 로그인(GitHub, 카카오)과 모든 기기의 로그인",
+    "settings.delete.kept":
+      "오늘 쓴 요청 횟수는 같은 이메일로 다시 가입하더라도 오늘이 끝날 때까지 그대로 남아요.",
+    "settings.delete.password": "비밀번호",
+    "settings.delete.confirm": "확인을 위해 닉네임 {nickname}을(를) 입력하세요",
+    "settings.delete.submit": "계정 삭제",
+    "settings.delete.busy": "삭제하는 중…",
+    "settings.delete.done": "계정을 삭제했어요. 그동안 고마웠어요.",
+    "provider.github": "GitHub",
+    "provider.kakao": "카카오",
+    "errors.last_login_method":
+      "이 계정에 로그인할 수 있는 마지막 방법이라 연결을 해제할 수 없어요. 먼저 비밀번호를 정하거나(“비밀번호를 잊으셨나요?” 페이지에서 링크를 받아요) 다른 로그인을 연결해 주세요.",
+    "errors.oauth_provider_not_linked": "내 계정에 연결되지 않은 로그인이에요.",
+    "errors.no_password": "이 계정에는 비밀번호가 없어요. 외부 서비스로 로그인해요.",
+    "errors.login_too_old":
+      "안전을 위해 최근에 로그인했을 때만 할 수 있어요. 다시 로그인한 뒤 10분 안에 삭제해 주세요.",
+    "footer.label": "서비스 정보",
+    "legal.terms": "이용약관",
+    "legal.privacy": "개인정보 처리방침",
+    "legal.loading": "불러오는 중…",
+    "legal.missing": "이 페이지를 불러오지 못했어요. 잠시 후 다시 시도해 주세요.",
     "notFound.title": "페이지를 찾을 수 없어요",
     "notFound.body": "이 주소에는 아무것도 없어요.",
     "notFound.home": "공개 대화로 가기",
@@ -392,10 +579,39 @@ const SERVER_MESSAGES_KO = {
   "The password is too similar to the email.": "비밀번호가 이메일과 너무 비슷해요.",
   "The password is too similar to the nickname.": "비밀번호가 닉네임과 너무 비슷해요.",
   "A valid integer is required.": "숫자를 입력해 주세요.",
+  "The current password is wrong.": "현재 비밀번호가 맞지 않아요.",
+  "The password is wrong.": "비밀번호가 맞지 않아요.",
+  "Type your nickname to confirm.": "확인을 위해 닉네임을 정확히 입력해 주세요.",
+  "A nickname cannot be blank.": "닉네임을 입력해 주세요.",
 };
 
+// Messages with a number in them, in both languages where the API's wording names a field.
+const SERVER_PATTERNS = [
+  [
+    /^born_year must be between (\d+) and (\d+)\.$/,
+    {
+      en: (from, to) => `The year of birth must be between ${from} and ${to}.`,
+      ko: (from, to) => `출생 연도는 ${from}년부터 ${to}년 사이여야 해요.`,
+    },
+  ],
+  [
+    /^A nickname has at most (\d+) characters\.$/,
+    { ko: (n) => `닉네임은 ${n}자까지 쓸 수 있어요.` },
+  ],
+  [/^A job has at most (\d+) characters\.$/, { ko: (n) => `직업은 ${n}자까지 쓸 수 있어요.` }],
+  [
+    /^Ensure this field has no more than (\d+) characters\.$/,
+    { ko: (n) => `${n}자까지 쓸 수 있어요.` },
+  ],
+];
+
 export function translateServerMessage(text) {
-  return (current === "ko" && SERVER_MESSAGES_KO[text]) || text;
+  if (current === "ko" && SERVER_MESSAGES_KO[text]) return SERVER_MESSAGES_KO[text];
+  for (const [pattern, languages] of SERVER_PATTERNS) {
+    const match = String(text).match(pattern);
+    if (match && languages[current]) return languages[current](...match.slice(1));
+  }
+  return text;
 }
 
 export const LANGUAGES = [

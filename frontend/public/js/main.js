@@ -19,8 +19,10 @@ import {
 } from "./views/account.js";
 import { chatView } from "./views/chat.js";
 import { feedView } from "./views/feed.js";
+import { privacyView, termsView } from "./views/legal.js";
 import { newChatView } from "./views/new-chat.js";
 import { notFoundView } from "./views/not-found.js";
+import { settingsView } from "./views/settings.js";
 
 router.route(/^\/$/, feedView);
 router.route(/^\/chats\/(\d{1,18})$/, chatView);
@@ -30,6 +32,9 @@ router.route(/^\/signup$/, signupView);
 router.route(/^\/forgot-password$/, forgotPasswordView);
 router.route(/^\/reset-password$/, resetPasswordView);
 router.route(/^\/verify-email$/, verifyEmailView);
+router.route(/^\/settings$/, settingsView, { auth: true });
+router.route(/^\/terms$/, termsView);
+router.route(/^\/privacy$/, privacyView);
 
 const main = document.getElementById("main");
 let viewController = null;
@@ -46,8 +51,11 @@ async function render(match) {
   }
   main.replaceChildren();
   main.dataset.view = match.path.split("/")[1] || "feed";
-  // The verify page answers the question the banner asks.
-  if (match.path !== "/verify-email") main.append(verificationBanner(viewController.signal));
+  // The verify page answers the question the banner asks; the settings page has the same
+  // button in its email section.
+  if (match.path !== "/verify-email" && match.path !== "/settings") {
+    main.append(verificationBanner(viewController.signal));
+  }
   markCurrent();
   const view = match.view ?? notFoundView;
   try {

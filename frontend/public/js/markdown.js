@@ -64,9 +64,10 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 
 hljs.configure({ ignoreUnescapedHTML: true });
 
-/** Sanitized DOM for `text`: a DocumentFragment safe to insert as is. */
-export function markdownFragment(text) {
-  const html = marked.parse(String(text ?? ""));
+/** Sanitized DOM for `text`: a DocumentFragment safe to insert as is. A model's line breaks
+ * are kept (`breaks`); a document written in an editor (the terms) wraps its lines freely. */
+export function markdownFragment(text, { breaks = true } = {}) {
+  const html = marked.parse(String(text ?? ""), { breaks });
   return DOMPurify.sanitize(html, {
     ALLOWED_TAGS,
     ALLOWED_ATTR,

@@ -23,6 +23,7 @@ export function renderShell() {
   const sidebar = document.getElementById("sidebar");
   topbar.replaceChildren(...topbarContent(signal));
   sidebar.replaceChildren(...sidebarContent(signal));
+  document.getElementById("footer").replaceChildren(footerContent());
   sidebar.setAttribute("aria-label", t("nav.mine"));
   markCurrent();
 }
@@ -101,7 +102,19 @@ function topbarContent(signal) {
     };
     onProfile(showWho, signal);
     showWho(currentProfile());
-    items.push(quota, languagePicker, who, logout);
+    // Named by aria-label too, like "Log out": on a phone only the icon shows.
+    const settings = h(
+      "a",
+      {
+        href: href("/settings"),
+        class: "btn btn-ghost",
+        "aria-label": t("nav.settings"),
+        "data-path": "/settings",
+      },
+      icon("settings"),
+      h("span", { class: "hide-narrow" }, t("nav.settings")),
+    );
+    items.push(quota, languagePicker, who, settings, logout);
   } else {
     items.push(
       languagePicker,
@@ -118,6 +131,16 @@ function topbarContent(signal) {
     );
   }
   return items;
+}
+
+/** On every page: the terms and the privacy policy. */
+function footerContent() {
+  return h(
+    "nav",
+    { class: "footer-nav", "aria-label": t("footer.label") },
+    h("a", { href: href("/terms"), "data-path": "/terms" }, t("legal.terms")),
+    h("a", { href: href("/privacy"), "data-path": "/privacy" }, t("legal.privacy")),
+  );
 }
 
 function sidebarContent(signal) {
@@ -213,7 +236,9 @@ export function markCurrent() {
     const target = loginPath(next).replace("/login", link.dataset.authLink);
     link.setAttribute("href", href(target));
   }
-  for (const link of document.querySelectorAll("#sidebar [data-path]")) {
+  for (const link of document.querySelectorAll(
+    "#sidebar [data-path], #topbar [data-path], #footer [data-path]",
+  )) {
     if (link.dataset.path === path) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }

@@ -5,60 +5,12 @@ import * as api from "../api.js";
 import * as auth from "../auth.js";
 import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
+import { PASSWORD_MIN, field, showFieldErrors } from "../forms.js";
 import { ApiError } from "../http.js";
-import { t, translateServerMessage } from "../i18n.js";
+import { t } from "../i18n.js";
 import { href, navigate, rewrite, safeNext } from "../router.js";
 import { currentProfile, loadProfile } from "../state.js";
 import { flash, loading, setTitle, takeFlash } from "../ui.js";
-
-const PASSWORD_MIN = 10; // the server's MinimumLengthValidator
-
-function field({ name, label, type = "text", autocomplete, required = true, hint, attrs = {} }) {
-  const id = `field-${name}`;
-  const input = h("input", {
-    id,
-    name,
-    type,
-    autocomplete,
-    required,
-    "aria-describedby": hint ? `${id}-hint` : null,
-    ...attrs,
-  });
-  const error = h("p", { id: `${id}-error`, class: "field-error", hidden: true });
-  return {
-    name,
-    input,
-    error,
-    el: h(
-      "div",
-      { class: "field" },
-      h("label", { for: id }, label),
-      input,
-      hint ? h("p", { id: `${id}-hint`, class: "field-hint" }, hint) : null,
-      error,
-    ),
-  };
-}
-
-function showFieldErrors(fields, errors) {
-  let first = null;
-  for (const f of fields) {
-    const messages = errors?.[f.name];
-    f.error.hidden = !messages;
-    f.error.textContent = messages ? messages.map(translateServerMessage).join(" ") : "";
-    if (messages) {
-      f.input.setAttribute("aria-invalid", "true");
-      f.input.setAttribute(
-        "aria-describedby",
-        [f.input.getAttribute("aria-describedby"), f.error.id].filter(Boolean).join(" "),
-      );
-      first ??= f.input;
-    } else {
-      f.input.removeAttribute("aria-invalid");
-    }
-  }
-  first?.focus();
-}
 
 function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer, onSubmit }) {
   const heading = h("h1", {}, title);
