@@ -48,3 +48,22 @@ def test_an_anonymous_chat_hides_its_author_from_visitors_and_the_owner_can_chan
     expect(page.get_by_role("button", name="Hide my nickname")).to_be_visible()
     visitor.goto(f"{api.url}/#{chat_path}")
     expect(visitor.locator(".chat-head")).to_contain_text(f"Started by {owner.nickname}")
+
+
+def test_the_profile_default_is_set_in_settings_and_ticks_the_box_of_new_chats(
+    page: Page, api: LiveServer, members: Members
+) -> None:
+    member = members.create("quiet")
+    sign_in(page, api, member, "/settings")
+    default = page.get_by_label("Post new chats without my nickname")
+    expect(default).not_to_be_checked()
+    default.check()
+    page.get_by_role("region", name="Profile").get_by_role("button", name="Save").click()
+    expect(page.get_by_role("region", name="Profile")).to_contain_text("Saved")
+    with api.client(member.access) as client:
+        assert client.get("/api/me/").json()["anonymous_by_default"] is True
+
+    page.goto(f"{api.url}/#/new")
+    expect(page.get_by_label("Post without my nickname")).to_be_checked()
+    page.reload()
+    expect(page.get_by_label("Post without my nickname")).to_be_checked()

@@ -93,6 +93,9 @@ const STRINGS = {
     "chat.anonymous.hidden": "Your nickname is hidden from this chat.",
     "chat.anonymous.shown": "Your nickname is shown on this chat.",
     "intake.anonymous": "Post without my nickname",
+    "settings.profile.anonymous": "Post new chats without my nickname",
+    "settings.profile.anonymous.hint":
+      "Others see them as anonymous; you can change it for each chat.",
     "feed.turns": "{count} messages",
     "feed.turns.one": "1 message",
     "feed.loading": "Loading chats…",
@@ -373,6 +376,8 @@ const STRINGS = {
     "chat.anonymous.hidden": "이 대화에서 닉네임을 숨겼어요.",
     "chat.anonymous.shown": "이 대화에 닉네임을 보여요.",
     "intake.anonymous": "닉네임 없이 올리기",
+    "settings.profile.anonymous": "새 대화를 닉네임 없이 올리기",
+    "settings.profile.anonymous.hint": "다른 사람에게는 익명으로 보여요. 대화마다 바꿀 수 있어요.",
     "feed.turns": "메시지 {count}개",
     "feed.turns.one": "메시지 1개",
     "feed.loading": "대화를 불러오는 중…",

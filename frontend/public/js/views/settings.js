@@ -201,8 +201,37 @@ function profileSection(profile) {
     autocomplete: "organization-title",
     attrs: { maxlength: 100, value: profile.job ?? "" },
   });
+  // Whether new chats show the member's nickname; each chat can still say otherwise.
+  const anonymousInput = h("input", {
+    id: "field-anonymous_by_default",
+    name: "anonymous_by_default",
+    type: "checkbox",
+    checked: Boolean(profile.anonymous_by_default),
+    "aria-describedby": "field-anonymous_by_default-hint",
+  });
+  const anonymous = {
+    name: "anonymous_by_default",
+    input: anonymousInput,
+    error: h("p", { id: "field-anonymous_by_default-error", class: "field-error", hidden: true }),
+  };
+  anonymous.el = h(
+    "div",
+    { class: "field field-check" },
+    h(
+      "div",
+      { class: "anonymous-field" },
+      anonymousInput,
+      h("label", { for: "field-anonymous_by_default" }, t("settings.profile.anonymous")),
+    ),
+    h(
+      "p",
+      { id: "field-anonymous_by_default-hint", class: "field-hint" },
+      t("settings.profile.anonymous.hint"),
+    ),
+    anonymous.error,
+  );
   const form = settingsForm({
-    fields: [nickname, bornYear, job],
+    fields: [nickname, bornYear, job, anonymous],
     submitLabel: t("settings.profile.save"),
     busyLabel: t("settings.profile.saving"),
     action: async () => {
@@ -211,6 +240,7 @@ function profileSection(profile) {
         nickname: nickname.input.value.trim(),
         born_year: year ? Number(year) : null,
         job: job.input.value.trim() || null,
+        anonymous_by_default: anonymousInput.checked,
       });
       await loadProfile(); // the header's nickname follows
       return t("settings.profile.saved");
