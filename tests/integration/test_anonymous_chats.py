@@ -88,7 +88,13 @@ def test_only_the_owner_changes_it_and_only_with_a_boolean(
 
     assert other.client.patch(path, {"anonymous": True}, format="json").status_code == 403
     assert APIClient().patch(path, {"anonymous": True}, format="json").status_code == 401
-    for body in ({}, {"anonymous": None}, {"anonymous": "maybe"}, {"anonymous": [True]}):
+    for body in (
+        {},
+        {"anonymous": None},
+        {"anonymous": "yes"},
+        {"anonymous": 1},
+        {"anonymous": [True]},
+    ):
         refused = owner.client.patch(path, body, format="json")
         assert refused.status_code == 400, body
         assert refused.json()["code"] == "invalid"
@@ -108,3 +114,13 @@ def test_the_export_keeps_the_choices(member: Member) -> None:
     assert exported["profile"]["anonymous_by_default"] is True
     assert exported["chats"][0]["anonymous"] is True
     assert exported["chats"][0]["author"] == {"nickname": member.nickname}
+
+
+def test_the_choices_take_json_booleans_only(member: Member) -> None:
+    for value in (0, 1, "true", "off", None):
+        profile = member.client.patch("/api/me/", {"anonymous_by_default": value}, format="json")
+        started = member.client.post("/api/chats/", {**INTAKE, "anonymous": value}, format="json")
+        assert (profile.status_code, started.status_code) == (400, 400), value
+        assert profile.json()["errors"].keys() == {"anonymous_by_default"}
+        assert started.json()["errors"].keys() == {"anonymous"}
+    assert member.client.get("/api/me/").json()["quota"]["used"] == 0

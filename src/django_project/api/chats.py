@@ -34,6 +34,7 @@ from django_project.api.pagination import next_url, page_query
 from django_project.api.serializers import (
     ChatOutput,
     ChatSummaryOutput,
+    StrictBooleanField,
     TextField,
     TurnOutput,
     chat_data,
@@ -114,7 +115,7 @@ class ChatCollectionApi(AnonymousReadLimited):
             required=False,
             help_text="One of GET /api/models/; the default if left out.",
         )
-        anonymous = serializers.BooleanField(
+        anonymous = StrictBooleanField(
             required=False,
             help_text="Show the chat without its author; the profile's default if left out.",
         )
@@ -250,7 +251,7 @@ class ChatDetailApi(AnonymousReadLimited):
 
     @extend_schema_serializer(component_name="ChatUpdate")
     class UpdateSerializer(serializers.Serializer[Any]):
-        anonymous = serializers.BooleanField(
+        anonymous = StrictBooleanField(
             help_text="Show the chat without its author (true) or with the owner's nickname."
         )
 

@@ -26,7 +26,13 @@ from application.accounts import (
 from application.members import GetProfile, UpdateProfile, UpdateProfileInput
 from django_project.api.authentication import logged_in_at, requesting_member, token_pair_for
 from django_project.api.mail import mail_request
-from django_project.api.serializers import ProfileOutput, TextField, chat_data, errors
+from django_project.api.serializers import (
+    ProfileOutput,
+    StrictBooleanField,
+    TextField,
+    chat_data,
+    errors,
+)
 from django_project.api.throttling import MemberThrottle, check_password_attempt
 from django_project.container import Container
 
@@ -37,7 +43,7 @@ class MeApi(APIView):
         nickname = TextField(max_length=30, required=False)
         born_year = serializers.IntegerField(required=False, allow_null=True)
         job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
-        anonymous_by_default = serializers.BooleanField(required=False)
+        anonymous_by_default = StrictBooleanField(required=False)
 
     @extend_schema(responses={200: ProfileOutput, **errors(401)}, tags=["me"])
     @inject

@@ -26,6 +26,16 @@ class TextField(serializers.CharField):
         return str(super().to_internal_value(data))
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON's true or false only. DRF's also takes 0, 1, "yes", "off" and the like, which the
+    schema does not promise and a typo would turn into a setting."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 @cache
 def _prototype(serializer: type[serializers.Serializer[Any]]) -> serializers.Serializer[Any]:
     return serializer()
