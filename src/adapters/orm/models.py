@@ -349,6 +349,15 @@ class ThrottleWindow(models.Model):
         return f"{self.hits} until {self.ends_at:%Y-%m-%d %H:%M:%S}"
 
 
+class ReportedChat(Chat):
+    """The admin's moderation queue: chats with open reports, and hidden chats (a proxy, no table
+    of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reported chat"
+
+
 class Report(models.Model):
     """A member's report of a chat, once per member per chat. Open until staff dismiss it (or
     restore the chat, which closes its reports as reviewed)."""
