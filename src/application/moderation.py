@@ -83,7 +83,7 @@ class ReportChat:
                         chat_id=data.chat_id,
                         member_id=owner,
                         reason=REPORTS,
-                        note=f"{reporters} members' reports open; hidden pending review.",
+                        note=f"Open reports from {reporters} verified members; hidden for review.",
                     )
                 )
             uow.commit()
