@@ -215,8 +215,10 @@ def test_others_cannot_touch_a_hidden_chat(verified: Callable[..., Member]) -> N
     write = other.client.post(f"/api/chats/{chat_id}/messages/", {"content": "hi"}, format="json")
     patch = other.client.patch(f"/api/chats/{chat_id}/", {"anonymous": True}, format="json")
     delete = other.client.delete(f"/api/chats/{chat_id}/")
+    turn = ChatRow.objects.get(pk=chat_id).turns.get().pk
+    stop = other.client.post(f"/api/chats/{chat_id}/turns/{turn}/stop/")
 
-    assert [r.status_code for r in (write, patch, delete)] == [404, 404, 404]
+    assert [r.status_code for r in (write, patch, delete, stop)] == [404, 404, 404, 404]
     assert ChatRow.objects.filter(pk=chat_id).exists()
 
 
