@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from application.errors import NotChatOwner
+from application.errors import ChatHidden, ChatNotFound, NotChatOwner
 from application.ports import ChatQueries, UnitOfWork
 from application.views import ChatSummary, ChatVersion, ChatView
 from domain.ids import ChatId, MemberId
@@ -39,29 +39,47 @@ class ListChats:
         return ChatPage(items=items, next_before=items[-1].id if more else None)
 
 
+def _visible_to(owner: MemberId, hidden: bool, viewer: MemberId | None, staff: bool) -> bool:
+    """A hidden chat exists for its owner and staff alone: to anyone else it is not found,
+    its cheap version read included, so not even a validator tells that it is there."""
+    return not hidden or viewer == owner or staff
+
+
 class GetChat:
-    """Anyone reads any chat; the owner also sees the private parts of the stored requests."""
+    """Anyone reads any visible chat; the owner also sees the private parts of the stored
+    requests. A chat hidden by moderation is found by its owner and staff only."""
 
     def __init__(self, queries: ChatQueries) -> None:
         self._queries = queries
 
-    def __call__(self, chat_id: ChatId, viewer: MemberId | None) -> ChatView:
-        return self._queries.chat(chat_id).seen_by(viewer)
+    def __call__(self, chat_id: ChatId, viewer: MemberId | None, staff: bool = False) -> ChatView:
+        chat = self._queries.chat(chat_id)
+        if not _visible_to(chat.owner_id, chat.hidden, viewer, staff):
+            raise ChatNotFound("No such chat.")
+        return chat.seen_by(viewer)
 
-    def version(self, chat_id: ChatId) -> ChatVersion:
+    def version(
+        self, chat_id: ChatId, viewer: MemberId | None = None, staff: bool = False
+    ) -> ChatVersion:
         """The chat's version alone, to tell a client that its copy is still current."""
-        return self._queries.chat_version(chat_id)
+        version = self._queries.chat_version(chat_id)
+        if not _visible_to(version.owner_id, version.hidden, viewer, staff):
+            raise ChatNotFound("No such chat.")
+        return version
 
 
 class DeleteChat:
-    """The owner removes a chat. Quota already used is not given back."""
+    """The owner removes a chat, hidden or not. Quota already used is not given back."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
     def __call__(self, chat_id: ChatId, member_id: MemberId) -> None:
         with self._uow as uow:
-            if uow.chats.owner_of(chat_id) != member_id:
+            owner, hidden = uow.chats.moderation_of(chat_id)
+            if owner != member_id:
+                if hidden is not None:
+                    raise ChatNotFound("No such chat.")
                 raise NotChatOwner("Only the chat's owner can delete it.")
             uow.chats.delete(chat_id)
             uow.commit()
@@ -88,8 +106,13 @@ class UpdateChat:
 
     def __call__(self, data: UpdateChatInput) -> ChatView:
         with self._uow as uow:
-            if uow.chats.owner_of(data.chat_id) != data.member_id:
+            owner, hidden = uow.chats.moderation_of(data.chat_id)
+            if owner != data.member_id:
+                if hidden is not None:
+                    raise ChatNotFound("No such chat.")
                 raise NotChatOwner("Only the chat's owner can change it.")
+            if hidden is not None:
+                raise ChatHidden("The chat is hidden by moderation; it can only be deleted.")
             uow.chats.set_anonymous(data.chat_id, data.anonymous)
             uow.commit()
         return self._queries.chat(data.chat_id)

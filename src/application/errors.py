@@ -148,3 +148,27 @@ class LoginTooOld(ApplicationError):
     """The step needs a login more recent than the one the request's token comes from."""
 
     code = "login_too_old"
+
+
+class EmailUnverified(ApplicationError):
+    """The step needs an email the member proved is theirs (a mailed link, a provider)."""
+
+    code = "email_unverified"
+
+
+class ChatHidden(ApplicationError):
+    """The chat is hidden by moderation: its owner may read and delete it, not change it."""
+
+    code = "chat_hidden"
+
+
+class OwnChatReport(ApplicationError):
+    """A member reported a chat of their own."""
+
+    code = "own_chat"
+
+
+class AlreadyReported(ApplicationError):
+    """The member reported this chat before: once per member per chat."""
+
+    code = "already_reported"

@@ -12,6 +12,7 @@ from domain.chat import Chat, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest
 from domain.member import Member
+from domain.moderation import Hidden, ModerationRecord, ReportReason
 
 
 class Clock(Protocol):
@@ -120,6 +121,11 @@ class MemberRepository(Protocol):
     def delete(self, member_id: MemberId) -> None:
         """Remove the member and everything of theirs: chats, usage, provider links, refresh
         tokens."""
+        ...
+
+    def deactivate(self, member_id: MemberId) -> None:
+        """Turn the member away from now on: no login, and every token they hold is refused
+        (each request reads the member). Their chats stay."""
         ...
 
 
@@ -251,6 +257,43 @@ class ChatRepository(Protocol):
 
     def set_anonymous(self, chat_id: ChatId, anonymous: bool) -> None:
         """Show the chat with or without its author."""
+        ...
+
+    def moderation_of(self, chat_id: ChatId) -> tuple[MemberId, Hidden | None]:
+        """The chat's owner and whether (and why) it is hidden; locks the chat until the unit
+        of work ends, so concurrent reports and staff actions on one chat take turns. Raise
+        ChatNotFound."""
+        ...
+
+    def hide(self, chat_id: ChatId, hidden: Hidden) -> None:
+        """Take the chat out of public view, as `hidden` says (replacing an earlier reason)."""
+        ...
+
+    def unhide(self, chat_id: ChatId) -> None:
+        """Show the chat again."""
+        ...
+
+
+class ReportRepository(Protocol):
+    def add(
+        self, chat_id: ChatId, member_id: MemberId, reason: ReportReason, detail: str, at: datetime
+    ) -> None:
+        """Store an open report. Raise AlreadyReported when the member reported the chat
+        before (open or closed)."""
+        ...
+
+    def open_reporters(self, chat_id: ChatId) -> int:
+        """How many distinct members with a verified email have reports open on the chat."""
+        ...
+
+    def close_open(self, chat_id: ChatId, at: datetime) -> int:
+        """Close the chat's open reports as reviewed; how many there were."""
+        ...
+
+
+class ModerationLog(Protocol):
+    def record(self, entry: ModerationRecord) -> None:
+        """Keep the entry for staff to read; kept when its chat or member is deleted."""
         ...
 
 
@@ -420,6 +463,8 @@ class UnitOfWork(Protocol):
     login_codes: LoginCodeRepository
     oauth_states: OAuthStateRepository
     account_tokens: AccountTokenRepository
+    reports: ReportRepository
+    moderation_log: ModerationLog
 
     def __enter__(self) -> Self: ...
 

@@ -12,7 +12,7 @@ from application.asking import (
     refuse_personal_data,
     reserve,
 )
-from application.errors import NotChatOwner
+from application.errors import ChatHidden, ChatNotFound, NotChatOwner
 from application.ports import ChatModel, Clock, UnitOfWork
 from application.views import TurnView
 from domain.chat import validate_message
@@ -54,7 +54,11 @@ class SendMessage:
         uow, settings = self._uow, self._settings
         chat = uow.chats.get(data.chat_id)
         if not chat.is_owned_by(data.member_id):
+            if chat.hidden:
+                raise ChatNotFound("No such chat.")
             raise NotChatOwner("Only the chat's owner can write to it.")
+        if chat.hidden:
+            raise ChatHidden("The chat is hidden by moderation; it can only be read and deleted.")
         member = acting_member(uow, data.member_id)
         reservation = reserve(uow.quota, member, settings.policy, self._clock)
         now = self._clock.now()

@@ -14,7 +14,13 @@ from functools import partial
 from typing import Literal
 
 from application.asking import INTERRUPTED, AdmittedTurn, PreparedTurn, swept
-from application.errors import ApplicationError, ModelError, ModelUnavailable, NotChatOwner
+from application.errors import (
+    ApplicationError,
+    ChatNotFound,
+    ModelError,
+    ModelUnavailable,
+    NotChatOwner,
+)
 from application.ports import Blocking, ChatModel, Clock, UnitOfWork
 from application.views import TurnView
 from domain.chat import TurnStatus
@@ -331,7 +337,10 @@ class StopAnswer:
     def __call__(self, chat_id: ChatId, turn_id: TurnId, member_id: MemberId) -> bool:
         """True when the answer was still being generated."""
         with self._uow as uow:
-            if uow.chats.owner_of(chat_id) != member_id:
+            owner, hidden = uow.chats.moderation_of(chat_id)
+            if owner != member_id:
+                if hidden is not None:  # a hidden chat exists for its owner alone
+                    raise ChatNotFound("No such chat.")
                 raise NotChatOwner("Only the chat's owner can stop its answers.")
             status = uow.chats.turn_status(chat_id, turn_id)
             if status is not TurnStatus.PENDING:

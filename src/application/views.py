@@ -38,6 +38,13 @@ class ChatSummary:
     updated_at: datetime
     turn_count: int
     anonymous: bool = False
+    # Why moderation hid the chat (domain.moderation.HIDDEN_REASONS); None: it is visible.
+    # Only its owner and staff ever see a hidden chat.
+    hidden_reason: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_reason is not None
 
     def public(self) -> "ChatSummary":
         """As anyone but the owner sees it: an anonymous chat without its author."""
@@ -108,6 +115,11 @@ class ChatVersion:
     pending: int
     last_answered_at: datetime | None
     anonymous: bool = False
+    hidden_reason: str | None = None
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_reason is not None
 
     @property
     def settled(self) -> bool:
@@ -121,7 +133,7 @@ class ChatVersion:
         author = "" if self.anonymous and seen_as == "public" else self.author
         key = "|".join(
             (seen_as, author, str(self.anonymous), self.updated_at.isoformat(), str(self.turns),
-             str(self.pending), answered)
+             str(self.pending), answered, self.hidden_reason or "")
         )  # fmt: skip
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
@@ -138,6 +150,11 @@ class ChatView:
     turns: tuple[TurnView, ...]
     model: str = ""
     anonymous: bool = False
+    hidden_reason: str | None = None  # see ChatSummary
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_reason is not None
 
     @classmethod
     def of(cls, chat: Chat, author: Member, turns: tuple[TurnView, ...] = ()) -> "ChatView":
@@ -170,6 +187,7 @@ class ChatView:
             turns=len(self.turns),
             pending=sum(t.status is TurnStatus.PENDING for t in self.turns),
             last_answered_at=max(answered, default=None),
+            hidden_reason=self.hidden_reason,
         )
 
     def with_turn(self, turn: TurnView) -> "ChatView":
@@ -180,7 +198,7 @@ class ChatView:
     def seen_by(self, viewer: MemberId | None) -> "ChatView":
         """The chat as `viewer` may see it: the owner sees everything, anyone else sees the
         member's private profile redacted from the stored requests, and no author when the
-        chat is anonymous."""
+        chat is anonymous. Who may see a hidden chat at all is GetChat's rule."""
         if viewer == self.owner_id:
             return self
         return dataclasses.replace(

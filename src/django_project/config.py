@@ -65,6 +65,8 @@ class ChatbotSettings(BaseModel):
     oauth_timeout_s: float = Field(10.0, gt=0, le=60)
     # Where a provider login lands: the web app's page; its route goes after a "#".
     frontend_url: str = "/"
+    # Distinct verified members whose open reports hide a chat pending review; 0: never.
+    reports_to_hide: int = Field(3, ge=0)
 
     @property
     def oauth_providers(self) -> list[str]:
@@ -177,6 +179,7 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "kakao_admin_key": env.get("CHATBOT_KAKAO_ADMIN_KEY"),
         "oauth_timeout_s": env.get("CHATBOT_OAUTH_TIMEOUT_S"),
         "frontend_url": env.get("CHATBOT_FRONTEND_URL"),
+        "reports_to_hide": env.get("CHATBOT_REPORTS_TO_HIDE"),
     }
     try:
         return ChatbotSettings.model_validate({k: v for k, v in raw.items() if v not in (None, "")})

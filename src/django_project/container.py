@@ -32,6 +32,7 @@ from application.accounts import ChangePassword, DeleteAccount, ExportData, LogO
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions, UpdateChat
 from application.members import GetProfile, RegisterMember, UpdateProfile
+from application.moderation import ReportChat
 from application.ports import ChatModel, IdentityProvider, ProviderUnlinker
 from application.provider_links import CompleteProviderLink, ForgetProviderAccount
 from application.recovery import RecoverInterruptedTurns
@@ -210,6 +211,9 @@ class Container(containers.DeclarativeContainer):
     delete_chat = providers.Factory(DeleteChat, uow=uow)
     update_chat = providers.Factory(UpdateChat, uow=uow, queries=queries)
     list_intake_questions = providers.Factory(ListIntakeQuestions)
+    report_chat = providers.Factory(
+        ReportChat, uow=uow, clock=clock, reports_to_hide=config.reports_to_hide
+    )
     change_password = providers.Factory(ChangePassword, uow=uow, passwords=passwords)
     log_out_everywhere = providers.Factory(LogOutEverywhere, uow=uow)
     provider_unlinkers = providers.Singleton(provider_unlinkers, config.raw)

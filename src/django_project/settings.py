@@ -235,6 +235,8 @@ REST_FRAMEWORK = {
         "password_reset": os.environ.get("CHATBOT_PASSWORD_RESET_RATE", "5/hour"),
         # Reads without a login, per address and server process (api/throttling.py).
         "anon_read": os.environ.get("CHATBOT_ANON_READ_RATE", "300/minute"),
+        # Reports of chats, per member.
+        "report": os.environ.get("CHATBOT_REPORT_RATE", "20/hour"),
     },
     "UNAUTHENTICATED_USER": None,
     # Throttles key on REMOTE_ADDR, which uvicorn sets from X-Forwarded-For of trusted proxies

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from django_project.api import auth, chats, health, me, oauth
+from django_project.api import auth, chats, health, me, moderation, oauth
 from django_project.observability.views import metrics_view
 from django_project.robots import robots_txt
 
@@ -77,6 +77,11 @@ urlpatterns = [
         "api/chats/<id:chat_id>/messages/",
         chats.ChatMessageCreateApi.as_view(),
         name="chat-messages",
+    ),
+    path(
+        "api/chats/<id:chat_id>/reports/",
+        moderation.ChatReportCreateApi.as_view(),
+        name="chat-reports",
     ),
     path(
         "api/chats/<id:chat_id>/turns/<id:turn_id>/stop/",

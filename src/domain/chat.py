@@ -144,6 +144,8 @@ class Chat:
     model: str = ""  # chosen when the chat starts; every turn asks the same model
     # Shown without its author in public: no nickname, nothing that links it to the owner.
     anonymous: bool = False
+    # Hidden by moderation: its owner may read and delete it, not write to it.
+    hidden: bool = False
     id: ChatId | None = None
 
     @classmethod

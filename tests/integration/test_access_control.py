@@ -18,7 +18,9 @@ from adapters.orm.models import Chat, Turn
 from adapters.orm.models import Member as MemberRow
 from application.views import REDACTED
 from tests.integration.conftest import INTAKE, Member, start_chat
+from tests.integration.verified import ensure_verified
 from tests.support.members import PASSWORD
+from tests.support.smtp import Inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +62,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("chat", "DELETE"): (*OWNER_ONLY, 204),
     ("chat-messages", "POST"): (*OWNER_ONLY, 201),
     ("turn-stop", "POST"): (*OWNER_ONLY, 202),
+    # Members with a verified email report others' chats; the owner cannot report their own.
+    ("chat-reports", "POST"): (401, 201, 403),
     # Logging in with a provider; none is configured here, so theirs are 404 for everyone.
     ("oauth-providers", "GET"): PUBLIC,
     ("oauth-start", "GET"): (404, 404, 404),
@@ -73,6 +77,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
 
 # Exact fields of what anyone may read about a chat: nothing else may appear.
 SUMMARY = {"id", "title", "author", "anonymous", "created_at", "updated_at", "turn_count"}
+SUMMARY |= {"hidden", "hidden_reason"}
 CHAT = SUMMARY | {"intake", "turns"}
 AUTHOR = {"nickname"}
 PROMPT = {"kind", "question", "answer"}
@@ -116,9 +121,9 @@ class World:
 
 
 @pytest.fixture
-def world(make_member: Callable[..., Member]) -> World:
-    owner = make_member(born_year=BORN, job=JOB)
-    other = make_member()
+def world(make_member: Callable[..., Member], inbox: Inbox) -> World:
+    owner = ensure_verified(make_member(born_year=BORN, job=JOB), inbox)
+    other = ensure_verified(make_member(), inbox)
     chat = start_chat(owner)
     assert chat.status_code == 201
     return World(owner, other, chat.json()["id"], chat.json()["turns"][0]["id"])
@@ -171,6 +176,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("chat", "DELETE"): (chat, None),
         ("chat-messages", "POST"): (f"{chat}messages/", {"content": "Mine now?"}),
         ("turn-stop", "POST"): (f"{chat}turns/{world.turn_id}/stop/", None),
+        ("chat-reports", "POST"): (f"{chat}reports/", {"reason": "spam"}),
         ("oauth-providers", "GET"): ("/api/auth/oauth/providers/", None),
         ("oauth-start", "GET"): ("/api/auth/oauth/github/start/", None),
         ("oauth-callback", "GET"): ("/api/auth/oauth/github/callback/?code=c&state=s", None),

@@ -20,6 +20,8 @@ def entities() -> dict[str, set[str]]:
 def test_every_model_and_column_is_in_the_erd() -> None:
     drawn = entities()
     for model in apps.get_app_config("chatbot").get_models():
+        if model._meta.proxy:  # another admin view of a table, no table of its own
+            continue
         assert model.__name__ in drawn, f"{model.__name__} is missing from docs/erd.md"
         columns = {f.column for f in model._meta.concrete_fields}
         missing = columns - drawn[model.__name__]

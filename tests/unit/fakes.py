@@ -26,7 +26,13 @@ from application.account_links import (
 )
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats
-from application.errors import ChatNotFound, MemberNotFound, ProviderFailed, ValidationFailed
+from application.errors import (
+    AlreadyReported,
+    ChatNotFound,
+    MemberNotFound,
+    ProviderFailed,
+    ValidationFailed,
+)
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
     AccountTokenRepository,
@@ -45,11 +51,13 @@ from application.ports import (
     Mail,
     Mailer,
     MemberRepository,
+    ModerationLog,
     NewMember,
     OAuthStateRepository,
     PasswordPolicy,
     ProviderUnlinker,
     QuotaLedger,
+    ReportRepository,
     Reservation,
     SocialAccountRepository,
     TokenPurpose,
@@ -63,6 +71,7 @@ from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
 from domain.member import Member, nickname_key
+from domain.moderation import Hidden, ModerationRecord, ReportReason
 from domain.quota import DailyQuotaPolicy
 
 T = TypeVar("T")
@@ -305,6 +314,13 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
         revoked: dict[MemberId, int] = self._state.setdefault("revoked", {})
         revoked[member_id] = revoked.get(member_id, 0) + 1
 
+    def deactivate(self, member_id: MemberId) -> None:
+        # Like the active-member read: a deactivated member is no longer found.
+        self._state.setdefault("deactivated", {})[member_id] = self._members.pop(member_id)
+
+    def deactivated(self) -> list[MemberId]:
+        return list(self._state.get("deactivated", {}))
+
     def joined_at(self, member_id: MemberId) -> datetime:
         self.get(member_id)
         return NOON_IN_SEOUL
@@ -544,6 +560,21 @@ class FakeChatRepository(_Snapshots, ChatRepository):
     def set_anonymous(self, chat_id: ChatId, anonymous: bool) -> None:
         self._stored(chat_id).chat.anonymous = anonymous
 
+    def hidden(self, chat_id: ChatId) -> Hidden | None:
+        found: Hidden | None = self._state.setdefault("hidden", {}).get(chat_id)
+        return found
+
+    def moderation_of(self, chat_id: ChatId) -> tuple[MemberId, Hidden | None]:
+        return self._stored(chat_id).chat.owner_id, self.hidden(chat_id)
+
+    def hide(self, chat_id: ChatId, hidden: Hidden) -> None:
+        self._state.setdefault("hidden", {})[chat_id] = hidden
+        self._stored(chat_id).chat.hidden = True
+
+    def unhide(self, chat_id: ChatId) -> None:
+        self._state.setdefault("hidden", {}).pop(chat_id, None)
+        self._stored(chat_id).chat.hidden = False
+
     def _stored(self, chat_id: ChatId) -> _StoredChat:
         try:
             return self._chats[chat_id]
@@ -715,6 +746,61 @@ class FakeProviderUnlinker(ProviderUnlinker):
             raise ProviderFailed("Kakao is down.")
 
 
+@dataclass
+class StoredReport:
+    chat_id: ChatId
+    member_id: MemberId
+    reason: ReportReason
+    detail: str
+    at: datetime
+    closed_at: datetime | None = None
+
+
+class FakeReportRepository(_Snapshots, ReportRepository):
+    def __init__(self, members: FakeMemberRepository) -> None:
+        self._state = {"reports": []}
+        self._members = members
+
+    def all(self) -> list[StoredReport]:
+        return copy.deepcopy(self._state["reports"])
+
+    def add(
+        self, chat_id: ChatId, member_id: MemberId, reason: ReportReason, detail: str, at: datetime
+    ) -> None:
+        if any(r.chat_id == chat_id and r.member_id == member_id for r in self.all()):
+            raise AlreadyReported("You reported this chat already.")
+        self._state["reports"].append(StoredReport(chat_id, member_id, reason, detail, at))
+
+    def open_reporters(self, chat_id: ChatId) -> int:
+        verified = {m.id for m in self._members.all() if m.email_verified}
+        return len(
+            {
+                r.member_id
+                for r in self._state["reports"]
+                if r.chat_id == chat_id and r.closed_at is None and r.member_id in verified
+            }
+        )
+
+    def close_open(self, chat_id: ChatId, at: datetime) -> int:
+        closed = 0
+        for r in self._state["reports"]:
+            if r.chat_id == chat_id and r.closed_at is None:
+                r.closed_at = at
+                closed += 1
+        return closed
+
+
+class FakeModerationLog(_Snapshots, ModerationLog):
+    def __init__(self) -> None:
+        self._state = {"entries": []}
+
+    def entries(self) -> list[ModerationRecord]:
+        return list(self._state["entries"])
+
+    def record(self, entry: ModerationRecord) -> None:
+        self._state["entries"].append(entry)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Snapshots the repositories on entry and restores them on exit unless commit() was called
     and the block ended without an exception, as DjangoUnitOfWork does. Not re-entrant."""
@@ -726,6 +812,8 @@ class FakeUnitOfWork(UnitOfWork):
     login_codes: FakeLoginCodeRepository
     oauth_states: FakeOAuthStateRepository
     account_tokens: FakeAccountTokenRepository
+    reports: FakeReportRepository
+    moderation_log: FakeModerationLog
 
     def __init__(
         self,
@@ -741,6 +829,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.login_codes = FakeLoginCodeRepository()
         self.oauth_states = FakeOAuthStateRepository()
         self.account_tokens = FakeAccountTokenRepository()
+        self.reports = FakeReportRepository(self.members)
+        self.moderation_log = FakeModerationLog()
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -785,6 +875,8 @@ class FakeUnitOfWork(UnitOfWork):
             self.login_codes,
             self.oauth_states,
             self.account_tokens,
+            self.reports,
+            self.moderation_log,
         )
 
 
@@ -805,6 +897,7 @@ class FakeChatQueries(ChatQueries):
             for chat_id in sorted(self._chats.ids(), reverse=True)
             if (before is None or chat_id < before)
             and (owner is None or self._chats.owner_of(chat_id) == owner)
+            and (owner is not None or self._chats.hidden(chat_id) is None)
         ]
         return [self._summary(chat_id) for chat_id in ids[:limit]]
 
@@ -821,7 +914,12 @@ class FakeChatQueries(ChatQueries):
             turns=tuple(TurnView.of(t) for t in self._chats.turns(chat_id)),
             model=chat.model,
             anonymous=chat.anonymous,
+            hidden_reason=self._hidden_reason(chat_id),
         )
+
+    def _hidden_reason(self, chat_id: ChatId) -> str | None:
+        hidden = self._chats.hidden(chat_id)
+        return None if hidden is None else hidden.reason
 
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
         return self.chat(chat_id).version()
@@ -836,6 +934,7 @@ class FakeChatQueries(ChatQueries):
             updated_at=chat.updated_at,
             turn_count=chat.turn_count,
             anonymous=chat.anonymous,
+            hidden_reason=self._hidden_reason(chat_id),
         )
 
 

@@ -165,6 +165,13 @@ export async function unlinkProvider(provider) {
   await authed(`/api/me/oauth/${encodeURIComponent(provider)}/`, { method: "DELETE" });
 }
 
+/** Report someone else's chat to the moderators: 201, or ApiError `already_reported`,
+ * `email_unverified`, `own_chat`, `chat_not_found`, `throttled`, `invalid`. */
+export async function reportChat(id, reason, detail) {
+  const path = `/api/chats/${encodeURIComponent(id)}/reports/`;
+  return json(await authed(path, { method: "POST", body: { reason, detail } }));
+}
+
 export async function deleteChat(id) {
   await authed(`/api/chats/${encodeURIComponent(id)}/`, { method: "DELETE" });
 }

@@ -191,6 +191,13 @@ function chatLink(chat) {
       { href: href(path), class: "side-link side-chat", "data-path": path, title: chat.title },
       icon("chat"),
       h("span", { class: "ellipsis" }, chat.title),
+      chat.hidden
+        ? h(
+            "span",
+            { class: "tag tag-hidden", title: t(`chat.hidden.reason.${chat.hidden_reason}`) },
+            t("chat.hidden.badge"),
+          )
+        : null,
     ),
   );
 }

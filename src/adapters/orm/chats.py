@@ -19,6 +19,7 @@ from application.ports import Charge, ChatRepository, Reservation
 from domain.chat import Chat, PastTurn, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
+from domain.moderation import Hidden
 from domain.prompts import Prompt, PromptKind
 
 
@@ -106,6 +107,7 @@ def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Com
 
 _CHAT_ROW = (
     "id", "member", "title", "created_at", "updated_at", "turn_count", "model", "anonymous",
+    "hidden_at",
 )  # fmt: skip
 _CHAT_ROW_FIELDS = sql.fields(ChatRow, _CHAT_ROW)
 
@@ -230,7 +232,7 @@ class DjangoChatRepository(ChatRepository):
         rows = sql.select(_chat_row(), [chat_id], _CHAT_ROW_FIELDS)
         if not rows:
             raise ChatNotFound("No such chat.")
-        ((_, owner, title, created_at, updated_at, turn_count, model, anonymous),) = rows
+        ((_, owner, title, created_at, updated_at, turn_count, model, anonymous, hidden_at),) = rows
         history = [
             PastTurn(index, content, answer if status == TurnRow.Status.COMPLETED else None)
             for index, content, status, answer in sql.select(_history(), [chat_id], (None,) * 4)
@@ -246,6 +248,7 @@ class DjangoChatRepository(ChatRepository):
             turn_count=turn_count,
             model=model,
             anonymous=anonymous,
+            hidden=hidden_at is not None,
         )
 
     def add_turn(
@@ -382,3 +385,26 @@ class DjangoChatRepository(ChatRepository):
 
     def set_anonymous(self, chat_id: ChatId, anonymous: bool) -> None:
         ChatRow.objects.filter(pk=chat_id).update(anonymous=anonymous)
+
+    def moderation_of(self, chat_id: ChatId) -> tuple[MemberId, Hidden | None]:
+        row = (
+            self._locked(chat_id)
+            .values_list("member_id", "hidden_at", "hidden_reason", "hidden_by_id")
+            .first()
+        )
+        if row is None:
+            raise ChatNotFound("No such chat.")
+        owner, hidden_at, reason, by = row
+        if hidden_at is None:
+            return MemberId(owner), None
+        return MemberId(owner), Hidden(reason, hidden_at, None if by is None else MemberId(by))
+
+    def hide(self, chat_id: ChatId, hidden: Hidden) -> None:
+        ChatRow.objects.filter(pk=chat_id).update(
+            hidden_at=hidden.at, hidden_reason=hidden.reason, hidden_by_id=hidden.by
+        )
+
+    def unhide(self, chat_id: ChatId) -> None:
+        ChatRow.objects.filter(pk=chat_id).update(
+            hidden_at=None, hidden_reason="", hidden_by_id=None
+        )

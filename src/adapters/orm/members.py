@@ -149,6 +149,9 @@ class DjangoMemberRepository(MemberRepository):
             ignore_conflicts=True,  # one revoked meanwhile by a refresh or a logout
         )
 
+    def deactivate(self, member_id: MemberId) -> None:
+        MemberRow.objects.filter(pk=member_id).update(is_active=False)
+
     def joined_at(self, member_id: MemberId) -> datetime:
         joined: datetime = MemberRow.objects.values_list("date_joined", flat=True).get(pk=member_id)
         return joined

@@ -106,6 +106,13 @@ class Chat(models.Model):
         db_default=False,
         help_text="Shown without its author to everyone but its owner.",
     )
+    # Hidden by staff or by reports (domain.moderation.Hidden): 404 to everyone but its owner
+    # and staff, gone from the feed. `hidden_by` empty with a time set: hidden by reports.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=20, blank=True, default="", db_default="")
+    hidden_by = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["member", "-id"], name="chat_member_newest")]
@@ -340,3 +347,68 @@ class ThrottleWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hits} until {self.ends_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReportedChat(Chat):
+    """The admin's moderation queue: chats with open reports, and hidden chats (a proxy, no table
+    of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reported chat"
+
+
+class Report(models.Model):
+    """A member's report of a chat, once per member per chat. Open until staff dismiss it (or
+    restore the chat, which closes its reports as reviewed)."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam"
+        ABUSE = "abuse"
+        PERSONAL_DATA = "personal_data"
+        ILLEGAL = "illegal"
+        OTHER = "other"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="reports")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["chat", "member"], name="report_once_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} on chat {self.chat_id} by {self.member_id}"
+
+
+class ModerationAction(models.Model):
+    """The moderation log: every hide, restore, dismissal and deactivation, by whom (empty:
+    the service, hiding a chat on reports), when and why. Kept when the chat or member goes."""
+
+    class Kind(models.TextChoices):
+        AUTO_HIDE = "auto_hide", "hidden by reports"
+        HIDE = "hide", "hidden"
+        RESTORE = "restore", "restored"
+        DISMISS = "dismiss", "reports dismissed"
+        DEACTIVATE = "deactivate", "author deactivated"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    chat = models.ForeignKey(
+        Chat, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="moderation"
+    )
+    reason = models.CharField(max_length=20, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

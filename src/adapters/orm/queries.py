@@ -14,8 +14,14 @@ from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 
-_SUMMARY = ("id", "title", "created_at", "updated_at", "turn_count", "anonymous")
-_CHAT = ("id", "member", "title", "created_at", "updated_at", "model", "anonymous")
+_SUMMARY = (
+    "id", "title", "created_at", "updated_at", "turn_count", "anonymous", "hidden_at",
+    "hidden_reason",
+)  # fmt: skip
+_CHAT = (
+    "id", "member", "title", "created_at", "updated_at", "model", "anonymous", "hidden_at",
+    "hidden_reason",
+)  # fmt: skip
 _TURN = (
     "id", "index", "content", "status", "created_at", "answered_at", "error_code", "model",
     "temperature", "max_tokens", "stream", "messages", "private_messages", "response_id",
@@ -30,7 +36,8 @@ _CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
 _TURN_FIELDS = (*sql.fields(TurnRow, _TURN), *sql.fields(ChoiceRow, _CHOICE))
 _VERSION_FIELDS = (
     None, None, ChatRow._meta.get_field("anonymous"), ChatRow._meta.get_field("updated_at"),
-    None, None, TurnRow._meta.get_field("answered_at"),
+    ChatRow._meta.get_field("hidden_at"), None, None, None,
+    TurnRow._meta.get_field("answered_at"),
 )  # fmt: skip
 
 
@@ -48,10 +55,16 @@ def _page(mine: bool, before: bool, limit: int) -> str:
     # The LIMIT is written into the statement, not bound: a prepared statement's generic plan
     # would not know it, and the plan (an index range read backwards) depends on it. Page
     # sizes are few (the default most of all), so are the statements.
-    conditions = [f"c.{sql.column(ChatRow, 'member')} = %s"] if mine else []
+    # The feed leaves hidden chats out (a few, against the id index it reads backwards); a
+    # member's own list shows them, marked.
+    conditions = [
+        f"c.{sql.column(ChatRow, 'member')} = %s"
+        if mine
+        else f"c.{sql.column(ChatRow, 'hidden_at')} IS NULL"
+    ]
     if before:
         conditions.append(f"c.{sql.column(ChatRow, 'id')} < %s")
-    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    where = f"WHERE {' AND '.join(conditions)} "
     return (
         f"SELECT {_chat_with_author(_SUMMARY)} {where}"
         f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT {int(limit)}"
@@ -83,7 +96,8 @@ def _version() -> str:
     return (
         f"SELECT c.{sql.column(ChatRow, 'member')}, m.{sql.column(MemberRow, 'nickname')}, "
         f"c.{sql.column(ChatRow, 'anonymous')}, "
-        f"c.{sql.column(ChatRow, 'updated_at')}, COUNT({t}{sql.column(TurnRow, 'id')}), "
+        f"c.{sql.column(ChatRow, 'updated_at')}, c.{sql.column(ChatRow, 'hidden_at')}, "
+        f"c.{sql.column(ChatRow, 'hidden_reason')}, COUNT({t}{sql.column(TurnRow, 'id')}), "
         f"COUNT(CASE WHEN {t}{sql.column(TurnRow, 'status')} = %s THEN 1 END), "
         f"MAX({t}{sql.column(TurnRow, 'answered_at')}) "
         f"FROM {sql.table(ChatRow)} c JOIN {sql.table(MemberRow)} m "
@@ -91,7 +105,8 @@ def _version() -> str:
         f"LEFT JOIN {sql.table(TurnRow)} t ON {t}{sql.column(TurnRow, 'chat')} = "
         f"c.{sql.column(ChatRow, 'id')} WHERE c.{sql.column(ChatRow, 'id')} = %s "
         f"GROUP BY c.{sql.column(ChatRow, 'member')}, m.{sql.column(MemberRow, 'nickname')}, "
-        f"c.{sql.column(ChatRow, 'anonymous')}, c.{sql.column(ChatRow, 'updated_at')}"
+        f"c.{sql.column(ChatRow, 'anonymous')}, c.{sql.column(ChatRow, 'updated_at')}, "
+        f"c.{sql.column(ChatRow, 'hidden_at')}, c.{sql.column(ChatRow, 'hidden_reason')}"
     )
 
 
@@ -119,15 +134,32 @@ class DjangoChatQueries(ChatQueries):
                 updated_at=updated_at,
                 turn_count=turn_count,
                 anonymous=anonymous,
+                hidden_reason=None if hidden_at is None else hidden_reason,
             )
-            for id_, title, created_at, updated_at, turn_count, anonymous, nickname in rows
-        ]
+            for (
+                id_, title, created_at, updated_at, turn_count, anonymous, hidden_at,
+                hidden_reason, nickname,
+            ) in rows
+        ]  # fmt: skip
 
     def chat(self, chat_id: ChatId) -> ChatView:
         found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)
         if not found:
             raise ChatNotFound("No such chat.")
-        ((id_, owner, title, created_at, updated_at, model, anonymous, author),) = found
+        (
+            (
+                id_,
+                owner,
+                title,
+                created_at,
+                updated_at,
+                model,
+                anonymous,
+                hidden_at,
+                reason,
+                author,
+            ),
+        ) = found
         prompts = prompts_of(chat_id)
         rows = sql.select(_turns(), [chat_id], _TURN_FIELDS)
         turns = []
@@ -163,13 +195,16 @@ class DjangoChatQueries(ChatQueries):
             turns=tuple(turns),
             model=model,
             anonymous=anonymous,
+            hidden_reason=None if hidden_at is None else reason,
         )
 
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
         rows = sql.select(_version(), [TurnRow.Status.PENDING.value, chat_id], _VERSION_FIELDS)
         if not rows:
             raise ChatNotFound("No such chat.")
-        ((owner, author, anonymous, updated_at, turns, pending, answered),) = rows
+        ((owner, author, anonymous, updated_at, hidden_at, reason, turns, pending, answered),) = (
+            rows
+        )
         return ChatVersion(
             owner_id=MemberId(owner),
             author=author,
@@ -178,4 +213,5 @@ class DjangoChatQueries(ChatQueries):
             turns=turns,
             pending=pending,
             last_answered_at=answered,
+            hidden_reason=None if hidden_at is None else reason,
         )

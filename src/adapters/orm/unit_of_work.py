@@ -6,6 +6,7 @@ from django.db import transaction
 
 from adapters.orm.chats import DjangoChatRepository
 from adapters.orm.members import DjangoMemberRepository
+from adapters.orm.moderation import DjangoModerationLog, DjangoReportRepository
 from adapters.orm.quota import DjangoQuotaLedger
 from adapters.orm.social import (
     DjangoLoginCodeRepository,
@@ -32,6 +33,8 @@ class DjangoUnitOfWork(UnitOfWork):
         self.login_codes = DjangoLoginCodeRepository()
         self.oauth_states = DjangoOAuthStateRepository()
         self.account_tokens = DjangoAccountTokenRepository()
+        self.reports = DjangoReportRepository()
+        self.moderation_log = DjangoModerationLog()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

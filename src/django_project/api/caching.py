@@ -10,7 +10,9 @@ is on its way is revalidated on every use by every cache (`no-cache`). The owner
 their private profile: `private, no-store`, never in a shared cache nor on disk. The page
 differs by viewer, so it varies on Authorization: a cache never hands the owner's copy to anyone
 else, nor the public copy to the owner. A member's own list is theirs alone:
-`private, no-cache`.
+`private, no-cache`. A chat hidden by moderation is seen by its owner and staff alone, never from
+a shared copy (`private, no-store`); its 404 to everyone else is kept by no cache (`no-store`),
+so a restored chat is back at once and a hidden one leaves shared caches within `s-maxage`.
 
 Validators are weak ETags (the same content, not necessarily the same bytes: a proxy may
 compress). No Last-Modified: a chat's timestamps do not move when its author is renamed, and a
@@ -37,6 +39,8 @@ PUBLIC_PENDING = "public, no-cache"
 OWNER_ONLY = "private, no-store"
 FEED = f"public, max-age=0, s-maxage={FEED_SHARED_AGE}"
 MINE = "private, no-cache"
+# A chat that is not there (deleted, hidden by moderation, never was): no cache keeps the 404.
+NOT_FOUND = "no-store"
 
 
 def etag(token: str) -> str:
@@ -57,7 +61,8 @@ def wants_validation(request: Request) -> bool:
 
 
 def chat_policy(version: ChatVersion, viewer: MemberId | None) -> str:
-    if viewer == version.owner_id:
+    # A hidden chat is seen by its owner and staff alone: never a shared copy of it.
+    if viewer == version.owner_id or version.hidden:
         return OWNER_ONLY
     return PUBLIC_SETTLED if version.settled else PUBLIC_PENDING
 

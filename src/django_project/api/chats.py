@@ -76,6 +76,12 @@ def _viewer(request: Request) -> Any:
     return request.user.pk if request.user is not None else None
 
 
+def _staff(request: Request) -> bool:
+    """Staff see chats hidden by moderation (the member read by the token; the token alone
+    says nothing about staff)."""
+    return bool(request.user is not None and getattr(request.user, "is_staff", False))
+
+
 def _language(request: Request) -> str:
     return translation.get_language_from_request(request._request)
 
@@ -225,6 +231,15 @@ class IntakeApi(APIView):
 class ChatDetailApi(AnonymousReadLimited):
     permission_classes = (_ReadIsPublic,)
 
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if self.request.method in ("GET", "HEAD") and response.status_code == 404:
+            # A chat hidden (or deleted) since a shared cache took its page: the cache's copy
+            # ends with its s-maxage, and this answer is kept by no one, so the chat is back
+            # for every reader the moment staff restore it.
+            response["Cache-Control"] = caching.NOT_FOUND
+        return response
+
     @extend_schema(
         responses={200: ChatOutput, 304: _NOT_MODIFIED, **errors(404)}, tags=["chats"], auth=[]
     )
@@ -234,13 +249,13 @@ class ChatDetailApi(AnonymousReadLimited):
     ) -> Response:
         """The whole chat, readable by anyone. Its owner also sees their private profile in the
         stored requests. Conditional with If-None-Match (304)."""
-        viewer = _viewer(request)
+        viewer, staff = _viewer(request), _staff(request)
         if caching.wants_validation(request):
-            version = get_chat.version(ChatId(chat_id))
+            version = get_chat.version(ChatId(chat_id), viewer, staff)
             tag = caching.etag(version.tag(viewer))
             if caching.fresh(request, tag):
                 return caching.not_modified(tag, caching.chat_policy(version, viewer), _BY_VIEWER)
-        chat = get_chat(ChatId(chat_id), viewer)
+        chat = get_chat(ChatId(chat_id), viewer, staff)
         version = chat.version()
         return caching.with_validator(
             Response(chat_data(chat)),

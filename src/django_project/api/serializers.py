@@ -68,8 +68,10 @@ class ErrorOutput(serializers.Serializer[Any]):
 MEANING = {
     400: "Invalid input (`invalid`, `parse_error`).",
     401: "Missing, invalid or expired token; bad credentials.",
-    403: "Not the chat's owner (`not_chat_owner`).",
+    403: "Not the chat's owner (`not_chat_owner`), or not allowed (`email_unverified`, "
+    "`chat_hidden`, `own_chat`).",
     404: "No such chat (`chat_not_found`).",
+    409: "Already done (`already_reported`).",
     406: "The Accept header asks for something the API does not give (`not_acceptable`).",
     413: "The request body is too large (`request_too_large`).",
     415: "The body is not JSON (`unsupported_media_type`).",
@@ -144,6 +146,14 @@ class ChatSummaryOutput(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     turn_count = serializers.IntegerField()
+    hidden = serializers.BooleanField(
+        help_text="Hidden by moderation: only its owner (and staff) ever see it."
+    )
+    hidden_reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why it is hidden: `reports` (pending review) or what staff chose: `spam`, "
+        "`abuse`, `personal_data`, `illegal`, `other`; null when visible.",
+    )
 
     @extend_schema_field(AuthorOutput(allow_null=True))
     def get_author(self, chat: Any) -> dict[str, str] | None:
@@ -173,6 +183,8 @@ def _summary(chat: ChatSummary | ChatView, zone: tzinfo) -> dict[str, Any]:
         "created_at": _datetime(chat.created_at, zone),
         "updated_at": _datetime(chat.updated_at, zone),
         "turn_count": chat.turn_count,
+        "hidden": chat.hidden_reason is not None,
+        "hidden_reason": chat.hidden_reason,
     }
 
 

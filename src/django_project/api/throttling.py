@@ -108,6 +108,14 @@ class MemberThrottle(CountedScopedThrottle):
         return attempt(str(self.scope), [*keys, f"address:{self.get_ident(request)}"])
 
 
+class PerMemberThrottle(CountedScopedThrottle):
+    """By the member asking alone: members behind one address (an office, a campus) each get
+    the whole rate."""
+
+    def count(self, request: Request) -> timedelta | None:
+        return attempt(str(self.scope), [f"member:{request.user.pk}"])
+
+
 def check_password_attempt(request: Request, email: str) -> None:
     """A step that checks the member's password (changing it, deleting the account) counts as a
     login to their account, so it gives no more guesses than the login does. 429 past it."""

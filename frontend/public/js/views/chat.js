@@ -8,7 +8,7 @@ import { answerMessage, botQuestion, messageList, userMessage } from "../convers
 import { focusView, h, icon } from "../dom.js";
 import { describeError } from "../errors.js";
 import { ApiError } from "../http.js";
-import { formatDateTime, t } from "../i18n.js";
+import { formatDateTime, has, t } from "../i18n.js";
 import { href, loginPath, navigate } from "../router.js";
 import { chatsChanged, currentProfile } from "../state.js";
 import { ask, reloadChat } from "../asking.js";
@@ -38,11 +38,13 @@ export async function chatView({ main, params: [id], signal, path }) {
   const mine =
     isLoggedIn() && Boolean(chat.author) && currentProfile()?.nickname === chat.author.nickname;
   const heading = h("h1", { class: "chat-title" }, chat.title);
+  // A hidden chat reaches its owner alone (and staff): it can be read and deleted, not changed.
+  const hidden = mine && chat.hidden;
   const actions = mine
     ? h(
         "div",
         { class: "chat-actions" },
-        anonymityToggle(chat),
+        hidden ? null : anonymityToggle(chat),
         h(
           "button",
           { type: "button", class: "btn btn-ghost btn-danger-text", onclick: () => remove(chat) },
@@ -50,7 +52,9 @@ export async function chatView({ main, params: [id], signal, path }) {
           h("span", {}, t("chat.delete")),
         ),
       )
-    : null;
+    : isLoggedIn()
+      ? h("div", { class: "chat-actions" }, reportButton(chat))
+      : null;
   const list = messageList();
   const page = h(
     "section",
@@ -74,6 +78,7 @@ export async function chatView({ main, params: [id], signal, path }) {
       ),
       actions,
     ),
+    hidden ? hiddenNotice(chat) : null,
     list,
   );
   heading.id = "chat-heading";
@@ -106,7 +111,7 @@ export async function chatView({ main, params: [id], signal, path }) {
       onRetry: () => followUp(content),
     });
 
-  if (mine) {
+  if (mine && !hidden) {
     composer = createComposer({
       label: t("composer.label"),
       placeholder: t("composer.placeholder"),
@@ -119,7 +124,7 @@ export async function chatView({ main, params: [id], signal, path }) {
     const flashed = takeFlash();
     if (flashed) composer.showError(flashed);
     composer.focus();
-  } else {
+  } else if (!mine) {
     page.append(
       h(
         "p",
@@ -134,7 +139,113 @@ export async function chatView({ main, params: [id], signal, path }) {
     focusView(heading);
   }
   // The owner is here to go on talking: start at the latest answer. Readers start at the top.
-  if (mine) scrollToEnd(list);
+  if (mine && !hidden) scrollToEnd(list);
+  else if (hidden) focusView(heading);
+}
+
+/** What the owner of a hidden chat is told: hidden, why, and what they may still do. */
+function hiddenNotice(chat) {
+  const reason = `chat.hidden.reason.${chat.hidden_reason}`;
+  return h(
+    "div",
+    { class: "notice hidden-notice", role: "status" },
+    h("strong", {}, t("chat.hidden.title")),
+    " ",
+    has(reason) ? t(reason) : t("chat.hidden.reason.other"),
+    " ",
+    t("chat.hidden.body"),
+  );
+}
+
+const REPORT_REASONS = ["spam", "abuse", "personal_data", "illegal", "other"];
+
+/** "Report" on someone else's chat: a dialog with the reasons and an optional detail. */
+function reportButton(chat) {
+  const button = h(
+    "button",
+    { type: "button", class: "btn btn-ghost", onclick: () => reportDialog(chat, button) },
+    icon("alert"),
+    h("span", {}, t("report.open")),
+  );
+  return button;
+}
+
+function markReported(button) {
+  button.disabled = true;
+  button.lastElementChild.textContent = t("report.done");
+}
+
+function reportDialog(chat, button) {
+  const titleId = "report-title";
+  const choices = REPORT_REASONS.map((reason) =>
+    h(
+      "label",
+      { class: "report-reason" },
+      h("input", { type: "radio", name: "reason", value: reason, required: true }),
+      " ",
+      t(`report.reason.${reason}`),
+    ),
+  );
+  const detail = h("textarea", { id: "report-detail", maxlength: "1000", rows: "3" });
+  const problem = h("p", { class: "error-text", role: "alert", hidden: true });
+  const cancel = h("button", { type: "button", class: "btn" }, t("chat.cancel"));
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, t("report.send"));
+  const form = h(
+    "form",
+    { method: "dialog" },
+    h("h2", { id: titleId }, t("report.title")),
+    h("p", { class: "muted" }, t("report.intro")),
+    h("fieldset", { class: "report-reasons" }, h("legend", {}, t("report.reason")), choices),
+    h("label", { for: "report-detail" }, t("report.detail")),
+    detail,
+    problem,
+    h("div", { class: "dialog-actions" }, cancel, submit),
+  );
+  const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId }, form);
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+    if (button.isConnected && !button.disabled) button.focus();
+  };
+  const say = (text) => {
+    problem.textContent = text;
+    problem.hidden = false;
+  };
+  cancel.addEventListener("click", close);
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    close();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const reason = form.querySelector("input[name=reason]:checked")?.value;
+    if (!reason) return say(t("report.pick"));
+    submit.disabled = true;
+    try {
+      await api.reportChat(chat.id, reason, detail.value);
+    } catch (error) {
+      submit.disabled = false;
+      if (error instanceof api.SessionExpired) return close();
+      if (error instanceof ApiError && error.code === "already_reported") {
+        close();
+        markReported(button);
+        return notify(t("errors.already_reported"));
+      }
+      if (error instanceof ApiError && error.code === "email_unverified") {
+        return say(t("report.unverified"));
+      }
+      return say(describeError(error));
+    }
+    close();
+    markReported(button);
+    notify(t("report.sent"));
+    // Enough reports hide a chat at once: read it again, so a reader whose report tipped it
+    // sees it gone as everyone else does.
+    reloadChat();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  choices[0].querySelector("input").focus();
 }
 
 /** The owner's switch between showing the chat with and without their nickname. */
