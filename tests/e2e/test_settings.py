@@ -95,7 +95,7 @@ def test_editing_the_profile_saves_it_and_shows_errors_at_their_fields(
     other = members.create("taken")
     open_settings(page, api, member)
     profile = section(page, "Profile")
-    nickname = profile.get_by_label("Nickname")
+    nickname = profile.get_by_label("Nickname", exact=True)
     expect(nickname).to_have_value(member.nickname)
 
     # The server's rules, at their fields: a nickname someone has, a year out of range.
@@ -136,7 +136,7 @@ def test_editing_the_profile_saves_it_and_shows_errors_at_their_fields(
     profile.get_by_role("button", name="Save changes").click()
     expect(profile.get_by_role("status")).to_have_text("Saved.")
     page.reload()
-    expect(section(page, "Profile").get_by_label("Nickname")).to_have_value(renamed)
+    expect(section(page, "Profile").get_by_label("Nickname", exact=True)).to_have_value(renamed)
     expect(section(page, "Profile").get_by_label("Job")).to_have_value("")
     with api.client(member.access) as client:
         me = client.get("/api/me/").json()
