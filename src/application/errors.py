@@ -125,3 +125,22 @@ class LoginTooOld(ApplicationError):
     """The step needs a login more recent than the one the request's token comes from."""
 
     code = "login_too_old"
+
+
+class UnderAge(ValidationFailed):
+    """A birth year that makes the person younger than the product serves (14)."""
+
+    code = "under_14"
+
+
+class EmailUnverified(ApplicationError):
+    """Chatting needs an email the member proved is theirs (CHATBOT_REQUIRE_VERIFIED_EMAIL)."""
+
+    code = "email_unverified"
+
+
+class ConsentRequired(ApplicationError):
+    """The member has not agreed to the terms, the privacy policy and the age statement in the
+    versions in force."""
+
+    code = "consent_required"

@@ -5,8 +5,8 @@ from application.asking import (
     AdmittedTurn,
     ChatSettings,
     PreparedTurn,
-    acting_member,
     answer,
+    chatting_member,
     invalid,
     refunding_on_failure,
     reserve,
@@ -53,7 +53,7 @@ class SendMessage:
         chat = uow.chats.get(data.chat_id)
         if not chat.is_owned_by(data.member_id):
             raise NotChatOwner("Only the chat's owner can write to it.")
-        member = acting_member(uow, data.member_id)
+        member = chatting_member(uow, data.member_id, settings.rules)
         reservation = reserve(uow.quota, member, settings.policy, self._clock)
         now = self._clock.now()
         turn = chat.ask(data.content, member, settings.guide, now, stream=stream)

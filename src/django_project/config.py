@@ -62,6 +62,10 @@ class ChatbotSettings(BaseModel):
     oauth_timeout_s: float = Field(10.0, gt=0, le=60)
     # Where a provider login lands: the web app's page; its route goes after a "#".
     frontend_url: str = "/"
+    # Chatting needs a verified email and consent to the texts in these versions.
+    require_verified_email: bool = True
+    terms_version: str = Field("1", min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
+    privacy_version: str = Field("1", min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
 
     @property
     def oauth_providers(self) -> list[str]:
@@ -171,6 +175,9 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "kakao_api_url": env.get("CHATBOT_KAKAO_API_URL"),
         "oauth_timeout_s": env.get("CHATBOT_OAUTH_TIMEOUT_S"),
         "frontend_url": env.get("CHATBOT_FRONTEND_URL"),
+        "require_verified_email": env.get("CHATBOT_REQUIRE_VERIFIED_EMAIL"),
+        "terms_version": env.get("CHATBOT_TERMS_VERSION"),
+        "privacy_version": env.get("CHATBOT_PRIVACY_VERSION"),
     }
     try:
         return ChatbotSettings.model_validate({k: v for k, v in raw.items() if v not in (None, "")})

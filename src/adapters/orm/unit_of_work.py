@@ -5,6 +5,7 @@ from typing import Self
 from django.db import transaction
 
 from adapters.orm.chats import DjangoChatRepository
+from adapters.orm.consents import DjangoConsentRepository
 from adapters.orm.members import DjangoMemberRepository
 from adapters.orm.quota import DjangoQuotaLedger
 from adapters.orm.social import (
@@ -32,6 +33,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self.login_codes = DjangoLoginCodeRepository()
         self.oauth_states = DjangoOAuthStateRepository()
         self.account_tokens = DjangoAccountTokenRepository()
+        self.consents = DjangoConsentRepository()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

@@ -24,6 +24,8 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.MemberNotFound, status.HTTP_404_NOT_FOUND),
     (app.ChatNotFound, status.HTTP_404_NOT_FOUND),
     (app.NotChatOwner, status.HTTP_403_FORBIDDEN),
+    (app.EmailUnverified, status.HTTP_403_FORBIDDEN),
+    (app.ConsentRequired, status.HTTP_403_FORBIDDEN),
     (app.DailyQuotaExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
     (app.ModelBusy, status.HTTP_503_SERVICE_UNAVAILABLE),
     (app.ModelTimeout, status.HTTP_504_GATEWAY_TIMEOUT),

@@ -26,6 +26,16 @@ class TextField(serializers.CharField):
         return str(super().to_internal_value(data))
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes JSON's true and false only: DRF's turns "yes", "1" and 1 into
+    True, which a consent must not be given by."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 @cache
 def _prototype(serializer: type[serializers.Serializer[Any]]) -> serializers.Serializer[Any]:
     return serializer()
@@ -58,7 +68,8 @@ class ErrorOutput(serializers.Serializer[Any]):
 MEANING = {
     400: "Invalid input (`invalid`, `parse_error`).",
     401: "Missing, invalid or expired token; bad credentials.",
-    403: "Not the chat's owner (`not_chat_owner`).",
+    403: "Not the chat's owner (`not_chat_owner`); for a chat request also an unverified email "
+    "(`email_unverified`) or no consent to the terms in force (`consent_required`).",
     404: "No such chat (`chat_not_found`).",
     406: "The Accept header asks for something the API does not give (`not_acceptable`).",
     413: "The request body is too large (`request_too_large`).",
@@ -93,6 +104,12 @@ class MemberOutput(serializers.Serializer[Any]):
     job = serializers.CharField(allow_null=True)
 
 
+class ConsentOutput(serializers.Serializer[Any]):
+    what = serializers.CharField(help_text="terms, privacy or over_14 (the age statement).")
+    version = serializers.CharField(help_text="The version of the text agreed to.")
+    given_at = serializers.DateTimeField()
+
+
 class ProfileOutput(serializers.Serializer[Any]):
     """The member's own view of themselves: private fields and today's quota."""
 
@@ -111,6 +128,11 @@ class ProfileOutput(serializers.Serializer[Any]):
     quota = QuotaOutput()
     linked_providers = serializers.ListField(
         child=serializers.CharField(), help_text="Login providers linked: github, kakao."
+    )
+    consents = ConsentOutput(many=True, help_text="The latest consent of each kind given.")
+    consent_required = serializers.BooleanField(
+        help_text="Whether the member must agree (POST /api/me/consent/) before chatting: no "
+        "consent yet (a provider login), or a version in force they have not agreed to."
     )
 
 
