@@ -8,9 +8,10 @@ import { apiOrigin } from "./http.js";
 import { onLanguageChange, t } from "./i18n.js";
 import * as router from "./router.js";
 import { markCurrent, renderShell, toggleSidebar } from "./shell.js";
-import { forgetProfile, loadProfile } from "./state.js";
+import { currentProfile, forgetProfile, loadProfile } from "./state.js";
 import { flash, notify } from "./ui.js";
 import {
+  consentView,
   forgotPasswordView,
   loginView,
   resetPasswordView,
@@ -30,6 +31,7 @@ router.route(/^\/signup$/, signupView);
 router.route(/^\/forgot-password$/, forgotPasswordView);
 router.route(/^\/reset-password$/, resetPasswordView);
 router.route(/^\/verify-email$/, verifyEmailView);
+router.route(/^\/consent$/, consentView, { auth: true });
 
 const main = document.getElementById("main");
 let viewController = null;
@@ -42,6 +44,11 @@ async function render(match) {
   if (match.auth && !auth.isLoggedIn()) {
     flash(t("auth.loginNeeded"));
     router.navigate(router.loginPath(match.full), { replace: true });
+    return;
+  }
+  // Starting a chat needs the member's consent (a provider login starts without): ask first.
+  if (match.path === "/new" && currentProfile()?.consent_required) {
+    router.navigate(`/consent?next=${encodeURIComponent(match.full)}`, { replace: true });
     return;
   }
   main.replaceChildren();
