@@ -143,6 +143,8 @@ def server_env(db_url: str, upstream: str | None) -> dict[str, str]:
             "CHATBOT_LLM_MAX_RETRIES": "0",
             # The benchmark members may ask as often as the turns are measured.
             "CHATBOT_DAILY_LIMIT": "1000000000",
+            # The load generator is one address reading as fast as it can.
+            "CHATBOT_ANON_READ_RATE": "1000000000/second",
             "CHATBOT_ACCESS_MINUTES": "240",
         }
     )

@@ -1025,6 +1025,8 @@ def server_env(db_url: str, upstream: str, args: argparse.Namespace) -> dict[str
             "OPENAI_BASE_URL": f"{upstream}/v1",
             "OPENAI_API_KEY": "sk-bench",
             "CHATBOT_DAILY_LIMIT": "1000000000",
+            # The load generator is one address reading as fast as it can.
+            "CHATBOT_ANON_READ_RATE": "1000000000/second",
             # Retries would hide an upstream failure from the error count.
             "CHATBOT_LLM_MAX_RETRIES": "0",
             "CHATBOT_LLM_TIMEOUT_S": "30",

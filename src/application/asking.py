@@ -15,6 +15,7 @@ from application.errors import (
     MemberInactive,
     MemberNotFound,
     ModelError,
+    PersonalDataRefused,
     ValidationFailed,
 )
 from application.ports import Charge, ChatModel, Clock, QuotaLedger, Reservation, UnitOfWork
@@ -23,6 +24,7 @@ from domain.chat import Guide, Turn
 from domain.errors import DomainError
 from domain.ids import ChatId, MemberId
 from domain.member import Member
+from domain.personal_data import PersonalDataFound, check_public_text
 from domain.quota import DailyQuotaPolicy
 
 INTERNAL_ERROR = "internal_error"
@@ -78,6 +80,15 @@ class AdmittedTurn:
 
 def invalid(error: DomainError) -> ValidationFailed:
     return ValidationFailed({error.field or "non_field_errors": [error.detail]})
+
+
+def refuse_personal_data(fields: dict[str, str]) -> None:
+    """Before anything is stored or reserved: public text must not hold a resident registration
+    or payment card number (domain.personal_data)."""
+    try:
+        check_public_text(fields)
+    except PersonalDataFound as found:
+        raise PersonalDataRefused(found.detail, field=found.field or "", kind=found.kind) from None
 
 
 def acting_member(uow: UnitOfWork, member_id: MemberId) -> Member:

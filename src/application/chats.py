@@ -34,7 +34,8 @@ class ListChats:
         limit = max(1, min(data.limit, MAX_PAGE))
         rows = self._queries.list_chats(owner=data.owner, before=data.before, limit=limit + 1)
         more = len(rows) > limit
-        items = rows[:limit]
+        # Every member's chats are public; a member's own list is theirs alone.
+        items = rows[:limit] if data.owner is not None else [r.public() for r in rows[:limit]]
         return ChatPage(items=items, next_before=items[-1].id if more else None)
 
 
@@ -69,3 +70,26 @@ class DeleteChat:
 class ListIntakeQuestions:
     def __call__(self, language: str) -> tuple[IntakeQuestion, ...]:
         return intake_questions(language)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateChatInput:
+    chat_id: ChatId
+    member_id: MemberId
+    anonymous: bool
+
+
+class UpdateChat:
+    """The owner changes how the chat is shown: with or without its author."""
+
+    def __init__(self, uow: UnitOfWork, queries: ChatQueries) -> None:
+        self._uow = uow
+        self._queries = queries
+
+    def __call__(self, data: UpdateChatInput) -> ChatView:
+        with self._uow as uow:
+            if uow.chats.owner_of(data.chat_id) != data.member_id:
+                raise NotChatOwner("Only the chat's owner can change it.")
+            uow.chats.set_anonymous(data.chat_id, data.anonymous)
+            uow.commit()
+        return self._queries.chat(data.chat_id)

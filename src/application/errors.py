@@ -21,6 +21,17 @@ class ValidationFailed(ApplicationError):
         self.errors = errors
 
 
+class PersonalDataRefused(ApplicationError):
+    """Text that would be public holds a resident registration or payment card number. The
+    answer names the field and the kind, never the number."""
+
+    code = "personal_data"
+
+    def __init__(self, detail: str, *, field: str, kind: str) -> None:
+        super().__init__(detail)
+        self.extra = {"field": field, "kind": kind, "errors": {field: [detail]}}
+
+
 class MemberNotFound(ApplicationError):
     code = "member_not_found"
 

@@ -1,7 +1,7 @@
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from application.asking import ChatSettings
+from application.asking import ChatSettings, refuse_personal_data
 from application.errors import UnderAge, ValidationFailed
 from application.ports import Clock, NewMember, PasswordPolicy, UnitOfWork
 from application.social_login import NO_EMAIL_DOMAIN
@@ -81,6 +81,8 @@ class RegisterMember:
         self._clock = clock
 
     def __call__(self, data: RegisterMemberInput) -> Member:
+        # The nickname is shown on every public chat of the member's.
+        refuse_personal_data({"nickname": data.nickname})
         errors: dict[str, list[str]] = {}
         nickname = _collect(errors, validate_nickname, data.nickname)
         # The product's calendar day, the quota's: on New Year's morning in Seoul it is already the
@@ -164,6 +166,7 @@ class UpdateProfileInput:
     nickname: str = _UNSET
     born_year: int | None = _UNSET
     job: str | None = _UNSET
+    anonymous_by_default: bool = _UNSET
     email: str = _UNSET  # only while the member's address is a placeholder (NO_EMAIL_DOMAIN)
     request: "MailRequest | None" = None  # for the verification mail of a new email
 
@@ -199,6 +202,7 @@ class UpdateProfile:
         changes: dict[str, Any] = {}
         too_young = False
         if data.nickname is not UNSET:
+            refuse_personal_data({"nickname": data.nickname})
             changes["nickname"] = _collect(errors, validate_nickname, data.nickname)
         if data.born_year is not UNSET:
             today = self._policy.day_of(self._clock.now())
@@ -206,6 +210,8 @@ class UpdateProfile:
             too_young = _check_age(errors, changes["born_year"], today)
         if data.job is not UNSET:
             changes["job"] = _collect(errors, validate_job, data.job)
+        if data.anonymous_by_default is not UNSET:
+            changes["anonymous_by_default"] = data.anonymous_by_default
         email = None if data.email is UNSET else data.email.strip()
         if email is not None and email.lower().endswith(f"@{NO_EMAIL_DOMAIN}"):
             errors["email"] = ["Give an address that receives mail."]

@@ -267,6 +267,10 @@ class ChatRepository(Protocol):
         """Remove the chat and everything in it; quota already taken stays taken."""
         ...
 
+    def set_anonymous(self, chat_id: ChatId, anonymous: bool) -> None:
+        """Show the chat with or without its author."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ExternalIdentity:

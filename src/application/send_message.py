@@ -9,6 +9,7 @@ from application.asking import (
     chatting_member,
     invalid,
     refunding_on_failure,
+    refuse_personal_data,
     reserve,
 )
 from application.errors import NotChatOwner
@@ -49,6 +50,7 @@ class SendMessage:
             validate_message(data.content)
         except DomainError as error:
             raise invalid(error) from error
+        refuse_personal_data({"content": data.content})
         uow, settings = self._uow, self._settings
         chat = uow.chats.get(data.chat_id)
         if not chat.is_owned_by(data.member_id):

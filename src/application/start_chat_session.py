@@ -12,6 +12,7 @@ from application.asking import (
     exceeded,
     invalid,
     refunding_on_failure,
+    refuse_personal_data,
     reserve,
 )
 from application.ports import ChatModel, Clock, UnitOfWork
@@ -31,6 +32,7 @@ class StartChatSessionInput:
     misc: str = ""
     language: str = "en"
     model: str | None = None  # one of the allowed models; None: the default
+    anonymous: bool | None = None  # None: as the member's profile says
 
 
 class StartChatSession:
@@ -82,6 +84,9 @@ class StartChatSession:
             PromptKind.GOAL: data.goal,
             PromptKind.MISC: data.misc,
         }
+        refuse_personal_data(
+            {"current_state": data.current_state, "goal": data.goal, "misc": data.misc}
+        )
         try:
             prompts = answer_intake(data.language, answers)
         except DomainError as error:
@@ -90,5 +95,8 @@ class StartChatSession:
         model = settings.choose_model(data.model)
         member = chatting_member(self._uow, data.member_id, settings.rules)
         now = self._clock.now()
-        chat, turn = Chat.start(member, prompts, settings.guide, now, stream=stream, model=model)
+        chat, turn = Chat.start(
+            member, prompts, settings.guide, now, stream=stream, model=model,
+            anonymous=data.anonymous,
+        )  # fmt: skip
         return chat, turn, member, now

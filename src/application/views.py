@@ -33,10 +33,15 @@ def _without(data: Any, secrets: list[str]) -> Any:
 class ChatSummary:
     id: ChatId
     title: str
-    author: str
+    author: str | None  # None: an anonymous chat, seen by anyone but its owner
     created_at: datetime
     updated_at: datetime
     turn_count: int
+    anonymous: bool = False
+
+    def public(self) -> "ChatSummary":
+        """As anyone but the owner sees it: an anonymous chat without its author."""
+        return dataclasses.replace(self, author=None) if self.anonymous else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,7 @@ class ChatVersion:
     turns: int
     pending: int
     last_answered_at: datetime | None
+    anonymous: bool = False
 
     @property
     def settled(self) -> bool:
@@ -112,8 +118,9 @@ class ChatVersion:
         """An opaque validator of the page `viewer` sees (the owner's page differs)."""
         seen_as = "owner" if viewer == self.owner_id else "public"
         answered = self.last_answered_at.isoformat() if self.last_answered_at else ""
+        author = "" if self.anonymous and seen_as == "public" else self.author
         key = "|".join(
-            (seen_as, self.author, self.updated_at.isoformat(), str(self.turns),
+            (seen_as, author, str(self.anonymous), self.updated_at.isoformat(), str(self.turns),
              str(self.pending), answered)
         )  # fmt: skip
         return hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -124,12 +131,13 @@ class ChatView:
     id: ChatId
     owner_id: MemberId
     title: str
-    author: str
+    author: str | None  # None: an anonymous chat, seen by anyone but its owner
     created_at: datetime
     updated_at: datetime
     prompts: tuple[Prompt, ...]
     turns: tuple[TurnView, ...]
     model: str = ""
+    anonymous: bool = False
 
     @classmethod
     def of(cls, chat: Chat, author: Member, turns: tuple[TurnView, ...] = ()) -> "ChatView":
@@ -145,6 +153,7 @@ class ChatView:
             prompts=chat.prompts,
             turns=turns,
             model=chat.model,
+            anonymous=chat.anonymous,
         )
 
     @property
@@ -155,7 +164,8 @@ class ChatView:
         answered = [t.answered_at for t in self.turns if t.answered_at is not None]
         return ChatVersion(
             owner_id=self.owner_id,
-            author=self.author,
+            author=self.author or "",
+            anonymous=self.anonymous,
             updated_at=self.updated_at,
             turns=len(self.turns),
             pending=sum(t.status is TurnStatus.PENDING for t in self.turns),
@@ -169,7 +179,12 @@ class ChatView:
 
     def seen_by(self, viewer: MemberId | None) -> "ChatView":
         """The chat as `viewer` may see it: the owner sees everything, anyone else sees the
-        member's private profile redacted from the stored requests."""
+        member's private profile redacted from the stored requests, and no author when the
+        chat is anonymous."""
         if viewer == self.owner_id:
             return self
-        return dataclasses.replace(self, turns=tuple(t.redacted() for t in self.turns))
+        return dataclasses.replace(
+            self,
+            author=None if self.anonymous else self.author,
+            turns=tuple(t.redacted() for t in self.turns),
+        )

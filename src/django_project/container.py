@@ -30,7 +30,7 @@ from application.account_links import (
 )
 from application.accounts import ChangePassword, DeleteAccount, ExportData, LogOutEverywhere
 from application.asking import ChatSettings
-from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions
+from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions, UpdateChat
 from application.members import GetProfile, GiveConsent, RegisterMember, UpdateProfile
 from application.ports import ChatModel, IdentityProvider
 from application.recovery import RecoverInterruptedTurns
@@ -205,6 +205,7 @@ class Container(containers.DeclarativeContainer):
     list_chats = providers.Factory(ListChats, queries=queries)
     get_chat = providers.Factory(GetChat, queries=queries)
     delete_chat = providers.Factory(DeleteChat, uow=uow)
+    update_chat = providers.Factory(UpdateChat, uow=uow, queries=queries)
     list_intake_questions = providers.Factory(ListIntakeQuestions)
     change_password = providers.Factory(ChangePassword, uow=uow, passwords=passwords)
     log_out_everywhere = providers.Factory(LogOutEverywhere, uow=uow)

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     # Then, before anything reads the Host or renders an error: a foreign Host is a JSON 400,
     # and no debug page of Django's reaches anything but the admin (error_pages.py).
     "django_project.error_pages.ErrorPagesMiddleware",
+    # Outside everything that answers (WhiteNoise's web app files too): noindex on every answer.
+    "django_project.robots.NoIndexMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
@@ -229,6 +231,8 @@ REST_FRAMEWORK = {
         # Mails asked for: a verification mail again, a password reset.
         "verification": os.environ.get("CHATBOT_VERIFICATION_RATE", "3/hour"),
         "password_reset": os.environ.get("CHATBOT_PASSWORD_RESET_RATE", "5/hour"),
+        # Reads without a login, per address and server process (api/throttling.py).
+        "anon_read": os.environ.get("CHATBOT_ANON_READ_RATE", "300/minute"),
     },
     "UNAUTHENTICATED_USER": None,
     # Throttles key on REMOTE_ADDR, which uvicorn sets from X-Forwarded-For of trusted proxies
@@ -336,6 +340,8 @@ LOGGING = {
 # /metrics (Prometheus) outside DEBUG: only for clients at these addresses or CIDR blocks (as
 # uvicorn's --proxy-headers sees them), or with `Authorization: Bearer <CHATBOT_METRICS_TOKEN>`.
 # With several worker processes, PROMETHEUS_MULTIPROC_DIR (set by `make serve`) adds them up.
+# Search engines: noindex everywhere unless this is set (django_project/robots.py).
+CHATBOT_ALLOW_INDEXING = _flag("CHATBOT_ALLOW_INDEXING")
 CHATBOT_METRICS_ALLOW = parse_networks(os.environ.get("CHATBOT_METRICS_ALLOW", "127.0.0.1,::1"))
 CHATBOT_METRICS_TOKEN = metrics_token(os.environ.get("CHATBOT_METRICS_TOKEN", ""))
 

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from django_project.api import auth, chats, health, me, oauth
 from django_project.observability.views import metrics_view
+from django_project.robots import robots_txt
 
 
 class _IdConverter:
@@ -24,6 +25,7 @@ handler404 = "django_project.api.errors.not_found"
 handler500 = "django_project.api.errors.server_error"
 
 urlpatterns = [
+    path("robots.txt", robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/auth/signup/", auth.SignupApi.as_view(), name="signup"),

@@ -142,6 +142,8 @@ class Chat:
     history: list[PastTurn] = field(default_factory=list)
     turn_count: int = 0
     model: str = ""  # chosen when the chat starts; every turn asks the same model
+    # Shown without its author in public: no nickname, nothing that links it to the owner.
+    anonymous: bool = False
     id: ChatId | None = None
 
     @classmethod
@@ -154,8 +156,10 @@ class Chat:
         *,
         stream: bool = False,
         model: str | None = None,
+        anonymous: bool | None = None,
     ) -> tuple["Chat", Turn]:
-        """Open a session from the answered intake; its first turn asks the model."""
+        """Open a session from the answered intake; its first turn asks the model. Anonymous
+        as asked, else as the owner's profile says."""
         if not prompts:
             raise InvalidValue("A chat starts with the intake answers.")
         chat = cls(
@@ -165,6 +169,7 @@ class Chat:
             created_at=at,
             updated_at=at,
             model=model or guide.sampling.model,
+            anonymous=owner.anonymous_by_default if anonymous is None else anonymous,
         )
         return chat, chat._add_turn(intake_message(prompts), owner, guide, at, stream)
 

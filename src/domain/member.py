@@ -77,6 +77,8 @@ class Member:
     job: str | None = None
     daily_limit: int | None = None  # a per-member override of the policy's default, set by staff
     email_verified: bool = False
+    # Whether the member's new chats hide their author unless they say otherwise.
+    anonymous_by_default: bool = False
     # The version of each consent the member gave last (see domain.consent).
     agreed: tuple[tuple[Consent, str], ...] = ()
 

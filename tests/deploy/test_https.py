@@ -108,6 +108,8 @@ def test_https_answers_carry_exactly_one_hsts_header(site: Nginx) -> None:
             answer = client.get(path)
             assert answer.status_code == status, (path, answer.text[:300])
             assert answer.headers.get_list("strict-transport-security") == [HSTS], path
+            # Whether the app or nginx answered: search engines are told once to keep away.
+            assert answer.headers.get_list("x-robots-tag") == ["noindex, nofollow"], path
 
 
 def test_nginx_serves_static_files_with_cache_headers(site: Nginx) -> None:

@@ -15,6 +15,7 @@ from adapters.orm.models import ThrottleWindow
 from application.asking import ChatSettings
 from application.ports import ChatModel
 from application.rules import ChatRules
+from django_project.api.throttling import ANON_READS
 from django_project.container import Container
 from domain.chat import Guide
 from domain.llm import Sampling
@@ -27,8 +28,9 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles(request: pytest.FixtureRequest) -> Iterator[None]:
-    # Throttle counters live in a database table; each test that can reach the database starts
-    # with none.
+    # Throttle counters live in a database table, and anonymous reads' in this process's memory;
+    # each test starts with none.
+    ANON_READS.clear()
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         yield

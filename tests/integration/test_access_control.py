@@ -29,6 +29,7 @@ OWNER_ONLY = (401, 403)
 # (URL name, method): status for (anonymous, another member, the owner). The resource in the
 # path or body is the owner's: their chat, their turn, their credentials or refresh token.
 EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
+    ("robots", "GET"): PUBLIC,
     ("healthz", "GET"): PUBLIC,
     ("readyz", "GET"): PUBLIC,
     ("metrics", "GET"): PUBLIC,  # from 127.0.0.1 only (CHATBOT_METRICS_ALLOW)
@@ -56,6 +57,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("intake", "GET"): PUBLIC,
     ("models", "GET"): PUBLIC,
     ("chat", "GET"): PUBLIC,  # every chat is public, its private parts redacted
+    ("chat", "PATCH"): (*OWNER_ONLY, 200),  # shown with or without the owner's nickname
     ("chat", "DELETE"): (*OWNER_ONLY, 204),
     ("chat-messages", "POST"): (*OWNER_ONLY, 201),
     ("turn-stop", "POST"): (*OWNER_ONLY, 202),
@@ -68,7 +70,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
 }
 
 # Exact fields of what anyone may read about a chat: nothing else may appear.
-SUMMARY = {"id", "title", "author", "created_at", "updated_at", "turn_count"}
+SUMMARY = {"id", "title", "author", "anonymous", "created_at", "updated_at", "turn_count"}
 CHAT = SUMMARY | {"intake", "turns"}
 AUTHOR = {"nickname"}
 PROMPT = {"kind", "question", "answer"}
@@ -125,6 +127,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
     chat = f"/api/chats/{world.chat_id}/"
     n = f"{role}{name}{method}".replace("-", "")
     requests: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
+        ("robots", "GET"): ("/robots.txt", None),
         ("healthz", "GET"): ("/healthz", None),
         ("readyz", "GET"): ("/readyz", None),
         ("metrics", "GET"): ("/metrics", None),
@@ -163,6 +166,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("intake", "GET"): ("/api/chats/intake/", None),
         ("models", "GET"): ("/api/models/", None),
         ("chat", "GET"): (chat, None),
+        ("chat", "PATCH"): (chat, {"anonymous": True}),
         ("chat", "DELETE"): (chat, None),
         ("chat-messages", "POST"): (f"{chat}messages/", {"content": "Mine now?"}),
         ("turn-stop", "POST"): (f"{chat}turns/{world.turn_id}/stop/", None),

@@ -555,6 +555,9 @@ class FakeChatRepository(_Snapshots, ChatRepository):
     def delete(self, chat_id: ChatId) -> None:
         self._chats.pop(chat_id, None)
 
+    def set_anonymous(self, chat_id: ChatId, anonymous: bool) -> None:
+        self._stored(chat_id).chat.anonymous = anonymous
+
     def _stored(self, chat_id: ChatId) -> _StoredChat:
         try:
             return self._chats[chat_id]
@@ -838,6 +841,7 @@ class FakeChatQueries(ChatQueries):
             prompts=chat.prompts,
             turns=tuple(TurnView.of(t) for t in self._chats.turns(chat_id)),
             model=chat.model,
+            anonymous=chat.anonymous,
         )
 
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
@@ -852,6 +856,7 @@ class FakeChatQueries(ChatQueries):
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             turn_count=chat.turn_count,
+            anonymous=chat.anonymous,
         )
 
 

@@ -71,7 +71,9 @@ export async function myChats(next) {
 }
 
 export async function chat(id) {
-  return json(await send(`/api/chats/${encodeURIComponent(id)}/`));
+  const path = `/api/chats/${encodeURIComponent(id)}/`;
+  // With the token when logged in: an anonymous chat names its author to its owner alone.
+  return json(await (auth.tokens() ? authed(path) : send(path)));
 }
 
 export async function intake() {
@@ -118,6 +120,12 @@ export async function requestPasswordReset(email) {
  * errors.password. */
 export async function confirmPasswordReset(token, password) {
   await send("/api/auth/password/reset/confirm/", { method: "POST", body: { token, password } });
+}
+
+/** Show a chat with (false) or without (true) its owner's nickname; the chat comes back. */
+export async function setChatAnonymous(id, anonymous) {
+  const path = `/api/chats/${encodeURIComponent(id)}/`;
+  return json(await authed(path, { method: "PATCH", body: { anonymous } }));
 }
 
 export async function deleteChat(id) {

@@ -5,6 +5,7 @@
 
 import { h, icon } from "./dom.js";
 import { formatDateTime, formatNumber, t } from "./i18n.js";
+import { findContactDetails } from "./privacy.js";
 import { currentProfile, onProfile } from "./state.js";
 
 let ids = 0;
@@ -47,6 +48,11 @@ export function createComposer({
   );
   const counter = h("span", { class: "composer-count", "aria-live": "polite" });
   const note = h("p", { id: `${id}-note`, class: "composer-note", role: "status" });
+  const anyway = h(
+    "button",
+    { type: "button", class: "btn btn-ghost btn-small composer-anyway", hidden: true },
+    t("privacy.sendAnyway"),
+  );
   const form = h(
     "form",
     { class: "composer", method: "post", novalidate: true },
@@ -64,12 +70,15 @@ export function createComposer({
       counter,
     ),
     note,
+    anyway,
   );
 
   let busy = false;
   let stopHandler = null;
   let blockedByQuota = false;
   let message = "";
+  // The text the member chose to send with its contact details in it (see privacy.js).
+  let sendAnyway = null;
 
   textarea.value = readDraft(draftKey);
   const resize = () => {
@@ -91,6 +100,18 @@ export function createComposer({
     sendButton.disabled = blockedByQuota && !busy;
     note.textContent = message;
     note.classList.toggle("is-error", Boolean(message));
+    if (!message) anyway.hidden = true;
+  };
+  const warnAbout = (kind, value) => {
+    message = t(`privacy.${kind}`);
+    refresh();
+    anyway.hidden = false;
+    anyway.onclick = () => {
+      sendAnyway = value;
+      message = "";
+      refresh();
+      form.requestSubmit();
+    };
   };
 
   textarea.addEventListener("input", () => {
@@ -121,6 +142,13 @@ export function createComposer({
       textarea.focus();
       return;
     }
+    const contact = findContactDetails(value);
+    if (contact && sendAnyway !== value) {
+      warnAbout(contact, value);
+      textarea.focus();
+      return;
+    }
+    sendAnyway = null;
     onSubmit(value);
   });
 

@@ -17,6 +17,8 @@ export function describeError(error) {
     });
   }
   if (error.code === "stream_cut") return t("errors.stream");
+  if (error.code === "personal_data" && has(`errors.personal_data.${error.body.kind}`))
+    return t(`errors.personal_data.${error.body.kind}`);
   if (has(`errors.${error.code}`)) return t(`errors.${error.code}`);
   if (error.status === 404) return t("errors.not_found");
   if (error.status >= 500) return t("errors.server");

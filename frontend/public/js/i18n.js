@@ -95,6 +95,15 @@ const STRINGS = {
       "Every chat is public. Read how others are getting from where they are to where they want to be.",
     "feed.empty": "No chats yet. Be the first to start one.",
     "feed.by": "by {nickname}",
+    "feed.anonymous": "anonymous",
+    "chat.byAnonymous": "Started anonymously",
+    "chat.readOnly.anonymous": "You are reading an anonymous chat.",
+    "chat.anonymous.mine": "Only you see that this chat is yours.",
+    "chat.anonymous.hide": "Hide my nickname",
+    "chat.anonymous.show": "Show my nickname",
+    "chat.anonymous.hidden": "Your nickname is hidden from this chat.",
+    "chat.anonymous.shown": "Your nickname is shown on this chat.",
+    "intake.anonymous": "Post without my nickname",
     "feed.turns": "{count} messages",
     "feed.turns.one": "1 message",
     "feed.loading": "Loading chats…",
@@ -142,6 +151,15 @@ const STRINGS = {
     "intake.back": "Change my previous answer",
     "intake.loading": "Getting the coach's questions…",
     "intake.model": "Model",
+    "privacy.email":
+      "This message holds an email address. Chats are public: anyone can read it. Edit it, or send it anyway.",
+    "privacy.phone":
+      "This message holds a phone number. Chats are public: anyone can read it. Edit it, or send it anyway.",
+    "privacy.sendAnyway": "Send anyway",
+    "errors.personal_data.rrn":
+      "This looks like a resident registration number. Chats are public, so it cannot be sent: remove it and try again.",
+    "errors.personal_data.card":
+      "This looks like a payment card number. Chats are public, so it cannot be sent: remove it and try again.",
     "errors.network": "We could not reach the server. Check your connection and try again.",
     "errors.quota": "You have used all {limit} requests for today. You can ask again at {time}.",
     "errors.upstream_error":
@@ -274,6 +292,15 @@ const STRINGS = {
       "모든 대화는 공개돼요. 다른 사람들이 지금에서 목표로 어떻게 가고 있는지 읽어 보세요.",
     "feed.empty": "아직 대화가 없어요. 첫 대화를 시작해 보세요.",
     "feed.by": "{nickname} 님",
+    "feed.anonymous": "익명",
+    "chat.byAnonymous": "익명으로 시작한 대화",
+    "chat.readOnly.anonymous": "익명의 대화를 읽고 있어요.",
+    "chat.anonymous.mine": "내 대화라는 것은 나만 볼 수 있어요.",
+    "chat.anonymous.hide": "닉네임 숨기기",
+    "chat.anonymous.show": "닉네임 보이기",
+    "chat.anonymous.hidden": "이 대화에서 닉네임을 숨겼어요.",
+    "chat.anonymous.shown": "이 대화에 닉네임을 보여요.",
+    "intake.anonymous": "닉네임 없이 올리기",
     "feed.turns": "메시지 {count}개",
     "feed.turns.one": "메시지 1개",
     "feed.loading": "대화를 불러오는 중…",
@@ -321,6 +348,15 @@ const STRINGS = {
     "intake.back": "이전 답 고치기",
     "intake.loading": "코치의 질문을 불러오는 중…",
     "intake.model": "모델",
+    "privacy.email":
+      "이메일 주소가 들어 있어요. 대화는 공개되어 누구나 읽을 수 있어요. 고치거나 그대로 보낼 수 있어요.",
+    "privacy.phone":
+      "전화번호가 들어 있어요. 대화는 공개되어 누구나 읽을 수 있어요. 고치거나 그대로 보낼 수 있어요.",
+    "privacy.sendAnyway": "그대로 보내기",
+    "errors.personal_data.rrn":
+      "주민등록번호로 보여요. 대화는 공개되므로 보낼 수 없어요. 지우고 다시 보내 주세요.",
+    "errors.personal_data.card":
+      "카드 번호로 보여요. 대화는 공개되므로 보낼 수 없어요. 지우고 다시 보내 주세요.",
     "errors.network": "서버에 연결하지 못했어요. 인터넷 연결을 확인하고 다시 시도해 주세요.",
     "errors.quota":
       "오늘 쓸 수 있는 요청 {limit}회를 모두 썼어요. {time}부터 다시 물어볼 수 있어요.",

@@ -73,6 +73,7 @@ def _chat_values(chat: Chat) -> dict[str, Any]:
         "updated_at": chat.updated_at,
         "turn_count": 1,
         "model": chat.model,
+        "anonymous": chat.anonymous,
     }
 
 
@@ -103,7 +104,9 @@ def response_from(row: dict[str, Any], choices: Iterable[dict[str, Any]]) -> Com
     )
 
 
-_CHAT_ROW = ("id", "member", "title", "created_at", "updated_at", "turn_count", "model")
+_CHAT_ROW = (
+    "id", "member", "title", "created_at", "updated_at", "turn_count", "model", "anonymous",
+)  # fmt: skip
 _CHAT_ROW_FIELDS = sql.fields(ChatRow, _CHAT_ROW)
 
 
@@ -227,7 +230,7 @@ class DjangoChatRepository(ChatRepository):
         rows = sql.select(_chat_row(), [chat_id], _CHAT_ROW_FIELDS)
         if not rows:
             raise ChatNotFound("No such chat.")
-        ((_, owner, title, created_at, updated_at, turn_count, model),) = rows
+        ((_, owner, title, created_at, updated_at, turn_count, model, anonymous),) = rows
         history = [
             PastTurn(index, content, answer if status == TurnRow.Status.COMPLETED else None)
             for index, content, status, answer in sql.select(_history(), [chat_id], (None,) * 4)
@@ -242,6 +245,7 @@ class DjangoChatRepository(ChatRepository):
             history=history,
             turn_count=turn_count,
             model=model,
+            anonymous=anonymous,
         )
 
     def add_turn(
@@ -375,3 +379,6 @@ class DjangoChatRepository(ChatRepository):
 
     def delete(self, chat_id: ChatId) -> None:
         ChatRow.objects.filter(pk=chat_id).delete()
+
+    def set_anonymous(self, chat_id: ChatId, anonymous: bool) -> None:
+        ChatRow.objects.filter(pk=chat_id).update(anonymous=anonymous)

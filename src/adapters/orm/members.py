@@ -28,6 +28,7 @@ def to_domain(row: MemberRow) -> Member:
         job=row.job,
         daily_limit=row.daily_limit,
         email_verified=row.email_verified,
+        anonymous_by_default=row.anonymous_by_default,
     )
 
 
@@ -37,7 +38,10 @@ _TAKEN = {
 }
 
 
-_MEMBER_COLUMNS = ("email", "nickname", "born_year", "job", "daily_limit", "email_verified")
+_MEMBER_COLUMNS = (
+    "email", "nickname", "born_year", "job", "daily_limit", "email_verified",
+    "anonymous_by_default",
+)  # fmt: skip
 
 
 def _latest_consent(what: Consent) -> str:
@@ -68,9 +72,13 @@ def _active_member() -> str:
 
 @cache
 def _conversions() -> tuple[Any, ...]:
-    # Text and integers come as every database returns them; the flag as the ORM reads it
+    # Text and integers come as every database returns them; the flags as the ORM reads them
     # (SQLite stores 0 or 1).
-    return (None,) * 5 + sql.fields(MemberRow, ["email_verified"]) + (None,) * len(Consent)
+    return (
+        (None,) * 5
+        + sql.fields(MemberRow, ["email_verified", "anonymous_by_default"])
+        + (None,) * len(Consent)
+    )
 
 
 class DjangoMemberRepository(MemberRepository):
@@ -79,7 +87,9 @@ class DjangoMemberRepository(MemberRepository):
         rows = sql.select(_active_member(), [member_id], _conversions())
         if not rows:
             raise MemberNotFound("No such member.")
-        ((email, nickname, born_year, job, daily_limit, email_verified, *versions),) = rows
+        ((email, nickname, born_year, job, daily_limit, email_verified, anonymous, *versions),) = (
+            rows
+        )
         return Member(
             id=member_id,
             email=email,
@@ -88,6 +98,7 @@ class DjangoMemberRepository(MemberRepository):
             job=job,
             daily_limit=daily_limit,
             email_verified=email_verified,
+            anonymous_by_default=anonymous,
             agreed=tuple(
                 (what, version)
                 for what, version in zip(Consent, versions, strict=True)
@@ -143,6 +154,7 @@ class DjangoMemberRepository(MemberRepository):
                 nickname_key=key,
                 born_year=member.born_year,
                 job=member.job,
+                anonymous_by_default=member.anonymous_by_default,
             )
         except IntegrityError as error:
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error

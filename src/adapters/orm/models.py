@@ -55,6 +55,11 @@ class Member(AbstractBaseUser, PermissionsMixin):
             "provider login with an address the provider verified; false for password sign-ups."
         ),
     )
+    anonymous_by_default = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="New chats hide their author unless the member says otherwise.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -96,6 +101,11 @@ class Chat(models.Model):
     updated_at = models.DateTimeField()
     turn_count = models.PositiveIntegerField(default=0)
     model = models.CharField(max_length=200, help_text="The model every turn of the chat asks.")
+    anonymous = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Shown without its author to everyone but its owner.",
+    )
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["member", "-id"], name="chat_member_newest")]

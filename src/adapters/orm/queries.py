@@ -14,8 +14,8 @@ from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 
-_SUMMARY = ("id", "title", "created_at", "updated_at", "turn_count")
-_CHAT = ("id", "member", "title", "created_at", "updated_at", "model")
+_SUMMARY = ("id", "title", "created_at", "updated_at", "turn_count", "anonymous")
+_CHAT = ("id", "member", "title", "created_at", "updated_at", "model", "anonymous")
 _TURN = (
     "id", "index", "content", "status", "created_at", "answered_at", "error_code", "model",
     "temperature", "max_tokens", "stream", "messages", "private_messages", "response_id",
@@ -29,8 +29,8 @@ _SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME)
 _CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
 _TURN_FIELDS = (*sql.fields(TurnRow, _TURN), *sql.fields(ChoiceRow, _CHOICE))
 _VERSION_FIELDS = (
-    None, None, ChatRow._meta.get_field("updated_at"), None, None,
-    TurnRow._meta.get_field("answered_at"),
+    None, None, ChatRow._meta.get_field("anonymous"), ChatRow._meta.get_field("updated_at"),
+    None, None, TurnRow._meta.get_field("answered_at"),
 )  # fmt: skip
 
 
@@ -82,6 +82,7 @@ def _version() -> str:
     t = "t."
     return (
         f"SELECT c.{sql.column(ChatRow, 'member')}, m.{sql.column(MemberRow, 'nickname')}, "
+        f"c.{sql.column(ChatRow, 'anonymous')}, "
         f"c.{sql.column(ChatRow, 'updated_at')}, COUNT({t}{sql.column(TurnRow, 'id')}), "
         f"COUNT(CASE WHEN {t}{sql.column(TurnRow, 'status')} = %s THEN 1 END), "
         f"MAX({t}{sql.column(TurnRow, 'answered_at')}) "
@@ -90,7 +91,7 @@ def _version() -> str:
         f"LEFT JOIN {sql.table(TurnRow)} t ON {t}{sql.column(TurnRow, 'chat')} = "
         f"c.{sql.column(ChatRow, 'id')} WHERE c.{sql.column(ChatRow, 'id')} = %s "
         f"GROUP BY c.{sql.column(ChatRow, 'member')}, m.{sql.column(MemberRow, 'nickname')}, "
-        f"c.{sql.column(ChatRow, 'updated_at')}"
+        f"c.{sql.column(ChatRow, 'anonymous')}, c.{sql.column(ChatRow, 'updated_at')}"
     )
 
 
@@ -117,15 +118,16 @@ class DjangoChatQueries(ChatQueries):
                 created_at=created_at,
                 updated_at=updated_at,
                 turn_count=turn_count,
+                anonymous=anonymous,
             )
-            for id_, title, created_at, updated_at, turn_count, nickname in rows
+            for id_, title, created_at, updated_at, turn_count, anonymous, nickname in rows
         ]
 
     def chat(self, chat_id: ChatId) -> ChatView:
         found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)
         if not found:
             raise ChatNotFound("No such chat.")
-        ((id_, owner, title, created_at, updated_at, model, author),) = found
+        ((id_, owner, title, created_at, updated_at, model, anonymous, author),) = found
         prompts = prompts_of(chat_id)
         rows = sql.select(_turns(), [chat_id], _TURN_FIELDS)
         turns = []
@@ -160,16 +162,18 @@ class DjangoChatQueries(ChatQueries):
             prompts=prompts,
             turns=tuple(turns),
             model=model,
+            anonymous=anonymous,
         )
 
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
         rows = sql.select(_version(), [TurnRow.Status.PENDING.value, chat_id], _VERSION_FIELDS)
         if not rows:
             raise ChatNotFound("No such chat.")
-        ((owner, author, updated_at, turns, pending, answered),) = rows
+        ((owner, author, anonymous, updated_at, turns, pending, answered),) = rows
         return ChatVersion(
             owner_id=MemberId(owner),
             author=author,
+            anonymous=anonymous,
             updated_at=updated_at,
             turns=turns,
             pending=pending,

@@ -1,15 +1,16 @@
 """HTTP caching of the public reads: validators, conditional GET and who may keep a copy.
 
-Browsers always revalidate (`max-age=0`): the web app reads chats and the feed without a token,
-and its author must see a new turn or a deleted chat at once; a revalidation that finds nothing
-changed is a 304 and costs one query. Shared caches (nginx, a CDN) may serve a chat without a
-pending turn for CHAT_SHARED_AGE seconds and a feed page for FEED_SHARED_AGE seconds without
-asking (`s-maxage`), which absorbs bursts of anonymous reads at the cost of a change reaching
-readers behind such a cache that much later. A chat whose answer is on its way is revalidated on
-every use by every cache (`no-cache`). The owner's page holds their private profile:
-`private, no-store`, never in a shared cache nor on disk. The page differs by viewer, so it
-varies on Authorization: a cache never hands the owner's copy to anyone else, nor the public
-copy to the owner. A member's own list is theirs alone: `private, no-cache`.
+Browsers always revalidate (`max-age=0`): the web app reads the feed (and chats, when nobody is
+logged in) without a token, and an author must see a new turn or a deleted chat at once; a
+revalidation that finds nothing changed is a 304 and costs one query. Shared caches (nginx, a
+CDN) may serve a chat without a pending turn for CHAT_SHARED_AGE seconds and a feed page for
+FEED_SHARED_AGE seconds without asking (`s-maxage`), which absorbs bursts of anonymous reads at
+the cost of a change reaching readers behind such a cache that much later. A chat whose answer
+is on its way is revalidated on every use by every cache (`no-cache`). The owner's page holds
+their private profile: `private, no-store`, never in a shared cache nor on disk. The page
+differs by viewer, so it varies on Authorization: a cache never hands the owner's copy to anyone
+else, nor the public copy to the owner. A member's own list is theirs alone:
+`private, no-cache`.
 
 Validators are weak ETags (the same content, not necessarily the same bytes: a proxy may
 compress). No Last-Modified: a chat's timestamps do not move when its author is renamed, and a

@@ -22,6 +22,8 @@ from application.chats import (
     ListChats,
     ListChatsInput,
     ListIntakeQuestions,
+    UpdateChat,
+    UpdateChatInput,
 )
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
@@ -46,6 +48,7 @@ from django_project.api.streaming import (
     stream_response,
     wants_stream,
 )
+from django_project.api.throttling import AnonymousReadLimited
 from django_project.container import Container
 from domain.chat import MESSAGE_MAX
 from domain.ids import ChatId, TurnId
@@ -95,7 +98,7 @@ class _ReadIsPublic(BasePermission):
         return bool(request.user is not None and request.user.is_authenticated)
 
 
-class ChatCollectionApi(APIView):
+class ChatCollectionApi(AnonymousReadLimited):
     # The use case reads the member anyway, and turns away a deactivated one.
     authentication_classes = (TokenAuthentication,)
     permission_classes = (_ReadIsPublic,)
@@ -110,6 +113,10 @@ class ChatCollectionApi(APIView):
             max_length=200,
             required=False,
             help_text="One of GET /api/models/; the default if left out.",
+        )
+        anonymous = serializers.BooleanField(
+            required=False,
+            help_text="Show the chat without its author; the profile's default if left out.",
         )
 
     @extend_schema(
@@ -214,7 +221,7 @@ class IntakeApi(APIView):
         )
 
 
-class ChatDetailApi(APIView):
+class ChatDetailApi(AnonymousReadLimited):
     permission_classes = (_ReadIsPublic,)
 
     @extend_schema(
@@ -234,6 +241,40 @@ class ChatDetailApi(APIView):
                 return caching.not_modified(tag, caching.chat_policy(version, viewer), _BY_VIEWER)
         chat = get_chat(ChatId(chat_id), viewer)
         version = chat.version()
+        return caching.with_validator(
+            Response(chat_data(chat)),
+            caching.etag(version.tag(viewer)),
+            caching.chat_policy(version, viewer),
+            _BY_VIEWER,
+        )
+
+    @extend_schema_serializer(component_name="ChatUpdate")
+    class UpdateSerializer(serializers.Serializer[Any]):
+        anonymous = serializers.BooleanField(
+            help_text="Show the chat without its author (true) or with the owner's nickname."
+        )
+
+    @extend_schema(
+        request=UpdateSerializer,
+        responses={200: ChatOutput, **errors(400, 401, 403, 404)},
+        tags=["chats"],
+    )
+    @inject
+    def patch(
+        self, request: Request, chat_id: int, update: UpdateChat = Provide[Container.update_chat]
+    ) -> Response:
+        """The owner shows the chat with or without their nickname. Shared caches may serve
+        the old author for their few seconds (`s-maxage`)."""
+        changes = validated(self.UpdateSerializer, request.data)
+        chat = update(
+            UpdateChatInput(
+                chat_id=ChatId(chat_id),
+                member_id=requesting_member(request),
+                anonymous=changes["anonymous"],
+            )
+        )
+        version = chat.version()
+        viewer = requesting_member(request)
         return caching.with_validator(
             Response(chat_data(chat)),
             caching.etag(version.tag(viewer)),

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.ValidationFailed, status.HTTP_400_BAD_REQUEST),
+    (app.PersonalDataRefused, status.HTTP_400_BAD_REQUEST),
     (app.MemberInactive, status.HTTP_401_UNAUTHORIZED),
     (app.MemberNotFound, status.HTTP_404_NOT_FOUND),
     (app.ChatNotFound, status.HTTP_404_NOT_FOUND),

@@ -50,6 +50,7 @@ class MeApi(APIView):
         nickname = TextField(max_length=30, required=False)
         born_year = serializers.IntegerField(required=False, allow_null=True)
         job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
+        anonymous_by_default = serializers.BooleanField(required=False)
         email = serializers.EmailField(
             max_length=254,
             required=False,
@@ -174,6 +175,7 @@ def export_data(data: Export, now: Any) -> dict[str, Any]:
             "nickname": member.nickname,
             "born_year": member.born_year,
             "job": member.job,
+            "anonymous_by_default": member.anonymous_by_default,
             "date_joined": data.joined_at.isoformat(),
             "daily_limit": data.profile.quota.limit,
         },

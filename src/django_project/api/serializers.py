@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from application.views import ChatSummary, ChatView, TurnView
@@ -118,6 +118,10 @@ class ProfileOutput(serializers.Serializer[Any]):
     nickname = serializers.CharField(source="member.nickname")
     born_year = serializers.IntegerField(source="member.born_year", allow_null=True)
     job = serializers.CharField(source="member.job", allow_null=True)
+    anonymous_by_default = serializers.BooleanField(
+        source="member.anonymous_by_default",
+        help_text="Whether new chats hide their author unless `anonymous` says otherwise.",
+    )
     email_verified = serializers.BooleanField(
         source="member.email_verified",
         help_text="Whether the member proved the email is theirs (a mailed link, a provider).",
@@ -143,13 +147,19 @@ class AuthorOutput(serializers.Serializer[Any]):
 class ChatSummaryOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    author = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField(
+        help_text="null: an anonymous chat (its owner alone sees their nickname here)."
+    )
+    anonymous = serializers.BooleanField(
+        help_text="Shown without its author to everyone but its owner."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     turn_count = serializers.IntegerField()
 
-    def get_author(self, chat: Any) -> dict[str, str]:
-        return {"nickname": chat.author}
+    @extend_schema_field(AuthorOutput(allow_null=True))
+    def get_author(self, chat: Any) -> dict[str, str] | None:
+        return None if chat.author is None else {"nickname": chat.author}
 
 
 def _datetime(value: datetime, zone: tzinfo) -> str:
@@ -170,7 +180,8 @@ def _summary(chat: ChatSummary | ChatView, zone: tzinfo) -> dict[str, Any]:
     return {
         "id": chat.id,
         "title": chat.title,
-        "author": {"nickname": chat.author},
+        "author": None if chat.author is None else {"nickname": chat.author},
+        "anonymous": chat.anonymous,
         "created_at": _datetime(chat.created_at, zone),
         "updated_at": _datetime(chat.updated_at, zone),
         "turn_count": chat.turn_count,

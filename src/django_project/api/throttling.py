@@ -7,6 +7,8 @@ read the same count and all pass. A refused attempt is DRF's 429 `throttled` wit
 Retry-After."""
 
 import math
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +16,8 @@ from dependency_injector.wiring import Provide, inject
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from application.throttling import Throttle
@@ -22,6 +25,7 @@ from django_project.container import Container
 from domain.throttle import Rate
 
 LOGIN = "login"
+ANON_READ = "anon_read"
 
 
 def _rate(scope: str) -> Rate:
@@ -110,3 +114,83 @@ def check_password_attempt(request: Request, email: str) -> None:
     wait = login_attempt(CountedScopedThrottle().get_ident(request), email)
     if wait is not None:
         raise Throttled(wait=max(1, math.ceil(wait.total_seconds())))
+
+
+class _Windows:
+    """Fixed windows per key, in this process's memory. Reads are the hot path and write
+    nothing to the database; this limit keeps one client from monopolising a worker, and the
+    proxy in front (deploy/nginx: limit_req) holds the line across workers."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, list[float]] = {}  # key: [ends_at, count]
+
+    def count(self, key: str, period: float) -> tuple[int, float]:
+        """Count one read under `key`: the window's count with it, and seconds until it ends."""
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or window[0] <= now:
+                if len(self._windows) >= self.MAX_KEYS:
+                    self._forget_ended(now)
+                window = self._windows[key] = [now + period, 0]
+            window[1] += 1
+            return int(window[1]), window[0] - now
+
+    def forgive(self, key: str) -> None:
+        with self._lock:
+            window = self._windows.get(key)
+            if window is not None and window[1] > 0:
+                window[1] -= 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+    def _forget_ended(self, now: float) -> None:
+        ended = [key for key, (ends_at, _) in self._windows.items() if ends_at <= now]
+        for key in ended:
+            del self._windows[key]
+        if len(self._windows) >= self.MAX_KEYS:
+            # Every window still open: a flood of addresses. Starting them all afresh lets some
+            # reads through early; keeping the memory bounded matters more.
+            self._windows.clear()
+
+
+ANON_READS = _Windows()
+
+
+class AnonymousReadThrottle(BaseThrottle):
+    """Reads without a login, per client address (CHATBOT_ANON_READ_RATE). Members are not
+    limited by it; a 304 is not counted (AnonymousReadLimited gives it back)."""
+
+    _left = 0.0
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.method not in ("GET", "HEAD") or request.user is not None:
+            return True
+        rate = _rate(ANON_READ)
+        key = self.get_ident(request)
+        count, left = ANON_READS.count(key, rate.period.total_seconds())
+        request.anonymous_read_key = key
+        self._left = left
+        return rate.admits(count)
+
+    def wait(self) -> float | None:
+        return max(1, math.ceil(self._left))
+
+
+class AnonymousReadLimited(APIView):
+    """A public read view: anonymous readers are throttled, their 304s not counted."""
+
+    throttle_classes = (AnonymousReadThrottle,)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        key = getattr(request, "anonymous_read_key", None)
+        if key is not None and response.status_code == 304:
+            ANON_READS.forgive(key)
+        return super().finalize_response(request, response, *args, **kwargs)

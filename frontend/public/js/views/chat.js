@@ -34,14 +34,21 @@ export async function chatView({ main, params: [id], signal, path }) {
   if (signal.aborted) return;
   setTitle(chat.title);
 
-  const mine = isLoggedIn() && currentProfile()?.nickname === chat.author.nickname;
+  // Read with the member's token: only the owner's copy of an anonymous chat names them.
+  const mine =
+    isLoggedIn() && Boolean(chat.author) && currentProfile()?.nickname === chat.author.nickname;
   const heading = h("h1", { class: "chat-title" }, chat.title);
   const actions = mine
     ? h(
-        "button",
-        { type: "button", class: "btn btn-ghost btn-danger-text", onclick: () => remove(chat) },
-        icon("trash"),
-        h("span", {}, t("chat.delete")),
+        "div",
+        { class: "chat-actions" },
+        anonymityToggle(chat),
+        h(
+          "button",
+          { type: "button", class: "btn btn-ghost btn-danger-text", onclick: () => remove(chat) },
+          icon("trash"),
+          h("span", {}, t("chat.delete")),
+        ),
       )
     : null;
   const list = messageList();
@@ -58,7 +65,9 @@ export async function chatView({ main, params: [id], signal, path }) {
         h(
           "p",
           { class: "muted" },
-          t("chat.by", { nickname: chat.author.nickname }),
+          chat.author && !chat.anonymous
+            ? t("chat.by", { nickname: chat.author.nickname })
+            : t("chat.byAnonymous"),
           " · ",
           h("time", { datetime: chat.created_at }, formatDateTime(chat.created_at)),
         ),
@@ -115,7 +124,9 @@ export async function chatView({ main, params: [id], signal, path }) {
       h(
         "p",
         { class: "read-only" },
-        t("chat.readOnly", { nickname: chat.author.nickname }),
+        chat.author
+          ? t("chat.readOnly", { nickname: chat.author.nickname })
+          : t("chat.readOnly.anonymous"),
         " ",
         isLoggedIn() ? null : h("a", { href: href(loginPath("/new")) }, t("chat.readOnly.anon")),
       ),
@@ -124,6 +135,37 @@ export async function chatView({ main, params: [id], signal, path }) {
   }
   // The owner is here to go on talking: start at the latest answer. Readers start at the top.
   if (mine) scrollToEnd(list);
+}
+
+/** The owner's switch between showing the chat with and without their nickname. */
+function anonymityToggle(chat) {
+  let anonymous = Boolean(chat.anonymous);
+  const button = h("button", { type: "button", class: "btn btn-ghost" });
+  const draw = () => {
+    button.textContent = t(anonymous ? "chat.anonymous.show" : "chat.anonymous.hide");
+    button.setAttribute("aria-pressed", String(anonymous));
+  };
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      anonymous = (await api.setChatAnonymous(chat.id, !anonymous)).anonymous;
+      draw();
+      const byline = document.querySelector(".chat-head .muted");
+      if (byline?.firstChild) {
+        byline.firstChild.textContent = anonymous
+          ? t("chat.byAnonymous")
+          : t("chat.by", { nickname: chat.author.nickname });
+      }
+      notify(t(anonymous ? "chat.anonymous.hidden" : "chat.anonymous.shown"));
+      chatsChanged();
+    } catch (error) {
+      if (!(error instanceof api.SessionExpired)) notify(describeError(error));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  draw();
+  return button;
 }
 
 async function remove(chat) {

@@ -23,7 +23,11 @@ export function chatCard(chat) {
       h(
         "p",
         { class: "card-meta" },
-        h("span", { class: "card-author" }, t("feed.by", { nickname: chat.author.nickname })),
+        h(
+          "span",
+          { class: "card-author" },
+          chat.author ? t("feed.by", { nickname: chat.author.nickname }) : t("feed.anonymous"),
+        ),
         h("span", { "aria-hidden": "true" }, " · "),
         h("time", { datetime: chat.updated_at }, formatRelative(chat.updated_at)),
         h("span", { "aria-hidden": "true" }, " · "),

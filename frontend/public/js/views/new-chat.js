@@ -11,6 +11,7 @@ import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
 import { t } from "../i18n.js";
 import { navigate, rewrite } from "../router.js";
+import { currentProfile } from "../state.js";
 import { flash, errorBox, loading, setTitle } from "../ui.js";
 
 const ANSWER_MAX = 2000;
@@ -97,6 +98,7 @@ export async function newChatView({ main, signal }) {
       if (answers[i]) body[q.kind] = answers[i];
     });
     if (modelPicker && modelPicker.value !== models.default) body.model = modelPicker.value;
+    body.anonymous = anonymousBox.checked;
     let chatId = null;
     const outcome = await ask({
       list,
@@ -122,8 +124,14 @@ export async function newChatView({ main, signal }) {
     }
     // Not created (no allowance left, network down...): the answers are still here to send again.
     started = false;
-    composer.restore(answers.pop() ?? "");
+    // An answer the server refused for what it holds goes back in the box at its own question.
+    const refused = outcome?.error?.code === "personal_data" ? outcome.error.body.field : null;
+    const at = questions.findIndex((q) => q.kind === refused);
+    const again = at >= 0 ? answers.splice(at)[0] : answers.pop();
+    saveProgress();
+    composer.restore(again ?? "");
     draw();
+    if (outcome?.error) composer.showError(describeError(outcome.error));
   };
 
   const submit = (value) => {
@@ -186,9 +194,25 @@ export async function newChatView({ main, signal }) {
         modelPicker,
       )
     : null;
+  // Whether the chat shows the member's nickname; the profile's default until changed here.
+  const anonymousBox = h("input", {
+    type: "checkbox",
+    id: "anonymous",
+    checked: Boolean(currentProfile()?.anonymous_by_default),
+  });
+  const anonymousField = h(
+    "div",
+    { class: "anonymous-field" },
+    anonymousBox,
+    h("label", { for: "anonymous" }, t("intake.anonymous")),
+  );
   page
     .querySelector(".loading")
-    .replaceWith(h("div", { class: "intake-bar" }, stepLabel, modelField), list, back);
+    .replaceWith(
+      h("div", { class: "intake-bar" }, stepLabel, modelField, anonymousField),
+      list,
+      back,
+    );
   page.append(h("div", { class: "composer-dock" }, composer.el));
   if (unsent !== null && !composer.textarea.value) composer.restore(unsent);
   draw();

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chatbot', '0009_departed_usage'),
+        ('chatbot', '0010_anonymous_authorship'),
     ]
 
     operations = [
