@@ -1,13 +1,22 @@
 """A member's own account: changing the password, logging out everywhere, taking their data and
 leaving."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from application.asking import ChatSettings
 from application.errors import LoginTooOld, NoPassword, ValidationFailed
 from application.members import GetProfile, Profile
-from application.ports import ChatQueries, Clock, NewMember, PasswordPolicy, UnitOfWork
+from application.ports import (
+    ChatQueries,
+    Clock,
+    NewMember,
+    PasswordPolicy,
+    ProviderUnlinker,
+    UnitOfWork,
+)
+from application.social_login import unlink_at_provider
 from application.views import ChatView
 from domain.consent import GivenConsent
 from domain.ids import ChatId, MemberId
@@ -77,20 +86,29 @@ class DeleteAccountInput:
 
 class DeleteAccount:
     """A member leaves. What they used of today's allowance stays with a keyed hash of their
-    email, so signing up again with it the same day does not reset the allowance."""
+    email, so signing up again with it the same day does not reset the allowance. Providers
+    that keep a record of the link (Kakao, with an admin key) are told once the member is
+    gone."""
 
     def __init__(
-        self, uow: UnitOfWork, passwords: PasswordPolicy, settings: ChatSettings, clock: Clock
+        self,
+        uow: UnitOfWork,
+        passwords: PasswordPolicy,
+        settings: ChatSettings,
+        clock: Clock,
+        unlinkers: Mapping[str, ProviderUnlinker] | None = None,
     ) -> None:
         self._uow = uow
         self._passwords = passwords
         self._policy = settings.policy
         self._clock = clock
+        self._unlinkers = unlinkers or {}
 
     def __call__(self, data: DeleteAccountInput) -> None:
         with self._uow as uow:
             member = uow.members.get(data.member_id)
             stored = uow.members.password_hash(data.member_id)
+            accounts = {p: uow.social.account_of(data.member_id, p) for p in self._unlinkers}
         now = self._clock.now()
         if stored is not None:
             if data.password is None or not self._passwords.matches(data.password, stored):
@@ -104,6 +122,9 @@ class DeleteAccount:
             uow.quota.remember_leaver(data.member_id, member.email, self._policy.day_of(now))
             uow.members.delete(data.member_id)
             uow.commit()
+        # Gone here first: a provider that fails to hear of it does not keep the member.
+        for provider, account_id in accounts.items():
+            unlink_at_provider(self._unlinkers, provider, account_id, data.member_id)
 
 
 @dataclass(frozen=True, slots=True)

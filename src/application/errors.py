@@ -92,6 +92,18 @@ class ProviderEmailTaken(ApplicationError):
     code = "oauth_email_taken"
 
 
+class ProviderAccountTaken(ApplicationError):
+    """The provider account a member tries to link is linked to another member."""
+
+    code = "oauth_account_taken"
+
+
+class ProviderAlreadyLinked(ApplicationError):
+    """The member has another account of this provider linked: one per provider."""
+
+    code = "oauth_provider_already_linked"
+
+
 class OAuthStateUsed(ApplicationError):
     """The login's state was used already, whatever the browser kept."""
 

@@ -319,6 +319,24 @@ class SocialAccountRepository(Protocol):
         """Remove the member's link to `provider` (nothing when there is none)."""
         ...
 
+    def account_of(self, member_id: MemberId, provider: str) -> str | None:
+        """The id of the member's account at `provider`, if one is linked."""
+        ...
+
+    def unlink_account(self, provider: str, account_id: str) -> MemberId | None:
+        """Remove the link of this provider account, whoever holds it; the member it was
+        linked to, or None when it was linked to nobody."""
+        ...
+
+
+class ProviderUnlinker(Protocol):
+    """A login provider's own record that the person connected this app (Kakao keeps one)."""
+
+    def unlink(self, account_id: str) -> None:
+        """Tell the provider to disconnect the app from the account. Raise ProviderFailed when
+        it refuses or cannot be reached; no secret reaches the error or a log line."""
+        ...
+
 
 class LoginCodeRepository(Protocol):
     def add(self, code_hash: str, member_id: MemberId, expires_at: datetime) -> None:

@@ -7,10 +7,12 @@ pair a password login gives). The JWT pair never travels in a URL.
 """
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from application.asking import ChatSettings
 from application.errors import (
@@ -18,6 +20,7 @@ from application.errors import (
     LoginCodeInvalid,
     OAuthStateUsed,
     ProviderEmailTaken,
+    ProviderFailed,
     ProviderNotConfigured,
     ProviderNotLinked,
     ValidationFailed,
@@ -27,6 +30,7 @@ from application.ports import (
     ExternalIdentity,
     IdentityProvider,
     NewMember,
+    ProviderUnlinker,
     UnitOfWork,
 )
 from domain.ids import MemberId
@@ -42,6 +46,8 @@ PENDING_LOGIN_TTL = timedelta(minutes=10)
 # later login with that address verified elsewhere would be linked to this member.
 NO_EMAIL_DOMAIN = "oauth.invalid"
 _NICKNAME_ATTEMPTS = 50
+
+log = logging.getLogger(__name__)
 
 
 def _provider(providers: Mapping[str, IdentityProvider], name: str) -> IdentityProvider:
@@ -95,6 +101,42 @@ class CompleteSocialLoginInput:
     redirect_uri: str
 
 
+class ProviderCallback(Protocol):
+    """What a provider's callback brings, with the verifier its start kept."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def code_verifier(self) -> str: ...
+    @property
+    def redirect_uri(self) -> str: ...
+
+
+def identify(
+    uow: UnitOfWork,
+    provider: IdentityProvider,
+    clock: Clock,
+    state_ttl: timedelta,
+    data: ProviderCallback,
+) -> ExternalIdentity:
+    """Spend the callback's state, once, then trade its code for the person's identity."""
+    # Before the provider sees the code: a replayed callback (a saved copy of the browser's
+    # cookie) must not send it there again. Committed at once, so a state stays spent even
+    # when the provider then fails.
+    now = clock.now()
+    with uow:
+        fresh = uow.oauth_states.spend(hash_state(data.state), now + state_ttl, now)
+        uow.commit()
+    if not fresh:
+        raise OAuthStateUsed("This login or link was completed already; please start again.")
+    # No transaction is open while the provider answers.
+    return provider.fetch_identity(
+        code=data.code, code_verifier=data.code_verifier, redirect_uri=data.redirect_uri
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CompleteSocialLoginOutput:
     member_id: MemberId
@@ -126,19 +168,8 @@ class CompleteSocialLogin:
         self._state_ttl = state_ttl
 
     def __call__(self, data: CompleteSocialLoginInput) -> CompleteSocialLoginOutput:
-        provider = _provider(self._providers, data.provider)
-        # Before the provider sees the code: a replayed callback (a saved copy of the browser's
-        # cookie) must not send it there again. Committed at once, so a state stays spent even
-        # when the provider then fails.
-        now = self._clock.now()
-        with self._uow as uow:
-            fresh = uow.oauth_states.spend(hash_state(data.state), now + self._state_ttl, now)
-            uow.commit()
-        if not fresh:
-            raise OAuthStateUsed("This login was completed already; please start again.")
-        # No transaction is open while the provider answers.
-        identity = provider.fetch_identity(
-            code=data.code, code_verifier=data.code_verifier, redirect_uri=data.redirect_uri
+        identity = identify(
+            self._uow, _provider(self._providers, data.provider), self._clock, self._state_ttl, data
         )
         login_code = secrets.token_urlsafe(32)
         with self._uow as uow:
@@ -159,7 +190,8 @@ class CompleteSocialLogin:
             match = on_matching_email(owner, identity.provider, uow.social.providers_of(owner.id))
             if match is EmailMatch.REFUSE:
                 raise ProviderEmailTaken(
-                    "An account with this email exists; log in with its password."
+                    "An account with this email exists. Log in with its password, then "
+                    "connect this provider from Settings."
                 )
             if match is EmailMatch.LINK:
                 uow.social.link(owner.id, identity.provider, identity.account_id)
@@ -212,12 +244,41 @@ class UnlinkProviderInput:
     provider: str
 
 
-class UnlinkProvider:
-    """A member drops a linked provider, as long as another way to log in remains."""
+def unlink_at_provider(
+    unlinkers: Mapping[str, ProviderUnlinker],
+    provider: str,
+    account_id: str | None,
+    member_id: MemberId,
+) -> None:
+    """Tell the provider, when it keeps its own record of the link (Kakao), that the link is
+    gone here. Called after the link is removed here: a provider that fails is logged, never
+    a reason to keep a link the member dropped or an account they closed."""
+    unlinker = unlinkers.get(provider)
+    if unlinker is None or account_id is None:
+        return
+    try:
+        unlinker.unlink(account_id)
+    except ProviderFailed:
+        # The account id lets an operator finish the unlink by hand; it is no secret.
+        log.warning(
+            "unlinked here but not at the provider",
+            extra={"provider": provider, "member": member_id, "account_id": account_id},
+        )
 
-    def __init__(self, uow: UnitOfWork, providers: Mapping[str, IdentityProvider]) -> None:
+
+class UnlinkProvider:
+    """A member drops a linked provider, as long as another way to log in remains; the
+    provider is told too when it keeps a record of the link (Kakao, with an admin key)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        providers: Mapping[str, IdentityProvider],
+        unlinkers: Mapping[str, ProviderUnlinker] | None = None,
+    ) -> None:
         self._uow = uow
         self._providers = providers
+        self._unlinkers = unlinkers or {}
 
     def __call__(self, data: UnlinkProviderInput) -> list[str]:
         _provider(self._providers, data.provider)
@@ -229,6 +290,9 @@ class UnlinkProvider:
                 raise LastLoginMethod(
                     "This is your only way to log in; link another provider first."
                 )
+            account_id = uow.social.account_of(data.member_id, data.provider)
             uow.social.unlink(data.member_id, data.provider)
             uow.commit()
+        # No transaction is open while the provider answers.
+        unlink_at_provider(self._unlinkers, data.provider, account_id, data.member_id)
         return [p for p in linked if p != data.provider]

@@ -59,6 +59,9 @@ class ChatbotSettings(BaseModel):
     kakao_client_secret: SecretStr | None = None
     kakao_auth_url: str = "https://kauth.kakao.com"
     kakao_api_url: str = "https://kapi.kakao.com"
+    # The app's admin key: unlinking at Kakao when a member unlinks or leaves, and proof that a
+    # call to the unlink callback comes from Kakao.
+    kakao_admin_key: SecretStr | None = None
     oauth_timeout_s: float = Field(10.0, gt=0, le=60)
     # Where a provider login lands: the web app's page; its route goes after a "#".
     frontend_url: str = "/"
@@ -115,6 +118,8 @@ class ChatbotSettings(BaseModel):
             raise ValueError("the anthropic provider needs ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL")
         if self.github_client_id and not self.github_client_secret:
             raise ValueError("CHATBOT_GITHUB_CLIENT_ID needs CHATBOT_GITHUB_CLIENT_SECRET")
+        if self.kakao_admin_key and not self.kakao_client_id:
+            raise ValueError("CHATBOT_KAKAO_ADMIN_KEY needs CHATBOT_KAKAO_CLIENT_ID")
         if self.turn_lease_s < max(MIN_TURN_LEASE_S, self.llm_timeout_s + LEASE_MARGIN_S):
             # A lease the server cannot keep alive gets a live answer swept, its request given
             # back: streamed answers renew every quarter lease, looking every half second, and
@@ -173,6 +178,7 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "kakao_client_secret": env.get("CHATBOT_KAKAO_CLIENT_SECRET"),
         "kakao_auth_url": env.get("CHATBOT_KAKAO_AUTH_URL"),
         "kakao_api_url": env.get("CHATBOT_KAKAO_API_URL"),
+        "kakao_admin_key": env.get("CHATBOT_KAKAO_ADMIN_KEY"),
         "oauth_timeout_s": env.get("CHATBOT_OAUTH_TIMEOUT_S"),
         "frontend_url": env.get("CHATBOT_FRONTEND_URL"),
         "require_verified_email": env.get("CHATBOT_REQUIRE_VERIFIED_EMAIL"),

@@ -14,7 +14,7 @@ from adapters.llm.openai_compatible import OpenAIChatModel
 from adapters.llm.routing import RoutedChatModel
 from adapters.mail.django_mail import DjangoMailer
 from adapters.oauth.github import GitHubIdentityProvider
-from adapters.oauth.kakao import KakaoIdentityProvider
+from adapters.oauth.kakao import KakaoAppUnlinker, KakaoIdentityProvider
 from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
@@ -32,7 +32,8 @@ from application.accounts import ChangePassword, DeleteAccount, ExportData, LogO
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions, UpdateChat
 from application.members import GetProfile, GiveConsent, RegisterMember, UpdateProfile
-from application.ports import ChatModel, IdentityProvider
+from application.ports import ChatModel, IdentityProvider, ProviderUnlinker
+from application.provider_links import CompleteProviderLink, ForgetProviderAccount
 from application.recovery import RecoverInterruptedTurns
 from application.rules import ChatRules
 from application.send_message import SendMessage
@@ -111,6 +112,23 @@ def identity_providers(settings: ChatbotSettings) -> dict[str, IdentityProvider]
             timeout_s=settings.oauth_timeout_s,
         )
     return made
+
+
+def provider_unlinkers(settings: ChatbotSettings) -> dict[str, ProviderUnlinker]:
+    """The providers told when a member drops their link or leaves: Kakao, given its admin key."""
+    made: dict[str, ProviderUnlinker] = {}
+    if settings.kakao_client_id and settings.kakao_admin_key:
+        made["kakao"] = KakaoAppUnlinker(
+            admin_key=settings.kakao_admin_key.get_secret_value(),
+            api_url=settings.kakao_api_url,
+            timeout_s=settings.oauth_timeout_s,
+        )
+    return made
+
+
+def kakao_admin_key(settings: ChatbotSettings) -> str | None:
+    """What Kakao's unlink callback must present; None: the callback is not offered."""
+    return _revealed(settings.kakao_admin_key) if settings.kakao_client_id else None
 
 
 class Container(containers.DeclarativeContainer):
@@ -209,8 +227,15 @@ class Container(containers.DeclarativeContainer):
     list_intake_questions = providers.Factory(ListIntakeQuestions)
     change_password = providers.Factory(ChangePassword, uow=uow, passwords=passwords)
     log_out_everywhere = providers.Factory(LogOutEverywhere, uow=uow)
+    provider_unlinkers = providers.Singleton(provider_unlinkers, config.raw)
+    kakao_admin_key = providers.Singleton(kakao_admin_key, config.raw)
     delete_account = providers.Factory(
-        DeleteAccount, uow=uow, passwords=passwords, settings=chat_settings, clock=clock
+        DeleteAccount,
+        uow=uow,
+        passwords=passwords,
+        settings=chat_settings,
+        clock=clock,
+        unlinkers=provider_unlinkers,
     )
     export_data = providers.Factory(
         ExportData,
@@ -231,4 +256,10 @@ class Container(containers.DeclarativeContainer):
         settings=chat_settings,
     )
     redeem_login_code = providers.Factory(RedeemLoginCode, uow=uow, clock=clock)
-    unlink_provider = providers.Factory(UnlinkProvider, uow=uow, providers=identity_providers)
+    unlink_provider = providers.Factory(
+        UnlinkProvider, uow=uow, providers=identity_providers, unlinkers=provider_unlinkers
+    )
+    complete_provider_link = providers.Factory(
+        CompleteProviderLink, uow=uow, providers=identity_providers, clock=clock
+    )
+    forget_provider_account = providers.Factory(ForgetProviderAccount, uow=uow)

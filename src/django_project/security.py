@@ -7,6 +7,8 @@ styles may be inline, as both set style attributes from their scripts. Everythin
 answers (JSON, errors, metrics) is no page at all: nothing may load or run if a browser is sent
 to it, and nobody may frame it."""
 
+import re
+
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
@@ -34,4 +36,23 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
         if "Content-Security-Policy" not in response:
             page = request.path.startswith(PAGES)
             response["Content-Security-Policy"] = PAGE if page else NO_PAGE
+        return response
+
+
+# The one call whose answer sets a cookie a browser must keep: starting a provider link
+# (api/oauth.py). Credentialed CORS is allowed there alone, for the origins django-cors-headers
+# already allowed; every other call carries a Bearer token and no cookie.
+CREDENTIALED_PATH = re.compile(r"^/api/me/oauth/[-\w]+/link/$")
+
+
+class CredentialedLinkCorsMiddleware(MiddlewareMixin):
+    """Adds `Access-Control-Allow-Credentials: true` to the link call's answers, its preflight
+    included, when django-cors-headers allowed the origin (an exact listed origin, never *)."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        allowed = response.get("Access-Control-Allow-Origin")
+        if allowed and allowed != "*" and CREDENTIALED_PATH.match(request.path):
+            response["Access-Control-Allow-Credentials"] = "true"
         return response

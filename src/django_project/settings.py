@@ -96,6 +96,8 @@ MIDDLEWARE = [
     # Outside everything that answers (WhiteNoise's web app files too): noindex on every answer.
     "django_project.robots.NoIndexMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Around django-cors-headers, to see its preflight answers too (security.py).
+    "django_project.security.CredentialedLinkCorsMiddleware",
     # Early, so preflight requests are answered before anything else looks at them.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -390,5 +392,6 @@ CORS_ALLOWED_ORIGINS = _cors_origins(os.environ.get("CHATBOT_CORS_ORIGINS", ""))
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type"]
 CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language", "X-Request-ID"]
-# Bearer tokens only: no cookies cross origins.
+# Bearer tokens only: no cookies cross origins, but for the one answer that sets the browser's
+# cookie of a provider link (security.CredentialedLinkCorsMiddleware).
 CORS_ALLOW_CREDENTIALS = False

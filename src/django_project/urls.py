@@ -43,6 +43,11 @@ urlpatterns = [
     path("api/auth/oauth/providers/", oauth.OAuthProvidersApi.as_view(), name="oauth-providers"),
     path("api/auth/oauth/exchange/", oauth.OAuthExchangeApi.as_view(), name="oauth-exchange"),
     path(
+        "api/auth/oauth/kakao/unlinked/",
+        oauth.KakaoUnlinkedApi.as_view(),
+        name="oauth-kakao-unlinked",
+    ),
+    path(
         "api/auth/oauth/<slug:provider>/start/", oauth.OAuthStartApi.as_view(), name="oauth-start"
     ),
     path(
@@ -60,6 +65,11 @@ urlpatterns = [
     path("api/me/consent/", me.MeConsentApi.as_view(), name="me-consent"),
     path("api/me/export/", me.MeExportApi.as_view(), name="me-export"),
     path("api/me/oauth/<slug:provider>/", oauth.MeOAuthApi.as_view(), name="me-oauth"),
+    path(
+        "api/me/oauth/<slug:provider>/link/",
+        oauth.MeOAuthLinkApi.as_view(),
+        name="me-oauth-link",
+    ),
     path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
     path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),
     path("api/chats/intake/", chats.IntakeApi.as_view(), name="intake"),

@@ -126,7 +126,8 @@ def test_a_provider_login_with_the_email_of_a_password_account_is_explained(
     expect(page).to_have_url(f"{oauth_api.url}/#/login")
     expect(page.get_by_role("alert")).to_have_text(
         "An account with this email already exists. To keep it safe, it was not joined to "
-        "this login: log in with its email and password."
+        "this login: log in with its email and password, then connect this provider from "
+        "Settings."
     )
     assert stored_tokens(page) is None
     screenshot(page, "22-login-email-taken")
@@ -138,7 +139,7 @@ def test_a_provider_login_with_the_email_of_a_password_account_is_explained(
     expect(korean).to_have_url(f"{oauth_api.url}/#/login")
     expect(korean.get_by_role("alert")).to_have_text(
         "이 이메일로 가입한 계정이 이미 있어요. 계정을 안전하게 지키기 위해 이 로그인과 연결하지 "
-        "않았어요. 그 계정의 이메일과 비밀번호로 로그인해 주세요."
+        "않았어요. 그 계정의 이메일과 비밀번호로 로그인한 뒤 설정에서 이 서비스를 연결해 주세요."
     )
 
 

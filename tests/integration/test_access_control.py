@@ -67,6 +67,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("oauth-callback", "GET"): (404, 404, 404),
     ("oauth-exchange", "POST"): (400, 400, 400),  # a code nobody was given
     ("me-oauth", "DELETE"): (401, 404, 404),  # nothing linked to unlink
+    ("me-oauth-link", "POST"): (401, 404, 404),  # each member links to themselves alone
+    # Kakao's unlink callback: no admin key configured here; with one, only its holder.
+    ("oauth-kakao-unlinked", "POST"): (404, 404, 404),
 }
 
 # Exact fields of what anyone may read about a chat: nothing else may appear.
@@ -175,6 +178,8 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("oauth-callback", "GET"): ("/api/auth/oauth/github/callback/?code=c&state=s", None),
         ("oauth-exchange", "POST"): ("/api/auth/oauth/exchange/", {"code": "made-up"}),
         ("me-oauth", "DELETE"): ("/api/me/oauth/github/", None),
+        ("me-oauth-link", "POST"): ("/api/me/oauth/github/link/", None),
+        ("oauth-kakao-unlinked", "POST"): ("/api/auth/oauth/kakao/unlinked/", {"user_id": "1"}),
     }
     path, body = requests[(name, method)]
     return client.generic(method, path, *_json(body))

@@ -21,6 +21,7 @@ SECRETS = {
     "ANTHROPIC_API_KEY": "sk-ant-test-SECRET-anthropic-0123456789",
     "CHATBOT_GITHUB_CLIENT_SECRET": "gh-SECRET-client-secret-0123456789",
     "CHATBOT_KAKAO_CLIENT_SECRET": "kakao-SECRET-client-secret-0123456789",
+    "CHATBOT_KAKAO_ADMIN_KEY": "kakao-SECRET-admin-key-0123456789",
     "CHATBOT_METRICS_TOKEN": "metrics-SECRET-token-0123456789abcdef",
 }
 ENV = {

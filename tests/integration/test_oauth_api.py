@@ -46,8 +46,8 @@ def adapter_for(fake: FakeGitHub | FakeKakao) -> GitHubIdentityProvider | KakaoI
     )
 
 
-@pytest.fixture
-def fakes(
+@pytest.fixture(name="fakes")
+def fakes_fixture(
     container: Container, configure: Configure, fake_github: FakeGitHub, fake_kakao: FakeKakao
 ) -> Fakes:
     container.identity_providers.override(

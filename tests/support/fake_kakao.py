@@ -4,8 +4,12 @@ and Kakao's `error_code`), as kauth.kakao.com serves them, and /v2/user/me as ka
 does. One server plays both hosts: point CHATBOT_KAKAO_AUTH_URL and CHATBOT_KAKAO_API_URL at
 `base_url`.
 
-Set `account` (a KakaoAccount) before the person consents; `failures["token" | "me"] = 500`
-makes that endpoint fail.
+Set `account` (a KakaoAccount) before the person consents; `failures["token" | "me" |
+"unlink"] = 500` makes that endpoint fail.
+
+POST /v1/user/unlink answers as Kakao does for an app's admin key (`Authorization: KakaoAK
+<admin_key>`, form `target_id_type=user_id&target_id=...`): `{"id": ...}`, or 401 with Kakao's
+error body for another key. `unlinked` lists the account ids it unlinked.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -15,7 +19,9 @@ from typing import Any
 import pytest
 
 from tests.support.fake_http import Wire
-from tests.support.fake_oauth import FakeOAuthProvider, Grant
+from tests.support.fake_oauth import FakeOAuthProvider, Grant, form
+
+ADMIN_KEY = "test-kakao-admin-key"
 
 
 @dataclass
@@ -36,6 +42,12 @@ class FakeKakao(FakeOAuthProvider):
     approve_label = "동의하고 계속하기"
     cancel_label = "취소"
 
+    admin_key = ADMIN_KEY
+
+    def __init__(self, **credentials: str) -> None:
+        super().__init__(**credentials)
+        self.unlinked: list[str] = []
+
     def default_account(self) -> KakaoAccount:
         return KakaoAccount()
 
@@ -44,7 +56,25 @@ class FakeKakao(FakeOAuthProvider):
         return ("client_id", "client_secret", "code", "redirect_uri", "code_verifier")
 
     def routes(self) -> Mapping[tuple[str, str], Callable[[Wire], None]]:
-        return {("GET", "/v2/user/me"): self._me, ("POST", "/v2/user/me"): self._me}
+        return {
+            ("GET", "/v2/user/me"): self._me,
+            ("POST", "/v2/user/me"): self._me,
+            ("POST", "/v1/user/unlink"): self._unlink,
+        }
+
+    def _unlink(self, wire: Wire) -> None:
+        if self.failing("unlink", wire):
+            return
+        if wire.request.headers.get("authorization", "") != f"KakaoAK {self.admin_key}":
+            wire.send_json(401, {"msg": "wrong appKey(admin key) type", "code": -401})
+            return
+        sent = form(wire.request)
+        target = sent.get("target_id", "")
+        if sent.get("target_id_type") != "user_id" or not target.isdigit():
+            wire.send_json(400, {"msg": "target_id is required", "code": -2})
+            return
+        self.unlinked.append(target)
+        wire.send_json(200, {"id": int(target)})
 
     def token_success(self, wire: Wire, token: str, grant: Grant) -> None:
         wire.send_json(

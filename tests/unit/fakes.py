@@ -49,6 +49,7 @@ from application.ports import (
     NewMember,
     OAuthStateRepository,
     PasswordPolicy,
+    ProviderUnlinker,
     QuotaLedger,
     Reservation,
     SocialAccountRepository,
@@ -590,6 +591,14 @@ class FakeSocialAccountRepository(_Snapshots, SocialAccountRepository):
             if member == member_id and key[0] == provider:
                 del self._links[key]
 
+    def account_of(self, member_id: MemberId, provider: str) -> str | None:
+        return next(
+            (a for (p, a), m in self._links.items() if m == member_id and p == provider), None
+        )
+
+    def unlink_account(self, provider: str, account_id: str) -> MemberId | None:
+        return self._links.pop((provider, account_id), None)
+
 
 class FakeLoginCodeRepository(_Snapshots, LoginCodeRepository):
     def __init__(self) -> None:
@@ -730,6 +739,21 @@ class FakeIdentityProvider(IdentityProvider):
         if outcome is None:
             raise ProviderFailed(f"{self.name} failed.")
         return outcome
+
+
+class FakeProviderUnlinker(ProviderUnlinker):
+    """Records the accounts it is asked to unlink, with whether a transaction of `uow` was open
+    at the time; raises ProviderFailed instead while `failing`."""
+
+    def __init__(self, uow: "FakeUnitOfWork | None" = None) -> None:
+        self.uow = uow
+        self.unlinked: list[tuple[str, bool]] = []
+        self.failing = False
+
+    def unlink(self, account_id: str) -> None:
+        self.unlinked.append((account_id, self.uow is not None and self.uow.in_transaction))
+        if self.failing:
+            raise ProviderFailed("Kakao is down.")
 
 
 class FakeUnitOfWork(UnitOfWork):

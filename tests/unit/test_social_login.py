@@ -136,7 +136,7 @@ def test_a_verified_email_of_a_member_not_known_to_own_it_is_refused(world: Worl
     world.kakao.script.append(
         world.kakao.identity("7", email="kim@example.com", email_verified=True)
     )
-    with pytest.raises(ProviderEmailTaken):
+    with pytest.raises(ProviderEmailTaken, match="connect this provider from Settings"):
         world.log_in("kakao")
     assert world.uow.members.all() == [squatter]
     assert world.uow.social.providers_of(squatter.id) == []

@@ -90,6 +90,15 @@ export async function loginProviders() {
   return json(await send("/api/auth/oauth/providers/"));
 }
 
+/** Start connecting a provider to the logged-in member: { url } to send the browser to. With
+ * credentials, so that the browser keeps the cookie the answer sets: the callback completes the
+ * link only in this browser. It comes back to `#/settings?linked=<provider>` or
+ * `#/settings?oauth_error=<code>`. */
+export async function startProviderLink(provider) {
+  const path = `/api/me/oauth/${encodeURIComponent(provider)}/link/`;
+  return json(await authed(path, { method: "POST", credentials: "include" }));
+}
+
 export async function me() {
   return json(await authed("/api/me/"));
 }

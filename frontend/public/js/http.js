@@ -40,13 +40,18 @@ export class NetworkError extends Error {
  * ApiError/NetworkError. Returns the Response of a successful request untouched, so streams can
  * be read by the caller.
  */
-export async function send(path, { method = "GET", body, headers = {}, signal, accept } = {}) {
+export async function send(
+  path,
+  { method = "GET", body, headers = {}, signal, accept, credentials = "omit" } = {},
+) {
   const init = {
     method,
     signal,
     // No cookies: the API authenticates with Bearer tokens only, so credentials stay out of
-    // cross-origin requests (and CORS needs no Allow-Credentials).
-    credentials: "omit",
+    // cross-origin requests (and CORS needs no Allow-Credentials). The one exception is starting
+    // a provider link, whose answer sets the cookie that ties the link to this browser: the API
+    // allows credentials for that path alone.
+    credentials,
     headers: {
       Accept: accept ?? "application/json",
       "Accept-Language": language(),

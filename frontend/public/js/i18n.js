@@ -192,7 +192,11 @@ const STRINGS = {
       "The provider could not complete the login. Please try again in a moment.",
     "errors.oauth_account_conflict": "That login did not go through. Please try again.",
     "errors.oauth_email_taken":
-      "An account with this email already exists. To keep it safe, it was not joined to this login: log in with its email and password.",
+      "An account with this email already exists. To keep it safe, it was not joined to this login: log in with its email and password, then connect this provider from Settings.",
+    "errors.oauth_account_taken":
+      "That account is already connected to another account here. Nothing was changed.",
+    "errors.oauth_provider_already_linked":
+      "Another account of this provider is connected already. Disconnect it first.",
     "errors.oauth_code_invalid": "This login has expired or was used already. Please log in again.",
     "errors.oauth_provider_not_found": "This way of logging in is not available here.",
     "errors.csp":
@@ -387,7 +391,11 @@ const STRINGS = {
     "errors.oauth_provider_error": "제공자가 로그인을 마치지 못했어요. 잠시 후 다시 시도해 주세요.",
     "errors.oauth_account_conflict": "로그인이 완료되지 않았어요. 다시 시도해 주세요.",
     "errors.oauth_email_taken":
-      "이 이메일로 가입한 계정이 이미 있어요. 계정을 안전하게 지키기 위해 이 로그인과 연결하지 않았어요. 그 계정의 이메일과 비밀번호로 로그인해 주세요.",
+      "이 이메일로 가입한 계정이 이미 있어요. 계정을 안전하게 지키기 위해 이 로그인과 연결하지 않았어요. 그 계정의 이메일과 비밀번호로 로그인한 뒤 설정에서 이 서비스를 연결해 주세요.",
+    "errors.oauth_account_taken":
+      "그 계정은 이미 여기의 다른 계정에 연결되어 있어요. 바뀐 것은 없어요.",
+    "errors.oauth_provider_already_linked":
+      "이 서비스의 다른 계정이 이미 연결되어 있어요. 먼저 연결을 끊어 주세요.",
     "errors.oauth_code_invalid": "로그인 시간이 지났거나 이미 사용됐어요. 다시 로그인해 주세요.",
     "errors.oauth_provider_not_found": "여기서는 이 방법으로 로그인할 수 없어요.",
     "errors.csp":

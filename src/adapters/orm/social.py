@@ -43,6 +43,25 @@ class DjangoSocialAccountRepository(SocialAccountRepository):
     def unlink(self, member_id: MemberId, provider: str) -> None:
         SocialAccount.objects.filter(member_id=member_id, provider=provider).delete()
 
+    def account_of(self, member_id: MemberId, provider: str) -> str | None:
+        return (
+            SocialAccount.objects.filter(member_id=member_id, provider=provider)
+            .values_list("account_id", flat=True)
+            .first()
+        )
+
+    def unlink_account(self, provider: str, account_id: str) -> MemberId | None:
+        row = (
+            SocialAccount.objects.filter(provider=provider, account_id=account_id)
+            .only("member_id")
+            .first()
+        )
+        if row is None:
+            return None
+        # The DELETE decides between concurrent callers: only one of them removes the row.
+        deleted, _ = SocialAccount.objects.filter(pk=row.pk).delete()
+        return MemberId(row.member_id) if deleted else None
+
 
 class DjangoLoginCodeRepository(LoginCodeRepository):
     def add(self, code_hash: str, member_id: MemberId, expires_at: datetime) -> None:

@@ -38,9 +38,11 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.LastLoginMethod, status.HTTP_409_CONFLICT),
     (app.NoPassword, status.HTTP_400_BAD_REQUEST),
     (app.LoginTooOld, status.HTTP_400_BAD_REQUEST),
-    # The provider login's callback turns these into `oauth_error` on the login page; a JSON
+    # The provider callback turns these into `oauth_error` on the login or settings page; a JSON
     # caller would meet them as this.
     (app.ProviderEmailTaken, status.HTTP_409_CONFLICT),
+    (app.ProviderAccountTaken, status.HTTP_409_CONFLICT),
+    (app.ProviderAlreadyLinked, status.HTTP_409_CONFLICT),
     (app.OAuthStateUsed, status.HTTP_400_BAD_REQUEST),
     (app.ProviderFailed, status.HTTP_502_BAD_GATEWAY),
 ]
