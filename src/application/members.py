@@ -1,4 +1,5 @@
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from application.asking import ChatSettings, refuse_personal_data
@@ -41,7 +42,7 @@ def _check_consents(errors: dict[str, list[str]], accept_terms: bool, over_14: b
             errors.setdefault(name, []).append(_REFUSED[name])
 
 
-def _check_age(errors: dict[str, list[str]], born_year: int | None, today: Any) -> bool:
+def _check_age(errors: dict[str, list[str]], born_year: int | None, today: date) -> bool:
     """Whether `born_year` makes the person too young; noted on the field when it does."""
     if under_min_age(born_year, today):
         errors.setdefault("born_year", []).append(TOO_YOUNG)
