@@ -17,7 +17,7 @@ from application.rules import ChatRules
 from django_project.config import from_environment
 from domain.consent import PolicyVersions
 from tests.integration.conftest import INTAKE, Configure, Member, sign_up, start_chat, verify_email
-from tests.integration.test_oauth_api import Browser, Fakes, exchange, fakes  # noqa: F401
+from tests.integration.test_oauth_api import Browser, Fakes, exchange, fakes_fixture  # noqa: F401
 from tests.support.fake_github import fake_github_fixture  # noqa: F401
 from tests.support.fake_kakao import KakaoAccount, fake_kakao_fixture  # noqa: F401
 from tests.support.members import CONSENTS
@@ -243,7 +243,7 @@ def provider_member(providers: Fakes, provider: str) -> APIClient:
 
 @pytest.mark.parametrize("provider", ["github", "kakao"])
 def test_a_member_made_by_a_provider_agrees_before_chatting(
-    fakes: Fakes,  # noqa: F811 - the fixture imported above
+    fakes: Fakes,
     provider: str,
 ) -> None:
     client = provider_member(fakes, provider)
@@ -261,7 +261,7 @@ def test_a_member_made_by_a_provider_agrees_before_chatting(
 
 
 def test_a_member_whose_provider_gave_no_email_gives_one_and_verifies_it(
-    fakes: Fakes,  # noqa: F811 - the fixture imported above
+    fakes: Fakes,
     inbox: Inbox,
 ) -> None:
     fakes["kakao"].account = KakaoAccount(email=None)
