@@ -11,7 +11,7 @@ from datetime import timedelta
 from urllib.parse import urljoin
 
 from application.errors import TokenInvalid, ValidationFailed
-from application.members import RegisterMember, RegisterMemberInput
+from application.members import RegisterMember, RegisterMemberInput, has_placeholder_email
 from application.ports import (
     Clock,
     Mail,
@@ -86,7 +86,8 @@ class SendVerificationMail:
         now = self._clock.now()
         with self._uow as uow:
             member = uow.members.get(member_id)
-            if member.email_verified:
+            # A placeholder address (a provider gave none) receives no mail.
+            if member.email_verified or has_placeholder_email(member):
                 return
             uow.account_tokens.add(
                 token_hash(token),

@@ -18,6 +18,7 @@ from application.ports import (
 )
 from application.social_login import unlink_at_provider
 from application.views import ChatView
+from domain.consent import GivenConsent
 from domain.ids import ChatId, MemberId
 
 # A member without a password confirms leaving by a login at most this old.
@@ -131,6 +132,7 @@ class Export:
     profile: Profile
     joined_at: datetime
     usage: list[tuple[date, int]]
+    consents: list[GivenConsent]  # every consent given, oldest first
     chats: list[ChatView]
     day: date  # the product's calendar day it was made on, the quota's
 
@@ -159,6 +161,7 @@ class ExportData:
         with self._uow as uow:
             joined_at = uow.members.joined_at(member_id)
             usage = uow.quota.history(member_id)
+            consents = uow.consents.of(member_id)
         chats: list[ChatView] = []
         before: ChatId | None = None
         while True:
@@ -169,4 +172,11 @@ class ExportData:
                 break
             before = page[-1].id
         day = self._policy.day_of(self._clock.now())
-        return Export(profile=profile, joined_at=joined_at, usage=usage, chats=chats, day=day)
+        return Export(
+            profile=profile,
+            joined_at=joined_at,
+            usage=usage,
+            consents=consents,
+            chats=chats,
+            day=day,
+        )

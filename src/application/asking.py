@@ -19,6 +19,7 @@ from application.errors import (
     ValidationFailed,
 )
 from application.ports import Charge, ChatModel, Clock, QuotaLedger, Reservation, UnitOfWork
+from application.rules import ChatRules
 from domain.chat import Guide, Turn
 from domain.errors import DomainError
 from domain.ids import ChatId, MemberId
@@ -32,8 +33,8 @@ INTERRUPTED = "interrupted"  # the server stopped while the model was answering
 
 class ChatSettings:
     """What every chat request needs besides its ports: the bot's guide, the quota policy, the
-    models members may choose from (the guide's model first, as the default) and how long a
-    pending turn may go without news before it counts as interrupted."""
+    models members may choose from (the guide's model first, as the default), how long a
+    pending turn may go without news before it counts as interrupted, and who may chat."""
 
     def __init__(
         self,
@@ -41,12 +42,14 @@ class ChatSettings:
         policy: DailyQuotaPolicy,
         models: Sequence[str] = (),
         lease: timedelta = timedelta(minutes=2),
+        rules: ChatRules | None = None,
     ) -> None:
         self.guide = guide
         self.policy = policy
         default = guide.sampling.model
         self.models = (default, *(m for m in models if m != default))
         self.lease = lease
+        self.rules = rules or ChatRules()
 
     def choose_model(self, wanted: str | None) -> str:
         if wanted is None or wanted == "":
@@ -95,6 +98,14 @@ def acting_member(uow: UnitOfWork, member_id: MemberId) -> Member:
         return uow.members.get(member_id)
     except MemberNotFound as error:
         raise MemberInactive("This member is no longer active; log in again.") from error
+
+
+def chatting_member(uow: UnitOfWork, member_id: MemberId, rules: ChatRules) -> Member:
+    """The member making a chat request, once they may chat (ChatRules): checked before
+    anything is reserved or stored."""
+    member = acting_member(uow, member_id)
+    rules.check(member)
+    return member
 
 
 def charge(member: Member, policy: DailyQuotaPolicy, now: datetime) -> Charge:

@@ -150,8 +150,15 @@ class LoginTooOld(ApplicationError):
     code = "login_too_old"
 
 
+class UnderAge(ValidationFailed):
+    """A birth year that makes the person younger than the product serves (14)."""
+
+    code = "under_14"
+
+
 class EmailUnverified(ApplicationError):
-    """The step needs an email the member proved is theirs (a mailed link, a provider)."""
+    """The step (chatting, reporting) needs an email the member proved is theirs (a mailed link,
+    a provider)."""
 
     code = "email_unverified"
 
@@ -172,3 +179,10 @@ class AlreadyReported(ApplicationError):
     """The member reported this chat before: once per member per chat."""
 
     code = "already_reported"
+
+
+class ConsentRequired(ApplicationError):
+    """The member has not agreed to the terms, the privacy policy and the age statement in the
+    versions in force."""
+
+    code = "consent_required"

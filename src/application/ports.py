@@ -9,6 +9,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.views import ChatSummary, ChatVersion, ChatView
 from domain.chat import Chat, Turn, TurnStatus
+from domain.consent import Consent, GivenConsent
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest
 from domain.member import Member
@@ -71,7 +72,7 @@ class NewMember:
 
 class MemberRepository(Protocol):
     def get(self, member_id: MemberId) -> Member:
-        """Raise MemberNotFound."""
+        """The member with the consents they gave (`agreed`). Raise MemberNotFound."""
         ...
 
     def add(self, member: NewMember, password_hash: str | None) -> Member:
@@ -95,6 +96,12 @@ class MemberRepository(Protocol):
     def update_profile(self, member: Member) -> None:
         """Save nickname, born_year and job. Raise ValidationFailed when another member's
         nickname has the same `nickname_key`."""
+        ...
+
+    def change_email(self, member_id: MemberId, email: str) -> None:
+        """Store a new email, not verified; every unused link mailed to the member before stops
+        working (it went to the old address). Raise ValidationFailed (`email`) when another
+        member has it (compared case-insensitively)."""
         ...
 
     def mark_email_verified(self, member_id: MemberId) -> None:
@@ -126,6 +133,17 @@ class MemberRepository(Protocol):
     def deactivate(self, member_id: MemberId) -> None:
         """Turn the member away from now on: no login, and every token they hold is refused
         (each request reads the member). Their chats stay."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    def record(self, member_id: MemberId, given: dict[Consent, str], at: datetime) -> None:
+        """Store that the member gave each consent, to its version, at `at`. MemberRepository.get
+        then shows the latest version of each in `Member.agreed`."""
+        ...
+
+    def of(self, member_id: MemberId) -> list[GivenConsent]:
+        """Every consent the member gave, oldest first."""
         ...
 
 
@@ -465,6 +483,7 @@ class UnitOfWork(Protocol):
     account_tokens: AccountTokenRepository
     reports: ReportRepository
     moderation_log: ModerationLog
+    consents: ConsentRepository
 
     def __enter__(self) -> Self: ...
 

@@ -5,8 +5,8 @@ from application.asking import (
     AdmittedTurn,
     ChatSettings,
     PreparedTurn,
-    acting_member,
     answer,
+    chatting_member,
     invalid,
     refunding_on_failure,
     refuse_personal_data,
@@ -59,7 +59,7 @@ class SendMessage:
             raise NotChatOwner("Only the chat's owner can write to it.")
         if chat.hidden:
             raise ChatHidden("The chat is hidden by moderation; it can only be read and deleted.")
-        member = acting_member(uow, data.member_id)
+        member = chatting_member(uow, data.member_id, settings.rules)
         reservation = reserve(uow.quota, member, settings.policy, self._clock)
         now = self._clock.now()
         turn = chat.ask(data.content, member, settings.guide, now, stream=stream)

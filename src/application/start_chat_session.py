@@ -6,9 +6,9 @@ from application.asking import (
     AdmittedTurn,
     ChatSettings,
     PreparedTurn,
-    acting_member,
     answer,
     charge,
+    chatting_member,
     exceeded,
     invalid,
     refunding_on_failure,
@@ -93,7 +93,7 @@ class StartChatSession:
             raise invalid(error) from error
         settings = self._settings
         model = settings.choose_model(data.model)
-        member = acting_member(self._uow, data.member_id)
+        member = chatting_member(self._uow, data.member_id, settings.rules)
         now = self._clock.now()
         chat, turn = Chat.start(
             member, prompts, settings.guide, now, stream=stream, model=model,

@@ -67,6 +67,10 @@ class ChatbotSettings(BaseModel):
     frontend_url: str = "/"
     # Distinct verified members whose open reports hide a chat pending review; 0: never.
     reports_to_hide: int = Field(3, ge=0)
+    # Chatting needs a verified email and consent to the texts in these versions.
+    require_verified_email: bool = True
+    terms_version: str = Field("1", min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
+    privacy_version: str = Field("1", min_length=1, max_length=40, pattern=r"^[\w.\-]+$")
 
     @property
     def oauth_providers(self) -> list[str]:
@@ -180,6 +184,9 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "oauth_timeout_s": env.get("CHATBOT_OAUTH_TIMEOUT_S"),
         "frontend_url": env.get("CHATBOT_FRONTEND_URL"),
         "reports_to_hide": env.get("CHATBOT_REPORTS_TO_HIDE"),
+        "require_verified_email": env.get("CHATBOT_REQUIRE_VERIFIED_EMAIL"),
+        "terms_version": env.get("CHATBOT_TERMS_VERSION"),
+        "privacy_version": env.get("CHATBOT_PRIVACY_VERSION"),
     }
     try:
         return ChatbotSettings.model_validate({k: v for k, v in raw.items() if v not in (None, "")})

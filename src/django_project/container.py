@@ -31,11 +31,12 @@ from application.account_links import (
 from application.accounts import ChangePassword, DeleteAccount, ExportData, LogOutEverywhere
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions, UpdateChat
-from application.members import GetProfile, RegisterMember, UpdateProfile
+from application.members import GetProfile, GiveConsent, RegisterMember, UpdateProfile
 from application.moderation import ReportChat
 from application.ports import ChatModel, IdentityProvider, ProviderUnlinker
 from application.provider_links import CompleteProviderLink, ForgetProviderAccount
 from application.recovery import RecoverInterruptedTurns
+from application.rules import ChatRules
 from application.send_message import SendMessage
 from application.social_login import (
     BeginSocialLogin,
@@ -48,6 +49,7 @@ from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
 from application.throttling import Throttle
 from django_project.config import ChatbotSettings, Provider
 from domain.chat import Guide
+from domain.consent import PolicyVersions
 from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
 
@@ -164,6 +166,13 @@ class Container(containers.DeclarativeContainer):
         ),
         models=config.model_names,
         lease=providers.Factory(timedelta, seconds=config.turn_lease_s),
+        rules=providers.Singleton(
+            ChatRules,
+            versions=providers.Singleton(
+                PolicyVersions, terms=config.terms_version, privacy=config.privacy_version
+            ),
+            require_verified_email=config.require_verified_email,
+        ),
     )
     blocking = providers.Singleton(DjangoBlocking)
     # The answers this process is generating: one registry per process.
@@ -187,8 +196,14 @@ class Container(containers.DeclarativeContainer):
     reset_password = providers.Factory(ResetPassword, uow=uow, passwords=passwords, clock=clock)
     get_profile = providers.Factory(GetProfile, uow=uow, settings=chat_settings, clock=clock)
     update_profile = providers.Factory(
-        UpdateProfile, uow=uow, get_profile=get_profile, settings=chat_settings, clock=clock
+        UpdateProfile,
+        uow=uow,
+        get_profile=get_profile,
+        settings=chat_settings,
+        clock=clock,
+        verification=send_verification_mail,
     )
+    give_consent = providers.Factory(GiveConsent, uow=uow, settings=chat_settings, clock=clock)
     start_chat_session = providers.Factory(
         StartChatSession, uow=uow, model=chat_model, settings=chat_settings, clock=clock
     )

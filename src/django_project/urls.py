@@ -62,6 +62,7 @@ urlpatterns = [
         name="me-email-verification",
     ),
     path("api/me/password/", me.MePasswordApi.as_view(), name="me-password"),
+    path("api/me/consent/", me.MeConsentApi.as_view(), name="me-consent"),
     path("api/me/export/", me.MeExportApi.as_view(), name="me-export"),
     path("api/me/oauth/<slug:provider>/", oauth.MeOAuthApi.as_view(), name="me-oauth"),
     path(

@@ -2,12 +2,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from domain.consent import Consent, PolicyVersions
 from domain.errors import InvalidValue
 from domain.ids import MemberId
 
 NICKNAME_MAX = 30
 JOB_MAX = 100
 EARLIEST_BORN_YEAR = 1900
+# Below this age Korea's PIPA asks a guardian's consent, which the product does not collect.
+MIN_AGE = 14
 
 
 def validate_nickname(nickname: str) -> str:
@@ -42,6 +45,13 @@ def validate_born_year(born_year: int | None, today: date) -> int | None:
     return born_year
 
 
+def under_min_age(born_year: int | None, today: date) -> bool:
+    """Whether someone born in `born_year` is surely under MIN_AGE on `today`: still at most
+    13 on this year's birthday. A year alone cannot tell about someone turning 14 this year, who
+    may be 14 already; their own statement (the `over_14` consent) speaks for them."""
+    return born_year is not None and today.year - born_year < MIN_AGE
+
+
 def validate_job(job: str | None) -> str | None:
     if job is None:
         return None
@@ -69,6 +79,12 @@ class Member:
     email_verified: bool = False
     # Whether the member's new chats hide their author unless they say otherwise.
     anonymous_by_default: bool = False
+    # The version of each consent the member gave last (see domain.consent).
+    agreed: tuple[tuple[Consent, str], ...] = ()
+
+    def has_consented(self, versions: PolicyVersions) -> bool:
+        """Whether the member agreed to every text in the version in force."""
+        return set(versions.current().items()) <= set(self.agreed)
 
     def profile_facts(self) -> list[str]:
         """What the member told us about themselves, as lines fit for the model's context."""

@@ -37,7 +37,7 @@ from tests.support.fake_github import FakeGitHub
 from tests.support.fake_kakao import FakeKakao
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server
-from tests.support.members import PASSWORD, openai_upstream
+from tests.support.members import CONSENTS, PASSWORD, openai_upstream
 from tests.support.smtp import Inbox, running_inbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -255,10 +255,13 @@ class Member:
 
 
 class Members:
-    """Members made straight through the API, for tests that are not about signing up."""
+    """Members made straight through the API, for tests that are not about signing up. They
+    verify their email as people do, by the link in the mail the sign-up sent (read from
+    `mailbox`), unless made with `verified=False`."""
 
-    def __init__(self, api: LiveServer) -> None:
+    def __init__(self, api: LiveServer, mailbox: Inbox) -> None:
         self.api = api
+        self.mailbox = mailbox
         self.count = 0
 
     def fresh_identity(self, prefix: str = "m") -> tuple[str, str]:
@@ -266,15 +269,25 @@ class Members:
         tag = f"{prefix}{os.getpid()}x{self.count}"
         return f"{tag}@example.com", tag
 
-    def create(self, prefix: str = "m") -> Member:
+    def create(self, prefix: str = "m", *, verified: bool = True) -> Member:
         email, nickname = self.fresh_identity(prefix)
         with self.api.client() as client:
             signed = client.post(
                 "/api/auth/signup/",
-                json={"email": email, "password": PASSWORD, "nickname": nickname},
+                json={"email": email, "password": PASSWORD, "nickname": nickname, **CONSENTS},
             )
             assert signed.status_code == 201, signed.text
+        if verified:
+            self.verify(email)
         return self.log_in(email, nickname, signed.json()["id"])
+
+    def verify(self, email: str) -> None:
+        """Verify `email` by the token of the newest mail to it, through the API."""
+        self.mailbox.wait_for(email)
+        token = self.mailbox.to(email)[-1].token
+        with self.api.client() as client:
+            verified = client.post("/api/auth/email/verify/", json={"token": token})
+            assert verified.status_code == 200, verified.text
 
     def log_in(self, email: str, nickname: str, member_id: int) -> Member:
         with self.api.client() as client:
@@ -293,8 +306,8 @@ class Members:
 
 
 @pytest.fixture(scope="session")
-def members(api: LiveServer) -> Members:
-    return Members(api)
+def members(api: LiveServer, mailbox: Inbox) -> Members:
+    return Members(api, mailbox)
 
 
 def expired_access_token(member_id: int) -> str:
@@ -391,6 +404,20 @@ def sign_in(
     )
     page.goto(f"{base}/#{path}")
     page.reload()
+
+
+def fill_sign_up(page: Page, api: LiveServer, email: str, nickname: str) -> None:
+    """Open the sign-up page and fill in the required fields (not the checkboxes)."""
+    page.goto(f"{api.url}/#/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Nickname").fill(nickname)
+
+
+def tick_consents(page: Page) -> None:
+    """Tick sign-up's (or the consent step's) two boxes, in English."""
+    page.get_by_role("checkbox", name="I am 14 or older").check()
+    page.get_by_role("checkbox", name="I agree to the Terms and the Privacy Policy").check()
 
 
 def stored_tokens(page: Page) -> dict[str, str] | None:

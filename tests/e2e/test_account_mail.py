@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.conftest import PASSWORD, Members, screenshot
+from tests.e2e.conftest import PASSWORD, Members, fill_sign_up, screenshot, tick_consents
 from tests.support.live_server import LiveServer
 from tests.support.smtp import Inbox, Received
 
@@ -39,15 +39,13 @@ def reset_mail(mailbox: Inbox, to: str) -> Received:
 def test_sign_up_then_verify_by_the_mailed_link(
     page: Page, api: LiveServer, members: Members, mailbox: Inbox
 ) -> None:
-    page.goto(f"{api.url}/#/signup")
     email, nickname = members.fresh_identity("verify")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Nickname").fill(nickname)
+    fill_sign_up(page, api, email, nickname)
+    tick_consents(page)
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".who")).to_have_text(nickname)
 
-    # Logged in but unverified: a banner says where the link went; chatting stays open.
+    # Logged in but unverified: a banner says where the link went, above every page.
     banner = page.locator(".verify-banner")
     expect(banner).to_contain_text(f"Verify your email: we sent a link to {email}.")
     page.get_by_role("link", name="New chat").click()
@@ -92,7 +90,7 @@ def test_sign_up_then_verify_by_the_mailed_link(
 def test_a_bad_verification_link_offers_a_new_one_to_the_member(
     page: Page, api: LiveServer, members: Members, mailbox: Inbox
 ) -> None:
-    member = members.create("badlink")
+    member = members.create("badlink", verified=False)
     page.goto(f"{api.url}/#/login")
     page.get_by_label("Email").fill(member.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -113,7 +111,7 @@ def test_a_bad_verification_link_offers_a_new_one_to_the_member(
 def test_forgot_password_reset_by_mail_and_log_in_with_the_new_one(
     page: Page, api: LiveServer, members: Members, mailbox: Inbox
 ) -> None:
-    member = members.create("reset")
+    member = members.create("reset", verified=False)
     page.goto(f"{api.url}/#/login")
     page.get_by_role("link", name="Forgot password?").click()
     expect(page).to_have_url(f"{api.url}/#/forgot-password")
@@ -170,7 +168,7 @@ def test_a_used_reset_link_says_so_in_korean_and_leads_to_a_new_one(
     new_context: Callable[..., BrowserContext], api: LiveServer, members: Members, mailbox: Inbox
 ) -> None:
     page = new_context(locale="ko-KR", **own_address()).new_page()
-    member = members.create("usedreset")
+    member = members.create("usedreset", verified=False)
     page.goto(f"{api.url}/#/login")
     page.get_by_role("link", name="비밀번호를 잊으셨나요?").click()
     page.get_by_label("이메일").fill(member.email)

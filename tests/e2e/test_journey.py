@@ -17,9 +17,11 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
     stored_tokens,
+    tick_consents,
 )
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer
+from tests.support.smtp import Inbox
 
 
 def follow_answer(page: Page, answer: Locator, timeout_s: float = 15.0) -> tuple[list[str], str]:
@@ -47,6 +49,7 @@ def test_sign_up_intake_streamed_answer_follow_up_my_chats_public_feed_logout(
     api: LiveServer,
     model: FakeOpenAI,
     members: Members,
+    mailbox: Inbox,
 ) -> None:
     context = new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -61,6 +64,7 @@ def test_sign_up_intake_streamed_answer_follow_up_my_chats_public_feed_logout(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Nickname").fill(nickname)
     page.get_by_label("Job").fill("Backend developer")
+    tick_consents(page)
     screenshot(page, "02-sign-up")
     page.get_by_role("button", name="Create account").click()
 
@@ -69,6 +73,11 @@ def test_sign_up_intake_streamed_answer_follow_up_my_chats_public_feed_logout(
     expect(page.locator(".quota")).to_contain_text(f"{DAILY_LIMIT} of {DAILY_LIMIT} requests left")
     assert stored_tokens(page) is not None
     expect(page).to_have_url(f"{api.url}/#/")
+
+    # Chatting needs the email verified: by the link in the mail the sign-up sent.
+    (mail,) = mailbox.wait_for(email)
+    page.goto(mail.link)
+    expect(page.get_by_role("main").get_by_role("status")).to_have_text("Your email is verified.")
 
     # The guided intake: the coach asks one question at a time; the keyboard is enough.
     page.get_by_role("link", name="New chat").click()

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
 )
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server
+from tests.support.members import CONSENTS
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
@@ -230,9 +231,16 @@ def test_stored_payloads_stay_inert_after_a_reload_for_owner_and_visitor(
     with api.client() as client:
         signed = client.post(
             "/api/auth/signup/",
-            json={"email": email, "password": PASSWORD, "nickname": NICKNAME, "job": JOB},
+            json={
+                "email": email,
+                "password": PASSWORD,
+                "nickname": NICKNAME,
+                "job": JOB,
+                **CONSENTS,
+            },
         )
         assert signed.status_code == 201, signed.text
+    members.verify(email)
     member = members.log_in(email, NICKNAME, signed.json()["id"])
     model.script(Reply(payloads(pixel)))
     chat = members.start_chat(member, goal=SCRIPT, current_state=IMG)

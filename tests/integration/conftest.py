@@ -14,13 +14,14 @@ from adapters.llm.offline import OfflineChatModel
 from adapters.orm.models import ThrottleWindow
 from application.asking import ChatSettings
 from application.ports import ChatModel
+from application.rules import ChatRules
 from django_project.api.throttling import ANON_READS
 from django_project.container import Container
 from domain.chat import Guide
 from domain.llm import Sampling
 from domain.quota import DailyQuotaPolicy
 from tests.support.members import PASSWORD
-from tests.support.smtp import inbox, smtp_server  # noqa: F401 - fixtures for the mail tests
+from tests.support.smtp import Inbox, inbox, smtp_server  # noqa: F401 - fixtures for mail tests
 
 _numbers = itertools.count(1)
 
@@ -73,6 +74,7 @@ class Configure:
         history_budget: int = 12_000,
         system_prompt: str = "You are a test coach.",
         models: Sequence[str] = (),
+        rules: ChatRules | None = None,
     ) -> None:
         guide = Guide(
             system_prompt=system_prompt,
@@ -80,7 +82,7 @@ class Configure:
             history_budget=history_budget,
         )
         policy = DailyQuotaPolicy(limit=limit, time_zone=ZoneInfo(time_zone))
-        self.container.chat_settings.override(ChatSettings(guide, policy, models))
+        self.container.chat_settings.override(ChatSettings(guide, policy, models, rules=rules))
         self.container.chat_model.override(model or OfflineChatModel())
 
 
@@ -109,9 +111,19 @@ def anonymous() -> APIClient:
 
 def sign_up(client: APIClient, **fields: Any) -> Any:
     n = next(_numbers)
-    body = {"email": f"member{n}@example.com", "password": PASSWORD, "nickname": f"member{n}"}
+    body = {
+        "email": f"member{n}@example.com",
+        "password": PASSWORD,
+        "nickname": f"member{n}",
+        "accept_terms": True,
+        "over_14": True,
+    }
     body.update(fields)
     return client.post("/api/auth/signup/", body, format="json")
+
+
+def verify_email(token: str) -> Any:
+    return APIClient().post("/api/auth/email/verify/", {"token": token}, format="json")
 
 
 def log_in(client: APIClient, email: str, password: str = PASSWORD) -> Any:
@@ -119,12 +131,24 @@ def log_in(client: APIClient, email: str, password: str = PASSWORD) -> Any:
 
 
 @pytest.fixture
-def make_member(db: None, configure: Configure) -> Callable[..., Member]:
-    """Sign up and log in through the API; the member's client carries a real access token."""
+def make_member(
+    db: None,
+    configure: Configure,
+    inbox: Inbox,  # noqa: F811 - the fixture imported above
+) -> Callable[..., Member]:
+    """Sign up and log in through the API; the member's client carries a real access token.
+    The member verifies their email as people do, by the token in the mail the sign-up sent
+    (through a real SMTP server on loopback), unless `verified=False`."""
 
-    def make(**fields: Any) -> Member:
+    def make(verified: bool = True, **fields: Any) -> Member:
+        # Mails to an address used before (by a member who left) are not this member's.
+        earlier = len(inbox.to(str(fields.get("email", "")).strip().lower()))
         signed = sign_up(APIClient(), **fields)
         assert signed.status_code == 201, signed.json()
+        if verified:
+            mail = inbox.wait_for(signed.json()["email"], count=earlier + 1)[-1]
+            confirmed = verify_email(mail.token)
+            assert confirmed.status_code == 200, confirmed.json()
         tokens = log_in(APIClient(), signed.json()["email"], fields.get("password", PASSWORD))
         assert tokens.status_code == 200, tokens.json()
         client = APIClient()

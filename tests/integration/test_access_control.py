@@ -19,7 +19,7 @@ from adapters.orm.models import Member as MemberRow
 from application.views import REDACTED
 from tests.integration.conftest import INTAKE, Member, start_chat
 from tests.integration.verified import ensure_verified
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD
 from tests.support.smtp import Inbox
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("me", "DELETE"): (401, 204, 204),  # each member their own account, with their password
     ("me-password", "POST"): MEMBER_ONLY,  # each member their own, knowing the current one
     ("me-export", "GET"): MEMBER_ONLY,  # each member their own data, nobody else's
+    ("me-consent", "POST"): (401, 204, 204),  # each member their own consent
     ("logout-all", "POST"): (401, 204, 204),  # each member their own devices
     ("my-chats", "GET"): MEMBER_ONLY,
     ("chats", "GET"): PUBLIC,
@@ -142,7 +143,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("docs", "GET"): ("/api/docs/", None),
         ("signup", "POST"): (
             "/api/auth/signup/",
-            {"email": f"{n}@example.com", "password": PASSWORD, "nickname": n[:30]},
+            {"email": f"{n}@example.com", "password": PASSWORD, "nickname": n[:30], **CONSENTS},
         ),
         ("login", "POST"): (
             "/api/auth/login/",
@@ -165,6 +166,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
             {"current_password": PASSWORD, "new_password": "a changed long passphrase"},
         ),
         ("me-export", "GET"): ("/api/me/export/", None),
+        ("me-consent", "POST"): ("/api/me/consent/", CONSENTS),
         ("logout-all", "POST"): ("/api/auth/logout/all/", None),
         ("my-chats", "GET"): ("/api/me/chats/", None),
         ("chats", "GET"): ("/api/chats/", None),

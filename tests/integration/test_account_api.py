@@ -4,6 +4,7 @@ under a keyed hash of the email)."""
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -173,9 +174,18 @@ def test_the_export_holds_the_private_profile_usage_and_every_turn(
         1990,
         "export-job-marker",
     )
-    assert profile["email_verified"] is False
+    assert profile["email_verified"] is True
     assert profile["date_joined"]
     assert data["linked_providers"] == []
+    # What the member agreed to at sign-up, with the versions in force and the time.
+    consents = data["consents"]
+    assert [(c["what"], c["version"]) for c in consents] == [
+        ("terms", "1"),
+        ("privacy", "1"),
+        ("over_14", "1"),
+    ]
+    joined = datetime.fromisoformat(profile["date_joined"])
+    assert all(datetime.fromisoformat(c["given_at"]) >= joined for c in consents)
     assert [u["used"] for u in data["daily_usage"]] == [3]
     # Named for the product's day (Asia/Seoul here), the day its usage counts in, not UTC's.
     assert disposition.endswith(f'filename="chatbot-export-{data["daily_usage"][0]["day"]}.json"')

@@ -16,7 +16,7 @@ from adapters.orm.models import AccountToken
 from adapters.orm.models import Member as MemberRow
 from django_project.container import Container
 from tests.integration.conftest import Member, log_in, sign_up
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD
 from tests.support.smtp import Inbox, free_port
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_sign_up_mails_a_verification_link_in_the_members_language(
 ) -> None:
     signed = APIClient().post(
         "/api/auth/signup/",
-        {"email": "Mina@Example.com", "password": PASSWORD, "nickname": "mina"},
+        {"email": "Mina@Example.com", "password": PASSWORD, "nickname": "mina", **CONSENTS},
         format="json",
         **headers,
     )
@@ -87,7 +87,7 @@ def test_sign_up_mails_a_verification_link_in_the_members_language(
 def test_a_verification_link_verifies_the_email_once(
     inbox: Inbox, make_member: Callable[..., Member]
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     assert profile(member)["email_verified"] is False
     assert profile(member)["has_password"] is True
     (mail,) = inbox.wait_for(member.email)
@@ -104,7 +104,7 @@ def test_a_verification_link_verifies_the_email_once(
 def test_an_expired_verification_link_is_refused(
     inbox: Inbox, make_member: Callable[..., Member]
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     (mail,) = inbox.wait_for(member.email)
     AccountToken.objects.filter(member_id=member.id).update(
         expires_at=timezone.now() - timedelta(seconds=1)
@@ -120,7 +120,7 @@ def test_an_expired_verification_link_is_refused(
 def test_a_forged_token_is_refused(
     inbox: Inbox, make_member: Callable[..., Member], token: str
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     inbox.wait_for(member.email)
 
     response = verify(token)
@@ -134,7 +134,7 @@ def test_a_forged_token_is_refused(
 def test_a_reset_token_does_not_verify_an_email(
     inbox: Inbox, make_member: Callable[..., Member]
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     assert ask_reset(member.email).status_code == 202
     (_, reset) = inbox.wait_for(member.email, count=2)
 
@@ -147,7 +147,7 @@ def test_the_verification_mail_is_sent_again_on_request_until_throttled(
     inbox: Inbox, make_member: Callable[..., Member], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limit(monkeypatch, "verification", "2/hour")
-    member = make_member()
+    member = make_member(verified=False)
 
     answers = [
         member.client.post("/api/me/email/verification/", **KOREAN).status_code for _ in range(3)
@@ -164,7 +164,7 @@ def test_the_verification_mail_is_sent_again_on_request_until_throttled(
 def test_a_reset_answers_the_same_for_unknown_addresses_and_mails_only_members(
     inbox: Inbox, make_member: Callable[..., Member]
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     inbox.wait_for(member.email)
 
     unknown = ask_reset("nobody@example.com")
@@ -183,7 +183,7 @@ def test_a_reset_answers_the_same_for_unknown_addresses_and_mails_only_members(
 def test_a_reset_link_sets_the_password_ends_every_session_and_verifies_the_email(
     inbox: Inbox, make_member: Callable[..., Member]
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     other_device = log_in(APIClient(), member.email).json()["refresh"]
     assert ask_reset(member.email).status_code == 202
     (_, mail) = inbox.wait_for(member.email, count=2)
@@ -205,7 +205,7 @@ def test_a_reset_link_sets_the_password_ends_every_session_and_verifies_the_emai
 def test_a_weak_new_password_is_refused_and_the_link_still_works(
     inbox: Inbox, make_member: Callable[..., Member]
 ) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     assert ask_reset(member.email).status_code == 202
     (_, mail) = inbox.wait_for(member.email, count=2)
 
@@ -218,7 +218,7 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(
 
 
 def test_an_expired_reset_link_is_refused(inbox: Inbox, make_member: Callable[..., Member]) -> None:
-    member = make_member()
+    member = make_member(verified=False)
     assert ask_reset(member.email).status_code == 202
     (_, mail) = inbox.wait_for(member.email, count=2)
     AccountToken.objects.filter(member_id=member.id).update(
@@ -235,7 +235,7 @@ def test_resets_are_throttled_by_address_and_by_email(
     inbox: Inbox, make_member: Callable[..., Member], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limit(monkeypatch, "password_reset", "2/hour")
-    member = make_member()
+    member = make_member(verified=False)
 
     by_email = [
         ask_reset(member.email, APIClient(REMOTE_ADDR=f"10.0.0.{n}")).status_code for n in range(3)

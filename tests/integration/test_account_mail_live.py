@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD
 from tests.support.smtp import Inbox, running_inbox
 
 if TYPE_CHECKING:
@@ -41,7 +41,12 @@ def test_simultaneous_uses_of_one_verification_link_verify_once(
     with live_app.client() as client:
         signed = client.post(
             "/api/auth/signup/",
-            json={"email": "race@example.com", "password": PASSWORD, "nickname": "race"},
+            json={
+                "email": "race@example.com",
+                "password": PASSWORD,
+                "nickname": "race",
+                **CONSENTS,
+            },
             headers={"Accept-Language": "ko"},
         )
         assert signed.status_code == 201, signed.text

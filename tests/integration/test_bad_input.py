@@ -207,7 +207,8 @@ def test_a_bad_sign_up_is_a_400_and_stores_nothing(anonymous: APIClient, fields:
         ("/api/chats/", lone_surrogate("misc")),
         (
             "/api/auth/signup/",
-            b'{"email": "x@example.com", "password": "a long passphrase", "nickname": "\\udfff"}',
+            b'{"email": "x@example.com", "password": "a long passphrase", "nickname": "\\udfff",'
+            b' "accept_terms": true, "over_14": true}',
         ),
         ("/api/auth/login/", b'{"email": "\\ud800@example.com", "password": "x"}'),
         ("/api/me/", b'{"job": "\\udc80"}'),

@@ -27,6 +27,7 @@ from tests.support.fake_kakao import (
     fake_kakao_fixture,  # noqa: F401
 )
 from tests.support.fake_oauth import Canned
+from tests.support.members import CONSENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +178,8 @@ def test_a_member_made_by_a_provider_leaves_and_comes_back_without_a_new_allowan
     pair = exchange(Browser(fakes).log_in(provider)["oauth_code"]).json()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    consented = client.post("/api/me/consent/", CONSENTS, format="json")
+    assert consented.status_code == 204, consented.content
     for _ in range(3):
         assert client.post("/api/chats/", INTAKE, format="json").status_code == 201
     # No password: the nickname, from the fresh login the code exchange just was.

@@ -58,14 +58,23 @@ class QuotaMachine(RuleBasedStateMachine):
         self.stream_answer = StreamAnswer(
             self.uow, self.model, self.clock, DjangoBlocking(), LiveAnswers()
         )
+        # Members who may chat (their email verified, the texts in force agreed to): the
+        # rules themselves are tested over HTTP (test_chat_rules.py).
         self.members = [
             MemberId(
                 MemberRow.objects.create_user(
-                    f"m{next(_emails)}@example.com", None, nickname=f"m{next(_emails)}"
+                    f"m{next(_emails)}@example.com",
+                    None,
+                    nickname=f"m{next(_emails)}",
+                    email_verified=True,
                 ).pk
             )
             for _ in range(MEMBERS)
         ]
+        for member in self.members:
+            self.uow.consents.record(
+                member, chat_settings.rules.versions.current(), self.clock.now()
+            )
         self.charged: Counter[tuple[MemberId, date]] = Counter()
         self.days: set[date] = set()
 

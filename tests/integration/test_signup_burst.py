@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import INTAKE
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD, sign_up_and_log_in
 
 if TYPE_CHECKING:
     from tests.support.live_server import LiveServer
@@ -33,20 +33,16 @@ def app_server_options() -> dict[str, Any]:
 
 def test_a_burst_of_sign_ups_neither_fails_nor_holds_up_a_chat(live_app: LiveServer) -> None:
     with live_app.client() as client:
-        signed = client.post(
-            "/api/auth/signup/",
-            json={"email": "kim@example.com", "password": PASSWORD, "nickname": "kim"},
-        )
-        assert signed.status_code == 201, signed.text
-        tokens = client.post(
-            "/api/auth/login/", json={"email": "kim@example.com", "password": PASSWORD}
-        )
-        assert tokens.status_code == 200, tokens.text
-    access = tokens.json()["access"]
+        access = sign_up_and_log_in(client, "kim").access
     start = threading.Barrier(BURST + 1)
 
     def sign_up(n: int) -> httpx.Response:
-        body = {"email": f"new{n}@example.com", "password": PASSWORD, "nickname": f"new{n}"}
+        body = {
+            "email": f"new{n}@example.com",
+            "password": PASSWORD,
+            "nickname": f"new{n}",
+            **CONSENTS,
+        }
         with live_app.client() as client:
             start.wait()
             return client.post("/api/auth/signup/", json=body)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD
 
 if TYPE_CHECKING:
     from tests.support.live_server import LiveServer
@@ -58,7 +58,7 @@ def test_login_attempts_are_counted_once_across_processes(servers: list[LiveServ
 
 def test_sign_ups_are_counted_once_across_processes(servers: list[LiveServer]) -> None:
     bodies = [
-        {"email": f"new{n}@example.com", "password": PASSWORD, "nickname": f"new{n}"}
+        {"email": f"new{n}@example.com", "password": PASSWORD, "nickname": f"new{n}", **CONSENTS}
         for n in range(RATE * 3)
     ]
 
@@ -73,7 +73,7 @@ def test_a_throttled_login_gives_nothing_away(
     with start_app_server(workers=1) as generous, generous.client() as client:
         signed = client.post(
             "/api/auth/signup/",
-            json={"email": "kim@example.com", "password": PASSWORD, "nickname": "kim"},
+            json={"email": "kim@example.com", "password": PASSWORD, "nickname": "kim", **CONSENTS},
         )
         assert signed.status_code == 201, signed.text
     guesses = [{"email": "kim@example.com", "password": f"guess {n}"} for n in range(RATE)]

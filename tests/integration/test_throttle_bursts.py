@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD
 
 if TYPE_CHECKING:
     from tests.support.live_server import LiveServer
@@ -52,7 +52,7 @@ def burst(servers: list[LiveServer], path: str, bodies: list[dict[str, str]]) ->
 
 def test_a_burst_of_sign_ups_gets_exactly_the_rate_through(servers: list[LiveServer]) -> None:
     bodies = [
-        {"email": f"new{n}@example.com", "password": PASSWORD, "nickname": f"new{n}"}
+        {"email": f"new{n}@example.com", "password": PASSWORD, "nickname": f"new{n}", **CONSENTS}
         for n in range(BURST)
     ]
 

@@ -43,6 +43,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from tests.support.smtp import shared_inbox
+
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
 # The liveness probe: exempt from the HTTPS redirect, so it answers in every configuration.
@@ -195,6 +197,8 @@ def server_environment(
         }
     )
     base.pop("OPENAI_API_KEY", None)
+    # Members verify their email by the link in its mail (tests/support/members.py).
+    base.update(shared_inbox().environment())
     base.update(env or {})
     return base
 

@@ -5,7 +5,11 @@ from typing import Any
 
 import httpx
 
+from tests.support.smtp import Inbox, shared_inbox
+
 PASSWORD = "a long enough passphrase"
+# What every sign-up must carry: the terms and privacy policy accepted, 14 or older.
+CONSENTS = {"accept_terms": True, "over_14": True}
 
 
 @dataclass(frozen=True)
@@ -16,13 +20,23 @@ class Tokens:
     refresh: str
 
 
-def sign_up_and_log_in(client: httpx.Client, nickname: str, password: str = PASSWORD) -> Tokens:
-    """POST /api/auth/signup/ then /api/auth/login/ with `client` (any server, any scheme)."""
+def sign_up_and_log_in(
+    client: httpx.Client, nickname: str, password: str = PASSWORD, *, inbox: Inbox | None = None
+) -> Tokens:
+    """POST /api/auth/signup/, verify the email by the token in the mail it sent (to `inbox`;
+    by default the one every live server mails to, tests/support/live_server.py), then POST
+    /api/auth/login/, all with `client` (any server, any scheme)."""
     email = f"{nickname}@example.com"
+    inbox = inbox or shared_inbox()
+    earlier = len(inbox.to(email))  # an address a member of an earlier test had
     signed = client.post(
-        "/api/auth/signup/", json={"email": email, "password": password, "nickname": nickname}
+        "/api/auth/signup/",
+        json={"email": email, "password": password, "nickname": nickname, **CONSENTS},
     )
     assert signed.status_code == 201, signed.text
+    token = inbox.wait_for(email, count=earlier + 1)[-1].token
+    verified = client.post("/api/auth/email/verify/", json={"token": token})
+    assert verified.status_code == 200, verified.text
     logged = client.post("/api/auth/login/", json={"email": email, "password": password})
     assert logged.status_code == 200, logged.text
     body: dict[str, Any] = logged.json()

@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for tests to read."""
 
+import atexit
 import email
 import email.policy
 import re
@@ -100,6 +101,22 @@ def running_inbox() -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+_shared: Inbox | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_inbox() -> Inbox:
+    """One SMTP server for the whole test process, started on first use and stopped at exit:
+    where live servers send their mail unless a test gives them another (see live_server)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            running = running_inbox()
+            _shared = running.__enter__()
+            atexit.register(running.__exit__, None, None, None)
+        return _shared
 
 
 @pytest.fixture

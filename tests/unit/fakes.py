@@ -45,6 +45,7 @@ from application.ports import (
     ChatQueries,
     ChatRepository,
     Clock,
+    ConsentRepository,
     ExternalIdentity,
     IdentityProvider,
     LoginCodeRepository,
@@ -68,6 +69,7 @@ from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
 from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
+from domain.consent import Consent, GivenConsent, PolicyVersions
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
 from domain.member import Member, nickname_key
@@ -232,6 +234,8 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
         self._state = {"members": {}, "passwords": {}}
         # Like a database sequence: ids are never reused, even after a rollback.
         self._ids = itertools.count(1)
+        # The unit of work's, for change_email (outside `_state`: not copied by snapshots).
+        self.account_tokens: FakeAccountTokenRepository | None = None
 
     @property
     def _members(self) -> dict[MemberId, Member]:
@@ -244,9 +248,13 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
         return member
 
     def new(self, nickname: str = "mina", **fields: Any) -> Member:
-        """Seed a member with a fresh id."""
+        """Seed a member with a fresh id, by default one who may chat: their email verified,
+        the default texts (PolicyVersions()) agreed to. Pass `email_verified=False` or
+        `agreed=()` for one who may not."""
         member_id = MemberId(next(self._ids))
         email = fields.pop("email", f"{nickname.lower()}@example.com")
+        fields.setdefault("email_verified", True)
+        fields.setdefault("agreed", tuple(PolicyVersions().current().items()))
         return self.put(Member(id=member_id, email=email, nickname=nickname, **fields))
 
     def all(self) -> list[Member]:
@@ -299,6 +307,13 @@ class FakeMemberRepository(_Snapshots, MemberRepository):
         self.put(
             replace(current, nickname=member.nickname, born_year=member.born_year, job=member.job)
         )
+
+    def change_email(self, member_id: MemberId, email: str) -> None:
+        if any(m.email.lower() == email.lower() and m.id != member_id for m in self.all()):
+            raise ValidationFailed({"email": ["A member with this email already exists."]})
+        self.put(replace(self.get(member_id), email=email.lower(), email_verified=False))
+        if self.account_tokens is not None:
+            self.account_tokens.drop_unused(member_id)
 
     def mark_email_verified(self, member_id: MemberId) -> None:
         self.put(replace(self.get(member_id), email_verified=True))
@@ -684,6 +699,11 @@ class FakeAccountTokenRepository(_Snapshots, AccountTokenRepository):
         usable = token and token.purpose == purpose and token.used_at is None
         return token.member_id if token and usable and token.expires_at > now else None
 
+    def drop_unused(self, member_id: MemberId) -> None:
+        for token_hash, token in list(self.tokens.items()):
+            if token.member_id == member_id and token.used_at is None:
+                del self.tokens[token_hash]
+
     def use(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> MemberId | None:
         member_id = self.holder(token_hash, purpose, now)
         if member_id is None:
@@ -692,6 +712,27 @@ class FakeAccountTokenRepository(_Snapshots, AccountTokenRepository):
             if token.member_id == member_id and token.purpose == purpose and not token.used_at:
                 token.used_at = now
         return member_id
+
+
+class FakeConsentRepository(_Snapshots, ConsentRepository):
+    def __init__(self, members: FakeMemberRepository) -> None:
+        self._state = {"given": []}
+        self._members = members  # whose `agreed` shows the latest of each, as the database's
+
+    @property
+    def given(self) -> list[tuple[MemberId, GivenConsent]]:
+        given: list[tuple[MemberId, GivenConsent]] = self._state["given"]
+        return given
+
+    def record(self, member_id: MemberId, given: dict[Consent, str], at: datetime) -> None:
+        for what, version in given.items():
+            self.given.append((member_id, GivenConsent(what, version, at)))
+        member = self._members.get(member_id)
+        agreed = {**dict(member.agreed), **given}
+        self._members.put(replace(member, agreed=tuple(agreed.items())))
+
+    def of(self, member_id: MemberId) -> list[GivenConsent]:
+        return [consent for owner, consent in self.given if owner == member_id]
 
 
 class FakeMailer(Mailer):
@@ -814,6 +855,7 @@ class FakeUnitOfWork(UnitOfWork):
     account_tokens: FakeAccountTokenRepository
     reports: FakeReportRepository
     moderation_log: FakeModerationLog
+    consents: FakeConsentRepository
 
     def __init__(
         self,
@@ -831,6 +873,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.account_tokens = FakeAccountTokenRepository()
         self.reports = FakeReportRepository(self.members)
         self.moderation_log = FakeModerationLog()
+        self.members.account_tokens = self.account_tokens
+        self.consents = FakeConsentRepository(self.members)
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -877,6 +921,7 @@ class FakeUnitOfWork(UnitOfWork):
             self.account_tokens,
             self.reports,
             self.moderation_log,
+            self.consents,
         )
 
 
@@ -985,7 +1030,9 @@ class Harness:
 
     @property
     def update_profile(self) -> UpdateProfile:
-        return UpdateProfile(self.uow, self.get_profile, self.settings, self.clock)
+        return UpdateProfile(
+            self.uow, self.get_profile, self.settings, self.clock, self.send_verification_mail
+        )
 
     @property
     def list_chats(self) -> ListChats:

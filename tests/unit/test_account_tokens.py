@@ -21,7 +21,12 @@ def token_of(h: Harness) -> str:
 
 def signed_up(h: Harness) -> str:
     h.sign_up(
-        SignUpInput(RegisterMemberInput("mina@example.com", "long enough pw", "mina"), KOREAN)
+        SignUpInput(
+            RegisterMemberInput(
+                "mina@example.com", "long enough pw", "mina", accept_terms=True, over_14=True
+            ),
+            KOREAN,
+        )
     )
     return token_of(h)
 
@@ -43,7 +48,7 @@ def test_sign_up_mails_one_verification_link_at_the_apps_address_in_the_members_
 
 def test_a_language_other_than_korean_gets_english() -> None:
     h = harness()
-    member = h.members.new()
+    member = h.members.new(email_verified=False)
 
     h.send_verification_mail(member.id, MailRequest(language="fr", origin="http://x/"))
 
@@ -92,7 +97,7 @@ def test_an_unknown_address_gets_no_mail_and_stores_nothing() -> None:
 )
 def test_a_reset_link_works_for_an_hour(after: timedelta, works: bool) -> None:
     h = harness()
-    member = h.members.new()
+    member = h.members.new(email_verified=False)
     h.request_password_reset("MINA@example.com", KOREAN)
     h.clock.advance(after)
 
@@ -109,7 +114,7 @@ def test_a_reset_link_works_for_an_hour(after: timedelta, works: bool) -> None:
 
 def test_a_weak_password_spends_no_reset_link_and_a_used_link_spends_the_others() -> None:
     h = harness()
-    member = h.members.new()
+    member = h.members.new(email_verified=False)
     h.request_password_reset(member.email, KOREAN)
     older = token_of(h)
     h.request_password_reset(member.email, KOREAN)

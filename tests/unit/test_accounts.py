@@ -19,7 +19,9 @@ NEW = "another fine passphrase"
 
 
 def a_member(app: Harness, password: str | None = PASSWORD) -> MemberId:
-    member = app.register(RegisterMemberInput("mina@example.com", PASSWORD, "mina"))
+    member = app.register(
+        RegisterMemberInput("mina@example.com", PASSWORD, "mina", accept_terms=True, over_14=True)
+    )
     if password is None:
         app.members._state["passwords"][member.id] = None
     return member.id
@@ -82,7 +84,11 @@ class TestDeleteAccount:
 
         with pytest.raises(MemberNotFound):
             app.members.get(member)
-        again = app.register(RegisterMemberInput("MINA@example.com", PASSWORD, "mina"))
+        again = app.register(
+            RegisterMemberInput(
+                "MINA@example.com", PASSWORD, "mina", accept_terms=True, over_14=True
+            )
+        )
         assert app.used_today(again.id) == 3
 
     def test_a_wrong_password_deletes_nothing(self) -> None:

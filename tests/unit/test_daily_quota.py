@@ -12,6 +12,7 @@ from application.ports import Reservation
 from application.send_message import SendMessageInput
 from application.start_chat_session import StartChatSessionInput
 from domain.chat import TurnStatus
+from domain.consent import PolicyVersions
 from domain.ids import MemberId
 from domain.llm import CompletionRequest
 from domain.member import Member
@@ -135,8 +136,11 @@ def test_completed_turns_in_a_day_never_exceed_the_limit_and_failures_cost_nothi
 ) -> None:
     flaky = Flaky()
     app = harness(limit=limit, model=FakeChatModel(during=flaky))
-    app.members.put(Member(ALICE, "alice@example.com", "alice", daily_limit=alice_override))
-    app.members.put(Member(BOB, "bob@example.com", "bob"))
+    in_good_standing = {"email_verified": True, "agreed": tuple(PolicyVersions().current().items())}
+    app.members.put(
+        Member(ALICE, "alice@example.com", "alice", daily_limit=alice_override, **in_good_standing)
+    )
+    app.members.put(Member(BOB, "bob@example.com", "bob", **in_good_standing))
     policy = app.settings.policy
     limits = {ALICE: policy.limit_for(alice_override), BOB: limit}
 

@@ -2,9 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.errors import MemberNotFound, ValidationFailed
+from application.errors import MemberNotFound, UnderAge, ValidationFailed
 from application.members import UNSET, RegisterMemberInput, UpdateProfileInput
+from application.rules import ChatRules
 from application.start_chat_session import StartChatSessionInput
+from domain.consent import Consent, PolicyVersions
 from domain.ids import MemberId
 from domain.member import JOB_MAX, NICKNAME_MAX
 from tests.unit.fakes import SEOUL, harness
@@ -17,6 +19,8 @@ def sign_up(**fields: object) -> RegisterMemberInput:
         "email": "mina@example.com",
         "password": GOOD_PASSWORD,
         "nickname": "mina",
+        "accept_terms": True,
+        "over_14": True,
         **fields,
     }
     return RegisterMemberInput(**data)  # type: ignore[arg-type]
@@ -79,23 +83,66 @@ class TestRegisterMember:
             harness().register(sign_up(nickname=nickname))
         assert list(error.value.errors) == ["nickname"]
 
-    def test_the_birth_year_can_be_this_year_but_not_next_year(self) -> None:
+    def test_the_birth_year_may_make_the_member_14_this_year_but_not_younger(self) -> None:
         app = harness()
         this_year = app.clock.now().year
-        assert app.register(sign_up(born_year=this_year)).born_year == this_year
-        with pytest.raises(ValidationFailed) as error:
+        assert app.register(sign_up(born_year=this_year - 14)).born_year == this_year - 14
+        with pytest.raises(UnderAge) as error:
             app.register(
-                sign_up(email="yuna@example.com", nickname="yuna", born_year=this_year + 1)
+                sign_up(email="yuna@example.com", nickname="yuna", born_year=this_year - 13)
             )
-        assert list(error.value.errors) == ["born_year"]
+        assert (error.value.code, list(error.value.errors)) == ("under_14", ["born_year"])
+        assert len(app.members.all()) == 1
+
+    def test_a_birth_year_in_the_future_is_invalid_not_under_age(self) -> None:
+        app = harness()
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(born_year=app.clock.now().year + 1))
+        assert (error.value.code, list(error.value.errors)) == ("invalid", ["born_year"])
+
+    def test_under_age_is_reported_with_every_other_problem(self) -> None:
+        app = harness()
+        with pytest.raises(UnderAge) as error:
+            app.register(sign_up(born_year=app.clock.now().year - 5, nickname=" ", over_14=False))
+        assert set(error.value.errors) == {"born_year", "nickname", "over_14"}
 
     def test_this_year_is_the_product_time_zones_year_not_utcs(self) -> None:
-        # 08:00 on New Year's Day 2027 in Seoul, still 2026 in UTC.
+        # 08:00 on New Year's Day 2027 in Seoul, still 2026 in UTC: born in 2013, 14 this year.
         app = harness(at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC), time_zone=SEOUL)
-        assert app.register(sign_up(born_year=2027)).born_year == 2027
-        with pytest.raises(ValidationFailed) as error:
-            app.register(sign_up(email="yuna@example.com", nickname="yuna", born_year=2028))
+        assert app.register(sign_up(born_year=2013)).born_year == 2013
+        with pytest.raises(UnderAge) as error:
+            app.register(sign_up(email="yuna@example.com", nickname="yuna", born_year=2014))
         assert list(error.value.errors) == ["born_year"]
+
+    @pytest.mark.parametrize(
+        ("given", "refused"),
+        [
+            ({"accept_terms": False}, ["accept_terms"]),
+            ({"over_14": False}, ["over_14"]),
+            ({"accept_terms": False, "over_14": False}, ["accept_terms", "over_14"]),
+        ],
+    )
+    def test_a_sign_up_without_both_consents_is_refused_naming_them(
+        self, given: dict[str, bool], refused: list[str]
+    ) -> None:
+        app = harness()
+        with pytest.raises(ValidationFailed) as error:
+            app.register(sign_up(**given))
+        assert (error.value.code, sorted(error.value.errors)) == ("invalid", refused)
+        assert app.members.all() == []
+        assert app.uow.consents.given == []
+
+    def test_a_sign_up_stores_each_consent_with_the_versions_in_force_and_the_time(self) -> None:
+        app = harness()
+        app.settings.rules = ChatRules(PolicyVersions(terms="2026-03", privacy="7"))
+        member = app.register(sign_up())
+        given = app.uow.consents.of(member.id)
+        assert [(c.what, c.version, c.given_at) for c in given] == [
+            (Consent.TERMS, "2026-03", app.clock.now()),
+            (Consent.PRIVACY, "7", app.clock.now()),
+            (Consent.OVER_14, "2026-03", app.clock.now()),
+        ]
+        assert member.has_consented(app.settings.rules.versions)
 
     def test_a_taken_nickname_is_reported_by_the_repository(self) -> None:
         app = harness()
@@ -208,10 +255,11 @@ class TestUpdateProfile:
     def test_a_birth_year_is_checked_against_the_product_time_zones_year(self) -> None:
         app = harness(at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC), time_zone=SEOUL)
         mina = app.members.new()
-        profile = app.update_profile(UpdateProfileInput(mina.id, born_year=2027))
-        assert profile.member.born_year == 2027
-        with pytest.raises(ValidationFailed):
-            app.update_profile(UpdateProfileInput(mina.id, born_year=2028))
+        profile = app.update_profile(UpdateProfileInput(mina.id, born_year=2013))
+        assert profile.member.born_year == 2013
+        with pytest.raises(UnderAge):
+            app.update_profile(UpdateProfileInput(mina.id, born_year=2014))
+        assert app.members.get(mina.id).born_year == 2013
 
     def test_the_updated_profile_comes_with_the_quota(self) -> None:
         app = harness(limit=4)

@@ -36,7 +36,11 @@ class World:
         self.kakao_admin = FakeProviderUnlinker(self.uow)
 
     def member(self, nickname: str) -> MemberId:
-        made = self.app.register(RegisterMemberInput(f"{nickname}@example.com", PASSWORD, nickname))
+        made = self.app.register(
+            RegisterMemberInput(
+                f"{nickname}@example.com", PASSWORD, nickname, accept_terms=True, over_14=True
+            )
+        )
         return made.id
 
     def delete_account(self) -> DeleteAccount:

@@ -168,7 +168,7 @@ def test_a_state_is_spent_once_before_the_provider_is_asked(world: World) -> Non
 
 
 def test_an_unverified_email_never_links_nor_is_stored(world: World) -> None:
-    kim = world.uow.members.new("kim", email="kim@example.com")
+    kim = world.uow.members.new("kim", email="kim@example.com", email_verified=False)
     world.kakao.script.append(
         world.kakao.identity("9", nickname="kim", email="kim@example.com", email_verified=False)
     )

@@ -114,6 +114,12 @@ export async function resendVerification() {
   await authed("/api/me/email/verification/", { method: "POST", body: {} });
 }
 
+/** Agree to the terms and privacy policy in force and state being 14 or older (204); `invalid`
+ * with errors.accept_terms / errors.over_14 when one is not true. */
+export async function giveConsent(consents) {
+  await authed("/api/me/consent/", { method: "POST", body: consents });
+}
+
 /** Ask for a reset link: the same 202 whether or not a member has the address. */
 export async function requestPasswordReset(email) {
   await send("/api/auth/password/reset/", { method: "POST", body: { email } });

@@ -92,6 +92,9 @@ export async function ask({
       composer.showError(describeError(error));
       if (error instanceof ApiError && error.code === "daily_quota_exceeded")
         quotaExhausted(error.body);
+      // The terms changed (or were never agreed to): the consent step, then back here.
+      if (error instanceof ApiError && error.code === "consent_required")
+        navigate(`/consent?next=${encodeURIComponent(current().full)}`);
       outcome = { streamed: false, result: null, error };
     }
   } finally {

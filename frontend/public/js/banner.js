@@ -1,5 +1,6 @@
 // The reminder shown above every page while the member's email is not verified yet, with a
-// button that mails the link again. Chatting is not blocked by it.
+// button that mails the link again. Chat requests are refused until then (`email_unverified`),
+// and the message the page shows for that points here.
 
 import * as api from "./api.js";
 import * as auth from "./auth.js";

@@ -64,6 +64,17 @@ const STRINGS = {
     "auth.reset.invalid": "This link has expired or was used already.",
     "auth.reset.askAgain": "Ask for a new link",
     "auth.reset.done": "Your password is changed. Log in with the new one.",
+    "consent.over14": "I am 14 or older",
+    "consent.terms": "I agree to the Terms and the Privacy Policy",
+    "consent.read": "Read the {terms} and the {privacy}.",
+    "consent.termsLink": "Terms",
+    "consent.privacyLink": "Privacy Policy",
+    "consent.title": "Before you start",
+    "consent.lead":
+      "To chat with the coach, agree to the terms and the privacy policy and confirm that you are 14 or older.",
+    "consent.submit": "Agree and continue",
+    "consent.busy": "Saving…",
+    "consent.later": "Not now: read the public chats",
     "verify.title": "Verify your email",
     "verify.busy": "Checking your link…",
     "verify.done": "Your email is verified.",
@@ -198,6 +209,10 @@ const STRINGS = {
     "errors.chat_not_found": "This chat does not exist, or it was deleted.",
     "errors.not_found": "We could not find that.",
     "errors.invalid": "Some fields need another look.",
+    "errors.under_14": "You must be 14 or older to use this service.",
+    "errors.email_unverified":
+      "Verify your email before chatting: open the link we mailed you, or use “Send again” above for a new one.",
+    "errors.consent_required": "Agree to the terms and the privacy policy before chatting.",
     "errors.request_too_large": "That message is too long.",
     "errors.stream": "The answer was cut off. Reload the chat to see what was saved.",
     "errors.server": "Something went wrong on our side. Please try again in a moment.",
@@ -376,6 +391,17 @@ const STRINGS = {
     "auth.reset.invalid": "시간이 지났거나 이미 사용한 링크예요.",
     "auth.reset.askAgain": "새 링크 받기",
     "auth.reset.done": "비밀번호를 바꿨어요. 새 비밀번호로 로그인해 주세요.",
+    "consent.over14": "만 14세 이상입니다",
+    "consent.terms": "이용약관 및 개인정보 처리방침에 동의합니다",
+    "consent.read": "{terms}과 {privacy}을 읽어 보세요.",
+    "consent.termsLink": "이용약관",
+    "consent.privacyLink": "개인정보 처리방침",
+    "consent.title": "시작하기 전에",
+    "consent.lead":
+      "코치와 대화하려면 이용약관과 개인정보 처리방침에 동의하고 만 14세 이상인지 확인해 주세요.",
+    "consent.submit": "동의하고 계속하기",
+    "consent.busy": "저장하는 중…",
+    "consent.later": "나중에 하기: 공개 대화 보기",
     "verify.title": "이메일 확인",
     "verify.busy": "링크를 확인하는 중…",
     "verify.done": "이메일이 확인됐어요.",
@@ -508,6 +534,10 @@ const STRINGS = {
     "errors.chat_not_found": "없는 대화이거나 삭제된 대화예요.",
     "errors.not_found": "찾을 수 없어요.",
     "errors.invalid": "다시 확인해야 할 항목이 있어요.",
+    "errors.under_14": "만 14세 이상만 이용할 수 있어요.",
+    "errors.email_unverified":
+      "대화하려면 먼저 이메일을 확인해 주세요. 메일로 보낸 링크를 열거나, 위의 ‘다시 보내기’로 새 링크를 받으세요.",
+    "errors.consent_required": "대화하려면 먼저 이용약관과 개인정보 처리방침에 동의해 주세요.",
     "errors.request_too_large": "메시지가 너무 길어요.",
     "errors.stream": "답이 중간에 끊겼어요. 대화를 새로고침하면 저장된 내용을 볼 수 있어요.",
     "errors.server": "서버에 문제가 생겼어요. 잠시 후 다시 시도해 주세요.",
@@ -646,6 +676,10 @@ const SERVER_MESSAGES_KO = {
   "The password is wrong.": "비밀번호가 맞지 않아요.",
   "Type your nickname to confirm.": "확인을 위해 닉네임을 정확히 입력해 주세요.",
   "A nickname cannot be blank.": "닉네임을 입력해 주세요.",
+  "Accept the terms and the privacy policy to continue.":
+    "계속하려면 이용약관과 개인정보 처리방침에 동의해 주세요.",
+  "Confirm that you are 14 or older to continue.": "계속하려면 만 14세 이상인지 확인해 주세요.",
+  "You must be 14 or older to use this service.": "만 14세 이상만 이용할 수 있어요.",
 };
 
 // Messages with a number in them, in both languages where the API's wording names a field.
@@ -720,6 +754,19 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (match, name) =>
     name in params ? String(params[name]) : match,
   );
+}
+
+/** t() for a sentence with elements in it (links): each `{name}` becomes `parts[name]`, a node
+ * or a string; the rest stays text. */
+export function tParts(key, parts) {
+  const template = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  return template
+    .split(/(\{\w+\})/)
+    .filter(Boolean)
+    .map((piece) => {
+      const name = piece.match(/^\{(\w+)\}$/)?.[1];
+      return name && name in parts ? parts[name] : piece;
+    });
 }
 
 export function has(key) {

@@ -8,9 +8,10 @@ import { apiOrigin } from "./http.js";
 import { onLanguageChange, t } from "./i18n.js";
 import * as router from "./router.js";
 import { markCurrent, renderShell, toggleSidebar } from "./shell.js";
-import { forgetProfile, loadProfile } from "./state.js";
+import { currentProfile, forgetProfile, loadProfile } from "./state.js";
 import { flash, notify } from "./ui.js";
 import {
+  consentView,
   forgotPasswordView,
   loginView,
   resetPasswordView,
@@ -35,6 +36,7 @@ router.route(/^\/verify-email$/, verifyEmailView);
 router.route(/^\/settings$/, settingsView, { auth: true });
 router.route(/^\/terms$/, termsView);
 router.route(/^\/privacy$/, privacyView);
+router.route(/^\/consent$/, consentView, { auth: true });
 
 const main = document.getElementById("main");
 let viewController = null;
@@ -47,6 +49,11 @@ async function render(match) {
   if (match.auth && !auth.isLoggedIn()) {
     flash(t("auth.loginNeeded"));
     router.navigate(router.loginPath(match.full), { replace: true });
+    return;
+  }
+  // Starting a chat needs the member's consent (a provider login starts without): ask first.
+  if (match.path === "/new" && currentProfile()?.consent_required) {
+    router.navigate(`/consent?next=${encodeURIComponent(match.full)}`, { replace: true });
     return;
   }
   main.replaceChildren();

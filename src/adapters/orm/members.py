@@ -9,9 +9,12 @@ from django.db import IntegrityError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from adapters.orm import sql
+from adapters.orm.models import AccountToken
+from adapters.orm.models import Consent as ConsentRow
 from adapters.orm.models import Member as MemberRow
 from application.errors import MemberNotFound, ValidationFailed
 from application.ports import MemberRepository, NewMember, PasswordPolicy
+from domain.consent import Consent
 from domain.ids import MemberId
 from domain.member import Member, nickname_key
 
@@ -41,10 +44,28 @@ _MEMBER_COLUMNS = (
 )  # fmt: skip
 
 
+def _latest_consent(what: Consent) -> str:
+    consents, members = sql.table(ConsentRow), sql.table(MemberRow)
+
+    def column(name: str) -> str:
+        return f"{consents}.{sql.column(ConsentRow, name)}"
+
+    # `what` is one of the enum's fixed names, safe in the statement's text.
+    return (
+        f"(SELECT {column('version')} FROM {consents} "
+        f"WHERE {column('member')} = {members}.{sql.column(MemberRow, 'id')} "
+        f"AND {column('what')} = '{what.value}' "
+        f"ORDER BY {column('given_at')} DESC, {column('id')} DESC LIMIT 1)"
+    )
+
+
 @cache
 def _active_member() -> str:
+    # The latest version of each consent rides along: every chat request checks them, and a
+    # subquery on the consents' index costs less than a second round trip.
+    latest = ", ".join(_latest_consent(what) for what in Consent)
     return (
-        f"SELECT {sql.columns(MemberRow, _MEMBER_COLUMNS)} FROM {sql.table(MemberRow)} "
+        f"SELECT {sql.columns(MemberRow, _MEMBER_COLUMNS)}, {latest} FROM {sql.table(MemberRow)} "
         f"WHERE {sql.column(MemberRow, 'id')} = %s AND {sql.column(MemberRow, 'is_active')}"
     )
 
@@ -53,7 +74,11 @@ def _active_member() -> str:
 def _conversions() -> tuple[Any, ...]:
     # Text and integers come as every database returns them; the flags as the ORM reads them
     # (SQLite stores 0 or 1).
-    return (None,) * 5 + sql.fields(MemberRow, ["email_verified", "anonymous_by_default"])
+    return (
+        (None,) * 5
+        + sql.fields(MemberRow, ["email_verified", "anonymous_by_default"])
+        + (None,) * len(Consent)
+    )
 
 
 class DjangoMemberRepository(MemberRepository):
@@ -62,7 +87,9 @@ class DjangoMemberRepository(MemberRepository):
         rows = sql.select(_active_member(), [member_id], _conversions())
         if not rows:
             raise MemberNotFound("No such member.")
-        ((email, nickname, born_year, job, daily_limit, email_verified, anonymous),) = rows
+        ((email, nickname, born_year, job, daily_limit, email_verified, anonymous, *versions),) = (
+            rows
+        )
         return Member(
             id=member_id,
             email=email,
@@ -72,6 +99,11 @@ class DjangoMemberRepository(MemberRepository):
             daily_limit=daily_limit,
             email_verified=email_verified,
             anonymous_by_default=anonymous,
+            agreed=tuple(
+                (what, version)
+                for what, version in zip(Consent, versions, strict=True)
+                if version is not None
+            ),
         )
 
     def add(self, member: NewMember, password_hash: str | None) -> Member:
@@ -101,8 +133,9 @@ class DjangoMemberRepository(MemberRepository):
 
     def find_by_email(self, email: str) -> Member | None:
         address = MemberRow.objects.normalize_email_address(email)
-        row = MemberRow.objects.filter(email=address, is_active=True).first()
-        return None if row is None else to_domain(row)
+        found = MemberRow.objects.filter(email=address, is_active=True).values_list("pk", flat=True)
+        member_id = next(iter(found), None)
+        return None if member_id is None else self.get(MemberId(member_id))
 
     def nickname_taken(self, nickname: str) -> bool:
         return MemberRow.objects.filter(nickname_key=nickname_key(nickname)).exists()
@@ -125,6 +158,17 @@ class DjangoMemberRepository(MemberRepository):
             )
         except IntegrityError as error:
             raise ValidationFailed({"nickname": [_TAKEN["nickname"]]}) from error
+
+    def change_email(self, member_id: MemberId, email: str) -> None:
+        address = MemberRow.objects.normalize_email_address(email)
+        if MemberRow.objects.filter(email=address).exclude(pk=member_id).exists():
+            raise ValidationFailed({"email": [_TAKEN["email"]]})
+        try:
+            MemberRow.objects.filter(pk=member_id).update(email=address, email_verified=False)
+        except IntegrityError as error:
+            raise ValidationFailed({"email": [_TAKEN["email"]]}) from error
+        # A link mailed before went to the old address: it must not verify the new one.
+        AccountToken.objects.filter(member_id=member_id, used_at=None).delete()
 
     def mark_email_verified(self, member_id: MemberId) -> None:
         MemberRow.objects.filter(pk=member_id).update(email_verified=True)

@@ -324,6 +324,31 @@ class AccountToken(models.Model):
         return f"{self.purpose} for {self.member_id} until {self.expires_at}"
 
 
+class Consent(models.Model):
+    """A consent a member gave (the terms, the privacy policy, the statement that they are 14 or
+    older), to the version in force then, and when. Rows are only added: a new version in force
+    means a new row, and the history stays."""
+
+    class What(models.TextChoices):
+        TERMS = "terms"
+        PRIVACY = "privacy"
+        OVER_14 = "over_14"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consents")
+    what = models.CharField(max_length=20, choices=What.choices)
+    version = models.CharField(max_length=40)
+    given_at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar = [
+            # Every chat request reads the latest version of each consent of its member.
+            models.Index(fields=["member", "what", "given_at"], name="consent_member_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} agreed to {self.what} {self.version} at {self.given_at}"
+
+
 class UsedOAuthState(models.Model):
     """The state of a provider login whose code was traded, by its SHA-256: a state works once
     even when a browser keeps (or someone saved) its cookie. Kept as long as a state is good for;

@@ -5,6 +5,7 @@ from typing import Self
 from django.db import transaction
 
 from adapters.orm.chats import DjangoChatRepository
+from adapters.orm.consents import DjangoConsentRepository
 from adapters.orm.members import DjangoMemberRepository
 from adapters.orm.moderation import DjangoModerationLog, DjangoReportRepository
 from adapters.orm.quota import DjangoQuotaLedger
@@ -35,6 +36,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self.account_tokens = DjangoAccountTokenRepository()
         self.reports = DjangoReportRepository()
         self.moderation_log = DjangoModerationLog()
+        self.consents = DjangoConsentRepository()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

@@ -38,7 +38,7 @@ from django_project.api.authentication import (
     requesting_member,
 )
 from django_project.api.mail import mail_request
-from django_project.api.serializers import MemberOutput, TextField, errors
+from django_project.api.serializers import MemberOutput, StrictBooleanField, TextField, errors
 from django_project.api.throttling import (
     CountedScopedThrottle,
     LoginThrottle,
@@ -66,13 +66,19 @@ class SignupApi(APIView):
         nickname = TextField(max_length=30)
         born_year = serializers.IntegerField(required=False, allow_null=True)
         job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
+        accept_terms = StrictBooleanField(
+            help_text="Must be true: the terms and the privacy policy in force are accepted."
+        )
+        over_14 = StrictBooleanField(help_text="Must be true: the person is 14 or older.")
 
     @extend_schema(
         request=InputSerializer,
         responses={201: MemberOutput, **errors(400, 429)},
         tags=["auth"],
         auth=[],
-        description="Also mails a link to verify the email, in the Accept-Language (ko or en).",
+        description="Also mails a link to verify the email, in the Accept-Language (ko or en). "
+        "`accept_terms` or `over_14` not true is a 400 `invalid` naming the field; a `born_year` "
+        "that makes the person under 14 is a 400 `under_14` naming `born_year`.",
     )
     @inject
     def post(self, request: Request, sign_up: SignUp = Provide[Container.sign_up]) -> Response:

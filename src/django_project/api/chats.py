@@ -142,7 +142,7 @@ class ChatCollectionApi(AnonymousReadLimited):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ChatOutput, **errors(400, 401, 429, 502, 503, 504)},
+        responses={201: ChatOutput, **errors(400, 401, 403, 429, 502, 503, 504)},
         tags=["chats"],
         auth=_BEARER,  # type: ignore[arg-type]  # annotated as names; takes security requirements
         description=STREAMING_NOTE,

@@ -23,10 +23,17 @@ from application.accounts import (
     Export,
     ExportData,
 )
-from application.members import GetProfile, UpdateProfile, UpdateProfileInput
+from application.members import (
+    GetProfile,
+    GiveConsent,
+    GiveConsentInput,
+    UpdateProfile,
+    UpdateProfileInput,
+)
 from django_project.api.authentication import logged_in_at, requesting_member, token_pair_for
 from django_project.api.mail import mail_request
 from django_project.api.serializers import (
+    ConsentOutput,
     ProfileOutput,
     StrictBooleanField,
     TextField,
@@ -44,6 +51,12 @@ class MeApi(APIView):
         born_year = serializers.IntegerField(required=False, allow_null=True)
         job = TextField(max_length=100, required=False, allow_null=True, allow_blank=True)
         anonymous_by_default = StrictBooleanField(required=False)
+        email = serializers.EmailField(
+            max_length=254,
+            required=False,
+            help_text="Only for a member whose provider login gave no email (an address under "
+            "oauth.invalid): stored unverified, and a verification link is mailed to it.",
+        )
 
     @extend_schema(responses={200: ProfileOutput, **errors(401)}, tags=["me"])
     @inject
@@ -62,6 +75,8 @@ class MeApi(APIView):
         body = self.InputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         changes: dict[str, Any] = body.validated_data
+        if "email" in changes:
+            changes["request"] = mail_request(request)
         profile = update(UpdateProfileInput(member_id=requesting_member(request), **changes))
         return Response(ProfileOutput(profile).data)
 
@@ -165,9 +180,36 @@ def export_data(data: Export, now: Any) -> dict[str, Any]:
             "daily_limit": data.profile.quota.limit,
         },
         "linked_providers": list(data.profile.linked_providers),
+        "consents": ConsentOutput(data.consents, many=True).data,
         "daily_usage": [{"day": day.isoformat(), "used": used} for day, used in data.usage],
         "chats": [chat_data(chat) for chat in data.chats],
     }
+
+
+class MeConsentApi(APIView):
+    @extend_schema_serializer(component_name="ConsentInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        accept_terms = StrictBooleanField(
+            help_text="Must be true: the terms and the privacy policy in force are accepted."
+        )
+        over_14 = StrictBooleanField(help_text="Must be true: the member is 14 or older.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={204: OpenApiResponse(description="consent recorded"), **errors(400, 401)},
+        tags=["me"],
+    )
+    @inject
+    def post(
+        self, request: Request, give: GiveConsent = Provide[Container.give_consent]
+    ) -> Response:
+        """Agree to the terms and the privacy policy in force and state being 14 or older:
+        needed before chatting by members made by a provider login, and by everyone after a
+        new version comes into force. Stored with the versions and the time."""
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        give(GiveConsentInput(member_id=requesting_member(request), **body.validated_data))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmailVerificationApi(APIView):

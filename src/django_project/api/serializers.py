@@ -27,12 +27,12 @@ class TextField(serializers.CharField):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    """JSON's true or false only. DRF's also takes 0, 1, "yes", "off" and the like, which the
-    schema does not promise and a typo would turn into a setting."""
+    """A BooleanField that takes JSON's true and false only: DRF's turns "yes", "1" and 1 into
+    True, which a consent must not be given by."""
 
     def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
-            self.fail("invalid")
+            self.fail("invalid", input=data)
         return data
 
 
@@ -68,8 +68,9 @@ class ErrorOutput(serializers.Serializer[Any]):
 MEANING = {
     400: "Invalid input (`invalid`, `parse_error`).",
     401: "Missing, invalid or expired token; bad credentials.",
-    403: "Not the chat's owner (`not_chat_owner`), or not allowed (`email_unverified`, "
-    "`chat_hidden`, `own_chat`).",
+    403: "Not the chat's owner (`not_chat_owner`), or not allowed: an unverified email "
+    "(`email_unverified`), no consent to the terms in force (`consent_required`), a hidden chat "
+    "(`chat_hidden`), one's own chat (`own_chat`).",
     404: "No such chat (`chat_not_found`).",
     409: "Already done (`already_reported`).",
     406: "The Accept header asks for something the API does not give (`not_acceptable`).",
@@ -105,6 +106,12 @@ class MemberOutput(serializers.Serializer[Any]):
     job = serializers.CharField(allow_null=True)
 
 
+class ConsentOutput(serializers.Serializer[Any]):
+    what = serializers.CharField(help_text="terms, privacy or over_14 (the age statement).")
+    version = serializers.CharField(help_text="The version of the text agreed to.")
+    given_at = serializers.DateTimeField()
+
+
 class ProfileOutput(serializers.Serializer[Any]):
     """The member's own view of themselves: private fields and today's quota."""
 
@@ -127,6 +134,11 @@ class ProfileOutput(serializers.Serializer[Any]):
     quota = QuotaOutput()
     linked_providers = serializers.ListField(
         child=serializers.CharField(), help_text="Login providers linked: github, kakao."
+    )
+    consents = ConsentOutput(many=True, help_text="The latest consent of each kind given.")
+    consent_required = serializers.BooleanField(
+        help_text="Whether the member must agree (POST /api/me/consent/) before chatting: no "
+        "consent yet (a provider login), or a version in force they have not agreed to."
     )
 
 

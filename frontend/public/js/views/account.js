@@ -7,10 +7,55 @@ import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
 import { PASSWORD_MIN, field, showFieldErrors } from "../forms.js";
 import { ApiError } from "../http.js";
-import { t } from "../i18n.js";
+import { t, tParts } from "../i18n.js";
 import { href, navigate, rewrite, safeNext } from "../router.js";
 import { currentProfile, loadProfile } from "../state.js";
 import { flash, loading, setTitle, takeFlash } from "../ui.js";
+
+/** A checkbox inside its label, shaped like field()'s result so showFieldErrors finds both. */
+function checkbox({ name, label, hint }) {
+  const id = `field-${name}`;
+  const input = h("input", {
+    id,
+    name,
+    type: "checkbox",
+    "aria-describedby": hint ? `${id}-hint` : null,
+  });
+  const box = h("label", { for: id }, input, " ", label);
+  return labelled(name, input, hint, "field field-check", box);
+}
+
+/** The field's block: what `parts` draws, then its hint and a place for its error. */
+function labelled(name, input, hint, className, ...parts) {
+  const id = `field-${name}`;
+  const error = h("p", { id: `${id}-error`, class: "field-error", hidden: true });
+  const note = hint ? h("p", { id: `${id}-hint`, class: "field-hint" }, hint) : null;
+  return { name, input, error, el: h("div", { class: className }, ...parts, note, error) };
+}
+
+/** The two statements sign-up and the consent step ask for: 14 or older, and the terms and
+ * privacy policy (linked, opening beside the form) accepted. */
+function consentBoxes() {
+  const page = (path, text) =>
+    h("a", { href: href(path), target: "_blank", rel: "noopener" }, text);
+  return [
+    checkbox({ name: "over_14", label: t("consent.over14") }),
+    // The texts are linked beside the box rather than inside its label, which stays one
+    // sentence for screen readers.
+    checkbox({
+      name: "accept_terms",
+      label: t("consent.terms"),
+      hint: tParts("consent.read", {
+        terms: page("/terms", t("consent.termsLink")),
+        privacy: page("/privacy", t("consent.privacyLink")),
+      }),
+    }),
+  ];
+}
+
+function consentsOf(boxes) {
+  return Object.fromEntries(boxes.map((box) => [box.name, box.input.checked]));
+}
 
 function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer, onSubmit }) {
   const heading = h("h1", {}, title);
@@ -27,7 +72,9 @@ function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     alert.replaceChildren();
-    const missing = fields.find((f) => f.input.required && !f.input.value.trim());
+    const missing = fields.find(
+      (f) => f.input.required && f.input.type !== "checkbox" && !f.input.value.trim(),
+    );
     if (missing) {
       missing.input.focus();
       missing.input.reportValidity();
@@ -38,8 +85,7 @@ function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer
     try {
       await onSubmit();
     } catch (error) {
-      const fieldErrors =
-        error instanceof ApiError && error.code === "invalid" ? error.body.errors : null;
+      const fieldErrors = (error instanceof ApiError && error.body?.errors) || null;
       showFieldErrors(fields, fieldErrors);
       alert.replaceChildren(h("p", {}, describeError(error)));
       if (!fieldErrors) fields[0].input.focus();
@@ -114,7 +160,15 @@ async function finishProviderLogin(main, query) {
 }
 
 function done(query) {
-  navigate(safeNext(query.get("next")), { replace: true });
+  const next = safeNext(query.get("next"));
+  // A member made by a provider login (or anyone after the terms changed) agrees first.
+  if (currentProfile()?.consent_required) {
+    navigate(next === "/" ? "/consent" : `/consent?next=${encodeURIComponent(next)}`, {
+      replace: true,
+    });
+    return;
+  }
+  navigate(next, { replace: true });
 }
 
 function withNext(path, query) {
@@ -225,13 +279,19 @@ export function signupView({ main, query }) {
     h("p", { class: "field-hint" }, t("auth.about.hint")),
     ...optional.map((f) => f.el),
   );
-  const all = [...fields, ...optional];
+  const consents = consentBoxes();
+  const all = [...fields, ...optional, ...consents];
   const value = (name) => all.find((f) => f.name === name).input.value.trim();
   const { page, heading } = formPage({
     title: t("auth.signup.title"),
     lead: t("auth.signup.lead"),
     fields: all,
-    content: [providerButtons(query), ...fields.map((f) => f.el), about],
+    content: [
+      providerButtons(query),
+      ...fields.map((f) => f.el),
+      about,
+      ...consents.map((f) => f.el),
+    ],
     submitLabel: t("auth.signup.submit"),
     busyLabel: t("auth.signup.busy"),
     footer: [
@@ -244,6 +304,7 @@ export function signupView({ main, query }) {
         email: value("email"),
         password: all[1].input.value,
         nickname: value("nickname"),
+        ...consentsOf(consents),
       };
       if (value("born_year")) body.born_year = Number(value("born_year"));
       if (value("job")) body.job = value("job");
@@ -255,6 +316,30 @@ export function signupView({ main, query }) {
   main.append(page);
   focusView(heading);
   fields[0].input.focus();
+}
+
+/** The consent step: a member made by a provider login agreed to nothing yet (and everyone
+ * agrees again when the terms change). Chatting waits for it; reading does not. */
+export function consentView({ main, query }) {
+  setTitle(t("consent.title"));
+  const boxes = consentBoxes();
+  const { page, heading } = formPage({
+    title: t("consent.title"),
+    lead: t("consent.lead"),
+    fields: boxes,
+    content: boxes.map((f) => f.el),
+    submitLabel: t("consent.submit"),
+    busyLabel: t("consent.busy"),
+    footer: [h("a", { href: href("/") }, t("consent.later"))],
+    onSubmit: async () => {
+      await api.giveConsent(consentsOf(boxes));
+      await loadProfile();
+      navigate(safeNext(query.get("next")), { replace: true });
+    },
+  });
+  main.append(page);
+  focusView(heading);
+  boxes[0].input.focus();
 }
 
 /** "Forgot password?": one email field. The answer reads the same whatever the address, as the
