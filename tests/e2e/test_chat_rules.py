@@ -28,8 +28,12 @@ def test_sign_up_needs_both_checkboxes_shown_at_their_fields(
     terms = page.get_by_role("checkbox", name="I agree to the Terms and the Privacy Policy")
     expect(over_14).not_to_be_checked()
     expect(terms).not_to_be_checked()
-    expect(page.get_by_role("link", name="Terms", exact=True)).to_have_attribute("href", "#/terms")
-    expect(page.get_by_role("link", name="Privacy Policy")).to_have_attribute("href", "#/privacy")
+    expect(page.locator("form").get_by_role("link", name="Terms", exact=True)).to_have_attribute(
+        "href", "#/terms"
+    )
+    expect(page.locator("form").get_by_role("link", name="Privacy Policy")).to_have_attribute(
+        "href", "#/privacy"
+    )
 
     with page.expect_response("**/api/auth/signup/") as refused:
         page.get_by_role("button", name="Create account").click()
@@ -70,7 +74,9 @@ def test_sign_up_checkboxes_read_in_korean(
     expect(
         page.get_by_role("checkbox", name="이용약관 및 개인정보 처리방침에 동의합니다")
     ).to_be_visible()
-    expect(page.get_by_role("link", name="이용약관")).to_have_attribute("href", "#/terms")
+    expect(page.locator("form").get_by_role("link", name="이용약관")).to_have_attribute(
+        "href", "#/terms"
+    )
 
 
 def test_an_unverified_member_who_tries_to_chat_is_told_why_and_charged_nothing(

@@ -142,8 +142,10 @@ def test_the_consent_step_after_a_first_provider_login_must_be_agreed_before_cha
     expect(page.get_by_role("heading", name="시작하기 전에", level=1)).to_be_visible()
     over_14 = page.get_by_role("checkbox", name="만 14세 이상입니다")
     terms = page.get_by_role("checkbox", name="이용약관 및 개인정보 처리방침에 동의합니다")
-    expect(page.get_by_role("link", name="이용약관")).to_have_attribute("href", "#/terms")
-    expect(page.get_by_role("link", name="개인정보 처리방침")).to_have_attribute(
+    expect(page.locator("form").get_by_role("link", name="이용약관")).to_have_attribute(
+        "href", "#/terms"
+    )
+    expect(page.locator("form").get_by_role("link", name="개인정보 처리방침")).to_have_attribute(
         "href", "#/privacy"
     )
 

@@ -74,6 +74,15 @@ def chat_status(api: LiveServer, chat_id: int) -> int:
 # ---------------------------------------------------------------- the page itself
 
 
+def agree_to_terms(page: Page) -> None:
+    """A first provider login lands on the consent step; agree, as the member would."""
+    expect(page).to_have_url(re.compile(r"#/consent"))
+    page.get_by_role("checkbox", name="I am 14 or older").check()
+    page.get_by_role("checkbox", name="I agree to the Terms and the Privacy Policy").check()
+    page.get_by_role("button", name="Agree and continue").click()
+    expect(page).not_to_have_url(re.compile(r"#/consent"))
+
+
 def test_settings_is_for_members_and_brings_a_visitor_back_after_login(
     page: Page, api: LiveServer, members: Members
 ) -> None:
@@ -146,7 +155,7 @@ def test_editing_the_profile_saves_it_and_shows_errors_at_their_fields(
 def test_send_again_mails_a_link_that_verifies_the_email(
     page: Page, api: LiveServer, members: Members, mailbox: Inbox
 ) -> None:
-    member = members.create("setverify")
+    member = members.create("setverify", verified=False)
     open_settings(page, api, member)
     email = section(page, "Email")
     expect(email).to_contain_text(member.email)
@@ -428,6 +437,7 @@ def test_a_member_made_by_github_has_no_password_and_keeps_their_only_login(
     page.goto(f"{oauth_api.url}/#/login")
     page.get_by_role("link", name="Continue with GitHub").click()
     page.get_by_role("link", name="Authorize").click()
+    agree_to_terms(page)
     expect(page.locator(".who")).to_have_text("set-octo")
     page.locator("#topbar").get_by_role("link", name="Settings").click()
 
@@ -501,6 +511,7 @@ def test_a_member_whose_provider_shared_no_email_is_offered_nothing_by_mail(
     page.goto(f"{oauth_api.url}/#/login?next=%2Fsettings")
     page.get_by_role("link", name="Continue with GitHub").click()
     page.get_by_role("link", name="Authorize").click()
+    agree_to_terms(page)
     expect(page).to_have_url(f"{oauth_api.url}/#/settings")
     email = section(page, "Email")
     expect(email).to_contain_text("Your account has no email address")

@@ -25,13 +25,23 @@ function providerName(provider) {
   return has(`provider.${provider}`) ? t(`provider.${provider}`) : provider;
 }
 
+// The outcome of a "Connect" trip, kept a few seconds past the address it came in: the page
+// can be drawn again at once (the language or the profile settling at start-up), and the
+// second drawing must still say it.
+const OUTCOME_MS = 5000;
+let lastOutcome = null;
+
 export async function settingsView({ main, query, signal }) {
   setTitle(t("settings.title"));
   // Back from a provider's page after "Connect": say how it went, once (a reload or the
   // history must not say it again).
-  const linked = query.get("linked");
-  const linkError = query.get("oauth_error");
-  if (linked || linkError) rewrite("/settings");
+  if (query.get("linked") || query.get("oauth_error")) {
+    lastOutcome = { linked: query.get("linked"), error: query.get("oauth_error"), at: Date.now() };
+    rewrite("/settings");
+  }
+  const recent = lastOutcome && Date.now() - lastOutcome.at < OUTCOME_MS ? lastOutcome : null;
+  const linked = recent?.linked ?? null;
+  const linkError = recent?.error ?? null;
   const heading = h("h1", {}, t("settings.title"));
   const body = h("div", { class: "settings" }, loading(t("settings.loading")));
   main.append(
