@@ -10,7 +10,15 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.e2e.conftest import screenshot, stored_tokens
 from tests.support.fake_github import FakeGitHub, GitHubAccount
 from tests.support.live_server import LiveServer
-from tests.support.members import PASSWORD
+from tests.support.members import CONSENTS, PASSWORD
+
+
+def sign_up(api: LiveServer, email: str, nickname: str) -> None:
+    """A password member made through the API (not verified: linking does not need it)."""
+    with api.client() as client:
+        body = {"email": email, "password": PASSWORD, "nickname": nickname, **CONSENTS}
+        signed = client.post("/api/auth/signup/", json=body)
+        assert signed.status_code == 201, signed.text
 
 
 def log_in(page: Page, api: LiveServer, email: str) -> None:
@@ -28,18 +36,7 @@ def test_a_member_connects_github_from_settings_and_then_logs_in_with_it(
     github: FakeGitHub,
 ) -> None:
     email = "linker-e2e@example.com"
-    with oauth_api.client() as client:
-        signed = client.post(
-            "/api/auth/signup/",
-            json={
-                "email": email,
-                "password": PASSWORD,
-                "nickname": "linker",
-                "accept_terms": True,
-                "over_14": True,
-            },
-        )
-        assert signed.status_code == 201, signed.text
+    sign_up(oauth_api, email, "linker")
     github.account = GitHubAccount(id=90101, login="linker-gh", emails=[])
     log_in(page, oauth_api, email)
     row = page.locator(".settings-provider[data-provider='github']")
@@ -76,18 +73,7 @@ def test_a_github_account_already_connected_elsewhere_is_refused_with_the_reason
     page.evaluate("localStorage.clear()")
 
     email = "second-e2e@example.com"
-    with oauth_api.client() as client:
-        signed = client.post(
-            "/api/auth/signup/",
-            json={
-                "email": email,
-                "password": PASSWORD,
-                "nickname": "second",
-                "accept_terms": True,
-                "over_14": True,
-            },
-        )
-        assert signed.status_code == 201, signed.text
+    sign_up(oauth_api, email, "second")
     log_in(page, oauth_api, email)
     page.get_by_role("button", name="Connect GitHub").click()
     page.get_by_role("link", name="Authorize").click()

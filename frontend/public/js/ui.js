@@ -4,8 +4,34 @@
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
-/** Ask before something that cannot be undone. A native <dialog> keeps focus inside itself,
- * closes on Escape and gives focus back to the button that opened it. Resolves to true/false. */
+/** Show `children` in a modal <dialog> named by the element whose id is `labelledBy`. A native
+ * <dialog> keeps focus inside itself; Escape closes it as the returned `close()` does, and focus
+ * goes back to `returnTo` (what had it when the dialog opened), when it is still there to take
+ * it. `onClose` runs once, however it closed. */
+export function openDialog(
+  children,
+  { labelledBy, className = "dialog", returnTo = document.activeElement, onClose } = {},
+) {
+  const dialog = h("dialog", { class: className, "aria-labelledby": labelledBy }, children);
+  const close = () => {
+    if (!dialog.isConnected) return;
+    dialog.close();
+    dialog.remove();
+    if (returnTo instanceof HTMLElement && returnTo.isConnected && !returnTo.disabled) {
+      returnTo.focus();
+    }
+    onClose?.();
+  };
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    close();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return close;
+}
+
+/** Ask before something that cannot be undone. Resolves to true/false. */
 export function confirmDialog({ title, body, confirmLabel }) {
   return new Promise((resolve) => {
     const titleId = "confirm-title";
@@ -15,28 +41,20 @@ export function confirmDialog({ title, body, confirmLabel }) {
       { type: "button", class: "btn btn-danger", value: "confirm" },
       confirmLabel,
     );
-    const dialog = h(
-      "dialog",
-      { class: "dialog", "aria-labelledby": titleId },
-      h("h2", { id: titleId }, title),
-      h("p", {}, body),
-      h("div", { class: "dialog-actions" }, cancel, confirm),
+    let answer = false;
+    const close = openDialog(
+      [
+        h("h2", { id: titleId }, title),
+        h("p", {}, body),
+        h("div", { class: "dialog-actions" }, cancel, confirm),
+      ],
+      { labelledBy: titleId, onClose: () => resolve(answer) },
     );
-    const opener = document.activeElement;
-    const close = (answer) => {
-      dialog.close();
-      dialog.remove();
-      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
-      resolve(answer);
-    };
-    cancel.addEventListener("click", () => close(false));
-    confirm.addEventListener("click", () => close(true));
-    dialog.addEventListener("cancel", (event) => {
-      event.preventDefault();
-      close(false);
+    cancel.addEventListener("click", close);
+    confirm.addEventListener("click", () => {
+      answer = true;
+      close();
     });
-    document.body.append(dialog);
-    dialog.showModal();
     cancel.focus(); // the safe choice has the focus
   });
 }

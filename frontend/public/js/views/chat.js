@@ -12,7 +12,15 @@ import { formatDateTime, has, t } from "../i18n.js";
 import { href, loginPath, navigate } from "../router.js";
 import { chatsChanged, currentProfile } from "../state.js";
 import { ask, reloadChat } from "../asking.js";
-import { confirmDialog, errorBox, loading, notify, setTitle, takeFlash } from "../ui.js";
+import {
+  confirmDialog,
+  errorBox,
+  loading,
+  notify,
+  openDialog,
+  setTitle,
+  takeFlash,
+} from "../ui.js";
 
 export const MESSAGE_MAX = 4000;
 
@@ -201,21 +209,12 @@ function reportDialog(chat, button) {
     problem,
     h("div", { class: "dialog-actions" }, cancel, submit),
   );
-  const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId }, form);
-  const close = () => {
-    dialog.close();
-    dialog.remove();
-    if (button.isConnected && !button.disabled) button.focus();
-  };
+  const close = openDialog(form, { labelledBy: titleId, returnTo: button });
   const say = (text) => {
     problem.textContent = text;
     problem.hidden = false;
   };
   cancel.addEventListener("click", close);
-  dialog.addEventListener("cancel", (event) => {
-    event.preventDefault();
-    close();
-  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const reason = form.querySelector("input[name=reason]:checked")?.value;
@@ -243,8 +242,6 @@ function reportDialog(chat, button) {
     // sees it gone as everyone else does.
     reloadChat();
   });
-  document.body.append(dialog);
-  dialog.showModal();
   choices[0].querySelector("input").focus();
 }
 

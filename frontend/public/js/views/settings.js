@@ -11,7 +11,7 @@ import { ApiError } from "../http.js";
 import { has, t } from "../i18n.js";
 import { href, loginPath, navigate, rewrite } from "../router.js";
 import { currentProfile, loadProfile, onProfile } from "../state.js";
-import { confirmDialog, errorBox, loading, notify, setTitle } from "../ui.js";
+import { confirmDialog, errorBox, loading, notify, openDialog, setTitle } from "../ui.js";
 
 const PROVIDERS = ["github", "kakao"];
 
@@ -624,18 +624,8 @@ function deleteDialog(profile) {
     alert,
     h("div", { class: "dialog-actions" }, cancel, submit),
   );
-  const dialog = h("dialog", { class: "dialog dialog-wide", "aria-labelledby": titleId }, form);
-  const opener = document.activeElement;
-  const close = () => {
-    dialog.close();
-    dialog.remove();
-    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
-  };
+  const close = openDialog(form, { labelledBy: titleId, className: "dialog dialog-wide" });
   cancel.addEventListener("click", close);
-  dialog.addEventListener("cancel", (event) => {
-    event.preventDefault();
-    close();
-  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     alert.replaceChildren();
@@ -667,12 +657,9 @@ function deleteDialog(profile) {
       alert.replaceChildren(h("p", {}, describeError(error)));
       return;
     }
-    dialog.close();
-    dialog.remove();
+    close();
     auth.forget();
     notify(t("settings.delete.done"));
   });
-  document.body.append(dialog);
-  dialog.showModal();
   confirmation.input.focus();
 }
