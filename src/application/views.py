@@ -11,7 +11,7 @@ from domain.chat import Chat, Turn, TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest, Message, Role
 from domain.member import Member
-from domain.prompts import Prompt
+from domain.prompts import Prompt, PromptKind
 
 REDACTED = "[private: the member's profile, shown to its owner only]"
 
@@ -30,6 +30,20 @@ def _without(data: Any, secrets: list[str]) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class Journey:
+    """Where the member started and where they want to go: the intake's current-state and goal
+    answers, as public as the chat itself."""
+
+    current_state: str = ""
+    goal: str = ""
+
+    @classmethod
+    def of(cls, prompts: tuple[Prompt, ...]) -> "Journey":
+        answers = {p.kind: p.answer for p in prompts}
+        return cls(answers.get(PromptKind.CURRENT_STATE, ""), answers.get(PromptKind.GOAL, ""))
+
+
+@dataclass(frozen=True, slots=True)
 class ChatSummary:
     id: ChatId
     title: str
@@ -41,6 +55,7 @@ class ChatSummary:
     # Why moderation hid the chat (domain.moderation.HIDDEN_REASONS); None: it is visible.
     # Only its owner and staff ever see a hidden chat.
     hidden_reason: str | None = None
+    journey: Journey = Journey()
 
     @property
     def hidden(self) -> bool:
@@ -176,6 +191,10 @@ class ChatView:
     @property
     def turn_count(self) -> int:
         return len(self.turns)
+
+    @property
+    def journey(self) -> Journey:
+        return Journey.of(self.prompts)
 
     def version(self) -> ChatVersion:
         answered = [t.answered_at for t in self.turns if t.answered_at is not None]

@@ -67,7 +67,7 @@ from application.ports import (
 from application.send_message import SendMessage
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
-from application.views import ChatSummary, ChatVersion, ChatView, TurnView
+from application.views import ChatSummary, ChatVersion, ChatView, Journey, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.consent import Consent, GivenConsent, PolicyVersions
 from domain.ids import ChatId, MemberId, TurnId
@@ -980,6 +980,7 @@ class FakeChatQueries(ChatQueries):
             turn_count=chat.turn_count,
             anonymous=chat.anonymous,
             hidden_reason=self._hidden_reason(chat_id),
+            journey=Journey.of(chat.prompts),
         )
 
 

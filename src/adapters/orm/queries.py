@@ -7,10 +7,11 @@ from adapters.orm.chats import prompts_of, request_from, response_from
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Member as MemberRow
+from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
 from application.ports import ChatQueries
-from application.views import ChatSummary, ChatVersion, ChatView, TurnView
+from application.views import ChatSummary, ChatVersion, ChatView, Journey, TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 
@@ -31,7 +32,7 @@ _TURN = (
 _CHOICE = ("index", "role", "content", "finish_reason")
 _NICKNAME = MemberRow._meta.get_field("nickname")
 # The model field of each column, whose conversion its values get.
-_SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME)
+_SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME, None, None)
 _CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
 _TURN_FIELDS = (*sql.fields(TurnRow, _TURN), *sql.fields(ChoiceRow, _CHOICE))
 _VERSION_FIELDS = (
@@ -41,13 +42,52 @@ _VERSION_FIELDS = (
 )  # fmt: skip
 
 
-def _chat_with_author(names: tuple[str, ...]) -> str:
-    """`c.…, m.nickname FROM chat c JOIN member m`: a chat's columns and its author's name."""
+def _chat_with_author(names: tuple[str, ...], more: str = "") -> str:
+    """`c.…, m.nickname… FROM chat c JOIN member m`: a chat's columns and its author's name,
+    then the columns in `more` (`, …`)."""
     return (
-        f"{sql.columns(ChatRow, names, 'c')}, m.{sql.column(MemberRow, 'nickname')} "
+        f"{sql.columns(ChatRow, names, 'c')}, m.{sql.column(MemberRow, 'nickname')}{more} "
         f"FROM {sql.table(ChatRow)} c JOIN {sql.table(MemberRow)} m "
         f"ON m.{sql.column(MemberRow, 'id')} = c.{sql.column(ChatRow, 'member')}"
     )
+
+
+def _answer(kind: PromptRow.Kind) -> str:
+    """The chat `c`'s answer of `kind`, as a scalar subquery: evaluated only for the rows a page
+    returns (below its LIMIT), each an index lookup on prompt_position_unique (chat_id first),
+    so a page stays one query whatever its size."""
+    return (
+        f"(SELECT p.{sql.column(PromptRow, 'answer')} FROM {sql.table(PromptRow)} p "
+        f"WHERE p.{sql.column(PromptRow, 'chat')} = c.{sql.column(ChatRow, 'id')} "
+        f"AND p.{sql.column(PromptRow, 'kind')} = '{kind.value}' "
+        f"ORDER BY p.{sql.column(PromptRow, 'position')} LIMIT 1)"
+    )
+
+
+def _journey() -> str:
+    """`, from, to`: the columns a list item adds for its journey."""
+    return f", {_answer(PromptRow.Kind.CURRENT_STATE)}, {_answer(PromptRow.Kind.GOAL)}"
+
+
+def _summaries(rows: list[tuple[Any, ...]]) -> list[ChatSummary]:
+    """List items from rows of `_chat_with_author(_SUMMARY, _journey())`."""
+    return [
+        ChatSummary(
+            id=ChatId(id_),
+            title=title,
+            author=nickname,
+            created_at=created_at,
+            updated_at=updated_at,
+            turn_count=turn_count,
+            anonymous=anonymous,
+            hidden_reason=None if hidden_at is None else hidden_reason,
+            journey=Journey(current_state or "", goal or ""),
+        )
+        for (
+            id_, title, created_at, updated_at, turn_count, anonymous, hidden_at,
+            hidden_reason, nickname, current_state, goal,
+        ) in rows
+    ]  # fmt: skip
 
 
 @cache
@@ -66,7 +106,7 @@ def _page(mine: bool, before: bool, limit: int) -> str:
         conditions.append(f"c.{sql.column(ChatRow, 'id')} < %s")
     where = f"WHERE {' AND '.join(conditions)} "
     return (
-        f"SELECT {_chat_with_author(_SUMMARY)} {where}"
+        f"SELECT {_chat_with_author(_SUMMARY, _journey())} {where}"
         f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT {int(limit)}"
     )
 
@@ -125,22 +165,7 @@ class DjangoChatQueries(ChatQueries):
         # read the newest chats of all members backwards for one with few (the planner
         # guesses how many a member has from the average), instead of that member's index.
         rows = sql.select(statement, params, _SUMMARY_FIELDS, prepare=owner is None)
-        return [
-            ChatSummary(
-                id=ChatId(id_),
-                title=title,
-                author=nickname,
-                created_at=created_at,
-                updated_at=updated_at,
-                turn_count=turn_count,
-                anonymous=anonymous,
-                hidden_reason=None if hidden_at is None else hidden_reason,
-            )
-            for (
-                id_, title, created_at, updated_at, turn_count, anonymous, hidden_at,
-                hidden_reason, nickname,
-            ) in rows
-        ]  # fmt: skip
+        return _summaries(rows)
 
     def chat(self, chat_id: ChatId) -> ChatView:
         found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)

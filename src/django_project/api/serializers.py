@@ -146,6 +146,19 @@ class AuthorOutput(serializers.Serializer[Any]):
     nickname = serializers.CharField()
 
 
+# `from` is a Python keyword, so the class is made by type() rather than a class statement.
+JourneyOutput: type[serializers.Serializer[Any]] = type(
+    "JourneyOutput",
+    (serializers.Serializer,),
+    {
+        "from": serializers.CharField(
+            source="current_state", help_text="The intake's current-state answer."
+        ),
+        "to": serializers.CharField(source="goal", help_text="The intake's goal answer."),
+    },
+)
+
+
 class ChatSummaryOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -165,6 +178,9 @@ class ChatSummaryOutput(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Why it is hidden: `reports` (pending review) or what staff chose: `spam`, "
         "`abuse`, `personal_data`, `illegal`, `other`; null when visible.",
+    )
+    journey = JourneyOutput(
+        help_text="Where the member started (`from`) and the goal (`to`): the intake's answers."
     )
 
     @extend_schema_field(AuthorOutput(allow_null=True))
@@ -197,6 +213,7 @@ def _summary(chat: ChatSummary | ChatView, zone: tzinfo) -> dict[str, Any]:
         "turn_count": chat.turn_count,
         "hidden": chat.hidden_reason is not None,
         "hidden_reason": chat.hidden_reason,
+        "journey": {"from": chat.journey.current_state, "to": chat.journey.goal},
     }
 
 
