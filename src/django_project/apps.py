@@ -13,12 +13,12 @@ class ChatbotApiConfig(AppConfig):
     verbose_name = "Chatbot API"
 
     def ready(self) -> None:
-        from django_project import api
+        from django_project import api, share
         from django_project.container import Container
 
         container = Container()
         self.load_settings(container)
-        container.wire(packages=[api])
+        container.wire(packages=[api], modules=[share])
         self.container = container
 
     @staticmethod

@@ -76,7 +76,9 @@ class ErrorPagesMiddleware:
             security_log.error(str(error), extra={"status_code": 400, "request": request})
             return errors.bad_request(request, error)
         response = self.get_response(request)
-        if request.path_info.startswith(ADMIN) or not _is_djangos_page(response):
+        # A view's own page for people (share.py's 404) stays as it is.
+        for_people = getattr(response, "for_people", False)
+        if request.path_info.startswith(ADMIN) or for_people or not _is_djangos_page(response):
             return response
         replacement = json_error(request, response.status_code)
         for name, value in response.items():

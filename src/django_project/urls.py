@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from django_project import share
 from django_project.api import auth, chats, health, me, moderation, oauth
 from django_project.observability.views import metrics_view
 from django_project.robots import robots_txt
@@ -27,6 +28,8 @@ handler500 = "django_project.api.errors.server_error"
 urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
+    # A chat's share page, for link previews; it sends browsers on to the web app.
+    path("c/<id:chat_id>", share.share_page, name="share"),
     path("readyz", health.readyz, name="readyz"),
     path("api/auth/signup/", auth.SignupApi.as_view(), name="signup"),
     path("api/auth/login/", auth.LoginApi.as_view(), name="login"),

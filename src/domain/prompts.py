@@ -72,3 +72,12 @@ def answer_intake(language: str, answers: dict[PromptKind, str]) -> tuple[Prompt
             continue
         prompts.append(Prompt(kind=question.kind, question=question.text, answer=answer))
     return tuple(prompts)
+
+
+def language_of(prompts: tuple[Prompt, ...]) -> str | None:
+    """The language the intake was asked in, known by its questions' words; None when they are
+    none of today's (a question reworded since)."""
+    for language, texts in _QUESTIONS.items():
+        if any(texts.get(p.kind) == p.question for p in prompts):
+            return language
+    return None

@@ -33,6 +33,7 @@ OWNER_ONLY = (401, 403)
 EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("robots", "GET"): PUBLIC,
     ("healthz", "GET"): PUBLIC,
+    ("share", "GET"): PUBLIC,  # a chat's share page (HTML)
     ("readyz", "GET"): PUBLIC,
     ("metrics", "GET"): PUBLIC,  # from 127.0.0.1 only (CHATBOT_METRICS_ALLOW)
     ("schema", "GET"): PUBLIC,
@@ -78,9 +79,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
 
 # Exact fields of what anyone may read about a chat: nothing else may appear.
 SUMMARY = {"id", "title", "author", "anonymous", "created_at", "updated_at", "turn_count"}
-SUMMARY |= {"hidden", "hidden_reason"}
+SUMMARY |= {"hidden", "hidden_reason", "journey"}
 CHAT = SUMMARY | {"intake", "turns"}
 AUTHOR = {"nickname"}
+JOURNEY = {"from", "to"}
 PROMPT = {"kind", "question", "answer"}
 TURN = {"id", "index", "question", "answer", "status", "error_code", "created_at"}
 TURN |= {"answered_at", "usage", "exchange"}
@@ -137,6 +139,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
     requests: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
         ("robots", "GET"): ("/robots.txt", None),
         ("healthz", "GET"): ("/healthz", None),
+        ("share", "GET"): (f"/c/{world.chat_id}", None),
         ("readyz", "GET"): ("/readyz", None),
         ("metrics", "GET"): ("/metrics", None),
         ("schema", "GET"): ("/api/schema/", None),
@@ -261,6 +264,7 @@ def test_each_role_gets_exactly_what_it_may(
         for summary in response.json()["results"]:
             keys_of(summary, SUMMARY)
             keys_of(summary["author"], AUTHOR)
+            keys_of(summary["journey"], JOURNEY)
     if (name, method) == ("my-chats", "GET") and role == "other":
         assert response.json()["results"] == []
 

@@ -220,7 +220,7 @@ def test_the_feed_lists_everyones_chats_newest_first_a_page_at_a_time(
     assert first["results"][0]["author"] == {"nickname": bob.nickname}
     assert set(first["results"][0]) == {
         "id", "title", "author", "anonymous", "created_at", "updated_at", "turn_count", "hidden",
-        "hidden_reason",
+        "hidden_reason", "journey",
     }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from domain.prompts import (
     PromptKind,
     answer_intake,
     intake_questions,
+    language_of,
 )
 
 ANSWERS: dict[PromptKind, str] = {
@@ -92,3 +93,13 @@ def test_a_prompt_checks_its_own_answer() -> None:
     with pytest.raises(InvalidValue):
         Prompt(PromptKind.GOAL, "What goal?", " ")
     assert Prompt(PromptKind.MISC, "Anything else?", "").answer == ""
+
+
+def test_the_language_of_an_intake_is_known_by_its_questions() -> None:
+    korean = answer_intake("ko", {PromptKind.CURRENT_STATE: "학생", PromptKind.GOAL: "개발자"})
+    english = answer_intake("en", {PromptKind.CURRENT_STATE: "A student", PromptKind.GOAL: "Dev"})
+    reworded = (Prompt(PromptKind.GOAL, "A question asked long ago?", "Dev"),)
+
+    assert language_of(korean) == "ko"
+    assert language_of(english) == "en"
+    assert language_of(reworded) is None

@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework import status
@@ -47,7 +48,7 @@ def etag(token: str) -> str:
     return f'W/"{token}"'
 
 
-def fresh(request: Request, tag: str) -> bool:
+def fresh(request: Request | HttpRequest, tag: str) -> bool:
     """Whether the client's copy (If-None-Match, weak comparison) is the current one."""
     header = request.headers.get("If-None-Match")
     if not header:
