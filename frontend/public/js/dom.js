@@ -39,6 +39,7 @@ const ICONS = {
   stop: ["M7 7h10v10H7z"],
   trash: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13", "M10 11v6", "M14 11v6"],
   copy: ["M9 9h11v11H9z", "M5 15H4V4h11v1"],
+  share: ["M5 12v7h14v-7", "M12 3v12", "M8 7l4-4 4 4"],
   check: ["M5 12l5 5 9-10"],
   logout: ["M15 4h4v16h-4", "M10 8l-4 4 4 4", "M6 12h10"],
   globe: [

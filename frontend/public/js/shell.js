@@ -188,7 +188,15 @@ function chatLink(chat) {
     {},
     h(
       "a",
-      { href: href(path), class: "side-link side-chat", "data-path": path, title: chat.title },
+      {
+        href: href(path),
+        class: "side-link side-chat",
+        "data-path": path,
+        // The journey, on hover: the sidebar has room for the title alone.
+        title: chat.journey
+          ? `${chat.title}\n${chat.journey.from} → ${chat.journey.to}`
+          : chat.title,
+      },
       icon("chat"),
       h("span", { class: "ellipsis" }, chat.title),
       chat.hidden

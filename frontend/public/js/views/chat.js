@@ -9,6 +9,7 @@ import { focusView, h, icon } from "../dom.js";
 import { describeError } from "../errors.js";
 import { ApiError } from "../http.js";
 import { formatDateTime, has, t } from "../i18n.js";
+import { journeyActions } from "../journey.js";
 import { href, loginPath, navigate } from "../router.js";
 import { chatsChanged, currentProfile } from "../state.js";
 import { ask, reloadChat } from "../asking.js";
@@ -86,7 +87,7 @@ export async function chatView({ main, params: [id], signal, path }) {
       ),
       actions,
     ),
-    hidden ? hiddenNotice(chat) : null,
+    hidden ? hiddenNotice(chat) : journeyActions(chat),
     list,
   );
   heading.id = "chat-heading";

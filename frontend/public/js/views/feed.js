@@ -5,6 +5,7 @@ import * as api from "../api.js";
 import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
 import { formatNumber, formatRelative, t } from "../i18n.js";
+import { journeyLines } from "../journey.js";
 import { href } from "../router.js";
 import { errorBox, loading, setTitle } from "../ui.js";
 
@@ -20,6 +21,7 @@ export function chatCard(chat) {
       "a",
       { href: href(`/chats/${chat.id}`), class: "card-link" },
       h("h2", { class: "card-title" }, chat.title),
+      journeyLines(chat.journey),
       h(
         "p",
         { class: "card-meta" },

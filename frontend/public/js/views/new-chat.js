@@ -1,7 +1,8 @@
 // A new chat, the way the coach starts one: it asks, one at a time, where the member is now,
 // the goal they want to reach and anything else (optional), then answers all three at once.
 // The answers so far are kept in sessionStorage, so a reload or a trip through the login page
-// picks up at the same question.
+// picks up at the same question. Started from another chat's journey (#/new?from=12), each
+// question comes with that chat's answer typed in, for the member to edit and send.
 
 import * as api from "../api.js";
 import { ask } from "../asking.js";
@@ -10,6 +11,7 @@ import { botQuestion, messageList, userMessage } from "../conversation.js";
 import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
 import { t } from "../i18n.js";
+import { journeyAnswers, startingChat } from "../journey.js";
 import { navigate, rewrite } from "../router.js";
 import { currentProfile } from "../state.js";
 import { flash, errorBox, loading, setTitle } from "../ui.js";
@@ -17,17 +19,21 @@ import { flash, errorBox, loading, setTitle } from "../ui.js";
 const ANSWER_MAX = 2000;
 const PROGRESS_KEY = "/new#answers";
 
-function readProgress() {
+function readProgress(key) {
   try {
-    const saved = JSON.parse(readDraft(PROGRESS_KEY) || "[]");
+    const saved = JSON.parse(readDraft(key) || "[]");
     return Array.isArray(saved) ? saved.filter((a) => typeof a === "string") : [];
   } catch {
     return [];
   }
 }
 
-export async function newChatView({ main, signal }) {
+export async function newChatView({ main, signal, query }) {
   setTitle(t("intake.title"));
+  // A start from another chat's journey keeps its own progress and drafts.
+  const from = startingChat(query);
+  const draftKey = from ? `/new?from=${from}` : "/new";
+  const progressKey = from ? `${draftKey}#answers` : PROGRESS_KEY;
   const heading = h("h1", {}, t("intake.title"));
   const stepLabel = h("p", { class: "intake-step muted", "aria-live": "polite" });
   main.append(
@@ -46,11 +52,17 @@ export async function newChatView({ main, signal }) {
 
   let questions;
   let models = null;
+  let journey = null;
   try {
     // The model list is a nicety: without it the chat simply uses the server's default.
-    const [intake, available] = await Promise.all([api.intake(), api.models().catch(() => null)]);
+    const [intake, available, started] = await Promise.all([
+      api.intake(),
+      api.models().catch(() => null),
+      from ? journeyAnswers(from).catch(() => null) : null,
+    ]);
     questions = intake.questions;
     models = available;
+    journey = started;
   } catch (error) {
     if (!signal.aborted)
       main.querySelector(".loading")?.replaceWith(errorBox(describeError(error)));
@@ -60,7 +72,7 @@ export async function newChatView({ main, signal }) {
 
   const page = main.querySelector(".page-new");
   const list = messageList();
-  const answers = readProgress().slice(0, questions.length);
+  const answers = readProgress(progressKey).slice(0, questions.length);
   // All answered but never sent (the session ended on the way): the last one goes back in the
   // box, ready to send again.
   const unsent = answers.length === questions.length ? answers.pop() : null;
@@ -74,7 +86,7 @@ export async function newChatView({ main, signal }) {
   let started = false;
 
   const question = (i) => questions[i];
-  const saveProgress = () => saveDraft(PROGRESS_KEY, answers.length ? JSON.stringify(answers) : "");
+  const saveProgress = () => saveDraft(progressKey, answers.length ? JSON.stringify(answers) : "");
 
   const draw = () => {
     list.replaceChildren();
@@ -87,6 +99,8 @@ export async function newChatView({ main, signal }) {
     stepLabel.textContent = t("intake.step", { n: answers.length + 1, total: questions.length });
     skip.hidden = current.required;
     back.hidden = answers.length === 0;
+    const suggested = journey?.answers[current.kind];
+    if (suggested && composer && !composer.textarea.value) composer.restore(suggested);
   };
 
   const startChat = async () => {
@@ -116,7 +130,7 @@ export async function newChatView({ main, signal }) {
     if (signal.aborted) return;
     const created = chatId ?? outcome?.result?.id ?? outcome?.error?.body?.chat_id ?? null;
     if (created !== null) {
-      saveDraft(PROGRESS_KEY, "");
+      saveDraft(progressKey, "");
       if (outcome?.error) flash(describeError(outcome.error));
       // Open it as a chat: the follow-up box and the delete button appear there.
       navigate(`/chats/${created}`, { replace: true });
@@ -160,7 +174,7 @@ export async function newChatView({ main, signal }) {
     label: t("composer.answerLabel"),
     placeholder: t("intake.placeholder"),
     maxLength: ANSWER_MAX,
-    draftKey: "/new",
+    draftKey,
     signal,
     onSubmit: submit,
     extra: [skip],
@@ -206,10 +220,14 @@ export async function newChatView({ main, signal }) {
     anonymousBox,
     h("label", { for: "anonymous" }, t("intake.anonymous")),
   );
+  const journeyNote = journey
+    ? h("p", { class: "notice journey-note" }, t("journey.startNote", { title: journey.title }))
+    : "";
   page
     .querySelector(".loading")
     .replaceWith(
       h("div", { class: "intake-bar" }, stepLabel, modelField, anonymousField),
+      journeyNote,
       list,
       back,
     );
