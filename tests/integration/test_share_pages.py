@@ -73,6 +73,9 @@ def test_a_public_chat_has_a_share_page_with_its_preview_tags(
     assert page.meta["og:type"] == "article"
     assert page.meta["og:url"] == f"http://testserver/c/{chat_id}"
     assert page.meta["og:image"] == "http://testserver/img/share-card.png"
+    image = Client().get("/img/share-card.png")
+    assert (image.status_code, image["Content-Type"]) == (200, "image/png")
+    assert b"".join(image.streaming_content)[1:4] == b"PNG"  # type: ignore[attr-defined]
     assert page.meta["twitter:card"] == "summary_large_image"
     assert page.meta["twitter:title"] == TO
     target = f"https://app.example.com/#/chats/{chat_id}"

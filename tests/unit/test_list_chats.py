@@ -6,6 +6,7 @@ from application.chats import MAX_PAGE, ListChatsInput, ListIntakeQuestions
 from application.errors import ChatNotFound, NotChatOwner
 from application.ports import Reservation
 from application.start_chat_session import StartChatSessionInput
+from application.views import Journey
 from domain.chat import Chat
 from domain.ids import ChatId, MemberId
 from domain.member import Member
@@ -37,6 +38,17 @@ class TestListChats:
         assert [c.id for c in page.items] == [*second, *first]
         assert [c.author for c in page.items] == ["joon", "mina"]
         assert page.next_before is None
+
+    def test_items_carry_the_journey_an_anonymous_one_without_its_author(self) -> None:
+        app = harness()
+        mina = app.members.new("mina")
+        (chat_id,) = seed_chats(app, mina, 1)
+        app.chats.set_anonymous(chat_id, True)
+
+        (item,) = app.list_chats(ListChatsInput()).items
+
+        assert item.journey == Journey(current_state="Now.", goal="Later.")
+        assert item.author is None
 
     def test_a_member_can_list_only_their_own_chats(self) -> None:
         app = harness()
