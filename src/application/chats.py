@@ -67,6 +67,14 @@ class GetChat:
             raise ChatNotFound("No such chat.")
         return version
 
+    def summary(self, chat_id: ChatId) -> ChatSummary:
+        """The chat as anyone sees it in the feed (a share page's content); a hidden chat is
+        not found."""
+        summary = self._queries.chat_summary(chat_id)
+        if summary.hidden:
+            raise ChatNotFound("No such chat.")
+        return summary.public()
+
 
 class DeleteChat:
     """The owner removes a chat, hidden or not. Quota already used is not given back."""

@@ -515,3 +515,8 @@ class ChatQueries(Protocol):
         """The chat's version, equal to `chat(chat_id).version()`, in one cheap read. Raise
         ChatNotFound."""
         ...
+
+    def chat_summary(self, chat_id: ChatId) -> ChatSummary:
+        """The chat as a list item (as `list_chats` gives it), in one read, whatever the
+        number of its turns. Raise ChatNotFound."""
+        ...

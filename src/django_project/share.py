@@ -6,8 +6,8 @@ a link, no script (the page's policy allows none).
 
 Only what the chat's public page shows is shown: never the member's email, birth year or job.
 A chat that is not there, deleted or hidden by moderation is a 404 page that no cache keeps.
-The page is cached like the chat's public read (s-maxage) and revalidated by the chat's
-version, one query."""
+The page is cached like the chat's public read (s-maxage), with an ETag; it costs one query,
+the feed's for one chat, however long the chat."""
 
 from typing import Any
 
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 
 from application.chats import GetChat
 from application.errors import ChatNotFound
-from application.views import ChatView
+from application.views import ChatSummary
 from django_project.api import caching
 from django_project.container import Container
 from domain.ids import ChatId
@@ -86,9 +86,9 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _context(request: HttpRequest, chat: ChatView) -> dict[str, Any]:
-    lang = language_of(chat.prompts) or DEFAULT_LANGUAGE
+def _context(request: HttpRequest, chat: ChatSummary) -> dict[str, Any]:
     journey = chat.journey
+    lang = language_of(journey.current_state, journey.goal) or DEFAULT_LANGUAGE
     return {
         "lang": lang,
         "words": _WORDS.get(lang, _WORDS[DEFAULT_LANGUAGE]),
@@ -110,20 +110,18 @@ def share_page(
     request: HttpRequest, chat_id: int, get_chat: GetChat = Provide[Container.get_chat]
 ) -> HttpResponse:
     try:
-        # What anyone but the owner reads: the version says whether the reader's copy is
-        # current (one query), the chat as the public sees it otherwise.
-        version = get_chat.version(ChatId(chat_id))
-        tag = caching.etag("share-" + version.tag(None))
-        if caching.fresh(request, tag):
-            response: HttpResponse = HttpResponseNotModified()
-        else:
-            chat = get_chat(ChatId(chat_id), None)
-            response = _page(request, "share/chat.html", _context(request, chat), 200)
+        # The chat as the feed shows it to anyone: one query, however long the chat.
+        chat = get_chat.summary(ChatId(chat_id))
     except ChatNotFound:
         return _not_found(request)
+    tag = caching.page_tag(("share", chat))
+    if caching.fresh(request, tag):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = _page(request, "share/chat.html", _context(request, chat), 200)
     response["ETag"] = tag
     response["Cache-Control"] = caching.PUBLIC_SETTLED
     # Search engines may list it when the operator allows indexing and the chat shows its
     # author (django_project/robots.py); an anonymous chat stays out of them.
-    response.indexable = not version.anonymous  # type: ignore[attr-defined]
+    response.indexable = not chat.anonymous  # type: ignore[attr-defined]
     return response

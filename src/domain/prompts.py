@@ -74,10 +74,12 @@ def answer_intake(language: str, answers: dict[PromptKind, str]) -> tuple[Prompt
     return tuple(prompts)
 
 
-def language_of(prompts: tuple[Prompt, ...]) -> str | None:
-    """The language the intake was asked in, known by its questions' words; None when they are
-    none of today's (a question reworded since)."""
-    for language, texts in _QUESTIONS.items():
-        if any(texts.get(p.kind) == p.question for p in prompts):
-            return language
+def language_of(*texts: str) -> str | None:
+    """The language the member wrote in, when evident: Korean when any Hangul appears, English
+    when Latin letters do and no Hangul; None otherwise (digits, emoji, other scripts)."""
+    text = "".join(texts)
+    if any("\uac00" <= c <= "\ud7a3" or "\u3131" <= c <= "\u318e" for c in text):
+        return "ko"
+    if any("a" <= c.lower() <= "z" for c in text):
+        return "en"
     return None

@@ -81,7 +81,7 @@ def test_a_public_chat_has_a_share_page_with_its_preview_tags(
     target = f"https://app.example.com/#/chats/{chat_id}"
     assert page.meta["refresh"] == f"0; url={target}"
     assert target in page.links
-    assert page.lang == "en"  # start_chat's intake was asked in English (the test client's)
+    assert page.lang == "ko"  # the journey is written in Korean
     assert "sharer" in "".join(page.text)
     assert page.scripts == 0
     body = response.content.decode()
@@ -94,13 +94,17 @@ def test_a_public_chat_has_a_share_page_with_its_preview_tags(
     assert "script-src" not in response["Content-Security-Policy"]
 
 
-def test_the_page_is_in_the_language_the_intake_was_asked_in(member: Member) -> None:
-    korean = member.client.post(
-        "/api/chats/", {"current_state": FROM, "goal": TO}, format="json",
-        HTTP_ACCEPT_LANGUAGE="ko",
-    ).json()["id"]  # fmt: skip
+def test_the_page_is_in_the_language_of_the_journey_and_one_query_however_long_the_chat(
+    member: Member, django_assert_num_queries: Any
+) -> None:
+    chat_id = start_chat(member, current_state="A nurse.", goal="Run a clinic.").json()["id"]
+    for n in range(3):
+        member.client.post(f"/api/chats/{chat_id}/messages/", {"content": f"{n}?"}, format="json")
 
-    assert Page(share(korean).content.decode()).lang == "ko"
+    with django_assert_num_queries(1):
+        response = share(chat_id)
+
+    assert Page(response.content.decode()).lang == "en"
 
 
 def test_an_anonymous_chat_shows_no_author_and_is_never_indexable(

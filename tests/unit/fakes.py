@@ -969,6 +969,9 @@ class FakeChatQueries(ChatQueries):
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
         return self.chat(chat_id).version()
 
+    def chat_summary(self, chat_id: ChatId) -> ChatSummary:
+        return self._summary(chat_id)
+
     def _summary(self, chat_id: ChatId) -> ChatSummary:
         chat = self._chats.stored(chat_id)
         return ChatSummary(

@@ -95,11 +95,8 @@ def test_a_prompt_checks_its_own_answer() -> None:
     assert Prompt(PromptKind.MISC, "Anything else?", "").answer == ""
 
 
-def test_the_language_of_an_intake_is_known_by_its_questions() -> None:
-    korean = answer_intake("ko", {PromptKind.CURRENT_STATE: "학생", PromptKind.GOAL: "개발자"})
-    english = answer_intake("en", {PromptKind.CURRENT_STATE: "A student", PromptKind.GOAL: "Dev"})
-    reworded = (Prompt(PromptKind.GOAL, "A question asked long ago?", "Dev"),)
-
-    assert language_of(korean) == "ko"
-    assert language_of(english) == "en"
-    assert language_of(reworded) is None
+def test_the_language_a_member_wrote_in_is_known_when_evident() -> None:
+    assert language_of("주니어 개발자예요", "Tech lead") == "ko"
+    assert language_of("ㅋㅋ") == "ko"
+    assert language_of("A junior developer.", "Lead a team") == "en"
+    assert language_of("2026 → 2028 🚀") is None

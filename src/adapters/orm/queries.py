@@ -112,6 +112,13 @@ def _page(mine: bool, before: bool, limit: int) -> str:
 
 
 @cache
+def _summary() -> str:
+    return (
+        f"SELECT {_chat_with_author(_SUMMARY, _journey())} WHERE c.{sql.column(ChatRow, 'id')} = %s"
+    )
+
+
+@cache
 def _chat() -> str:
     return f"SELECT {_chat_with_author(_CHAT)} WHERE c.{sql.column(ChatRow, 'id')} = %s"
 
@@ -166,6 +173,12 @@ class DjangoChatQueries(ChatQueries):
         # guesses how many a member has from the average), instead of that member's index.
         rows = sql.select(statement, params, _SUMMARY_FIELDS, prepare=owner is None)
         return _summaries(rows)
+
+    def chat_summary(self, chat_id: ChatId) -> ChatSummary:
+        found = _summaries(sql.select(_summary(), [chat_id], _SUMMARY_FIELDS))
+        if not found:
+            raise ChatNotFound("No such chat.")
+        return found[0]
 
     def chat(self, chat_id: ChatId) -> ChatView:
         found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)
