@@ -114,6 +114,14 @@ def test_the_share_button_copies_the_share_link_which_leads_back_to_the_chat(
     assert page.evaluate("navigator.clipboard.readText()") == link
     screenshot(page, "share-link-copied")
 
+    # In Korean, the same confirmation in Korean.
+    korean = new_context(locale="ko-KR", permissions=["clipboard-read", "clipboard-write"])
+    reader = korean.new_page()
+    reader.goto(f"{api.url}/#/chats/{chat['id']}")
+    reader.get_by_role("button", name="공유").click()
+    expect(reader.locator("#toast")).to_have_text(f"링크를 복사했어요: {link}")
+    expect(reader.get_by_role("link", name="이 여정으로 시작하기")).to_be_visible()
+
     page.goto(link)
     expect(page).to_have_url(f"{api.url}/#/chats/{chat['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ship my first open source library")
