@@ -303,6 +303,14 @@ class RatingTarget:
     has_answer_text: bool
 
 
+@dataclass(frozen=True, slots=True)
+class GivenRating:
+    chat_id: ChatId
+    turn_id: TurnId
+    rating: Rating
+    rated_at: datetime
+
+
 class RatingRepository(Protocol):
     def target(self, chat_id: ChatId, turn_id: TurnId) -> RatingTarget:
         """The turn and its chat as a rating sees them. Raise ChatNotFound when the chat has no
@@ -316,6 +324,10 @@ class RatingRepository(Protocol):
 
     def withdraw(self, turn_id: TurnId, member_id: MemberId) -> None:
         """Remove the member's rating of the turn's answer, if there is one."""
+        ...
+
+    def of_member(self, member_id: MemberId) -> list[GivenRating]:
+        """Every rating the member gives now, oldest first (for their export)."""
         ...
 
 

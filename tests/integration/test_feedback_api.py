@@ -262,3 +262,23 @@ def test_the_ratings_page_needs_staff(member: Member) -> None:
     browser.force_login(MemberRow.objects.get(pk=member.id))
 
     assert browser.get("/admin/chatbot/modelrating/").status_code == 302
+
+
+def test_a_members_ratings_are_in_their_export_and_nobody_elses(
+    make_member: Callable[..., Member], member: Member, chat: tuple[int, int]
+) -> None:
+    reader = make_member()
+    chat_id, turn_id = chat
+    rate(reader.client, chat_id, turn_id, {"rating": -1})
+    rate(member.client, chat_id, turn_id, {"rating": 1})
+
+    theirs = reader.client.get("/api/me/export/").json()
+    own = member.client.get("/api/me/export/").json()
+
+    assert [(r["chat_id"], r["turn_id"], r["rating"]) for r in theirs["ratings"]] == [
+        (chat_id, turn_id, -1)
+    ]
+    assert [(r["chat_id"], r["turn_id"], r["rating"]) for r in own["ratings"]] == [
+        (chat_id, turn_id, 1)
+    ]
+    assert [t["my_rating"] for t in own["chats"][0]["turns"]] == [1]

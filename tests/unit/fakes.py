@@ -48,6 +48,7 @@ from application.ports import (
     Clock,
     ConsentRepository,
     ExternalIdentity,
+    GivenRating,
     IdentityProvider,
     LedgerEntry,
     LoginCodeRepository,
@@ -883,6 +884,17 @@ class FakeRatingRepository(_Snapshots, RatingRepository):
 
     def withdraw(self, turn_id: TurnId, member_id: MemberId) -> None:
         self.ratings.pop((turn_id, member_id), None)
+
+    def of_member(self, member_id: MemberId) -> list[GivenRating]:
+        chat_of = {t.id: c for c in self._chats.ids() for t in self._chats.turns(c)}
+        return sorted(
+            (
+                GivenRating(chat_of[turn], turn, rating, at)
+                for (turn, member), (rating, at) in self.ratings.items()
+                if member == member_id
+            ),
+            key=lambda given: given.rated_at,
+        )
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -6,7 +6,7 @@ from adapters.orm.models import AnswerRating
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Turn as TurnRow
 from application.errors import ChatNotFound
-from application.ports import RatingRepository, RatingTarget
+from application.ports import GivenRating, RatingRepository, RatingTarget
 from domain.chat import TurnStatus
 from domain.feedback import Rating
 from domain.ids import ChatId, MemberId, TurnId
@@ -38,3 +38,12 @@ class DjangoRatingRepository(RatingRepository):
 
     def withdraw(self, turn_id: TurnId, member_id: MemberId) -> None:
         AnswerRating.objects.filter(turn_id=turn_id, member_id=member_id).delete()
+
+    def of_member(self, member_id: MemberId) -> list[GivenRating]:
+        rows = AnswerRating.objects.filter(member_id=member_id).order_by("rated_at", "id")
+        return [
+            GivenRating(ChatId(chat), TurnId(turn), Rating(rating), at)
+            for chat, turn, rating, at in rows.values_list(
+                "turn__chat_id", "turn_id", "rating", "rated_at"
+            )
+        ]
