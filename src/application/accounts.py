@@ -2,7 +2,7 @@
 leaving."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from application.asking import ChatSettings
@@ -11,6 +11,7 @@ from application.members import GetProfile, Profile
 from application.ports import (
     ChatQueries,
     Clock,
+    GivenRating,
     NewMember,
     PasswordPolicy,
     ProviderUnlinker,
@@ -135,6 +136,7 @@ class Export:
     consents: list[GivenConsent]  # every consent given, oldest first
     chats: list[ChatView]
     day: date  # the product's calendar day it was made on, the quota's
+    ratings: list[GivenRating] = field(default_factory=list)  # of anyone's answers
 
 
 class ExportData:
@@ -162,12 +164,16 @@ class ExportData:
             joined_at = uow.members.joined_at(member_id)
             usage = uow.quota.history(member_id)
             consents = uow.consents.of(member_id)
+            ratings = uow.ratings.of_member(member_id)
         chats: list[ChatView] = []
         before: ChatId | None = None
         while True:
             page = self._queries.list_chats(owner=member_id, before=before, limit=self._PAGE)
             # A fixed number of queries per chat, whatever its number of turns.
-            chats += [self._queries.chat(summary.id).seen_by(member_id) for summary in page]
+            chats += [
+                self._queries.chat(summary.id, rater=member_id).seen_by(member_id)
+                for summary in page
+            ]
             if len(page) < self._PAGE:
                 break
             before = page[-1].id
@@ -179,4 +185,5 @@ class ExportData:
             consents=consents,
             chats=chats,
             day=day,
+            ratings=ratings,
         )

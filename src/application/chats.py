@@ -1,5 +1,6 @@
 """Reading and deleting chats."""
 
+import dataclasses
 from dataclasses import dataclass
 
 from application.errors import ChatHidden, ChatNotFound, NotChatOwner
@@ -47,13 +48,14 @@ def _visible_to(owner: MemberId, hidden: bool, viewer: MemberId | None, staff: b
 
 class GetChat:
     """Anyone reads any visible chat; the owner also sees the private parts of the stored
-    requests. A chat hidden by moderation is found by its owner and staff only."""
+    requests. A chat hidden by moderation is found by its owner and staff only. A logged-in
+    reader sees their own rating of each answer."""
 
     def __init__(self, queries: ChatQueries) -> None:
         self._queries = queries
 
     def __call__(self, chat_id: ChatId, viewer: MemberId | None, staff: bool = False) -> ChatView:
-        chat = self._queries.chat(chat_id)
+        chat = self._queries.chat(chat_id, rater=viewer)
         if not _visible_to(chat.owner_id, chat.hidden, viewer, staff):
             raise ChatNotFound("No such chat.")
         return chat.seen_by(viewer)
@@ -65,7 +67,12 @@ class GetChat:
         version = self._queries.chat_version(chat_id)
         if not _visible_to(version.owner_id, version.hidden, viewer, staff):
             raise ChatNotFound("No such chat.")
-        return version
+        if viewer is None:
+            return version
+        mine = self._queries.ratings(chat_id, viewer)
+        return dataclasses.replace(
+            version, ratings=tuple(sorted((t, int(r)) for t, r in mine.items()))
+        )
 
     def summary(self, chat_id: ChatId) -> ChatSummary:
         """The chat as anyone sees it in the feed (a share page's content); a hidden chat is
@@ -123,4 +130,4 @@ class UpdateChat:
                 raise ChatHidden("The chat is hidden by moderation; it can only be deleted.")
             uow.chats.set_anonymous(data.chat_id, data.anonymous)
             uow.commit()
-        return self._queries.chat(data.chat_id)
+        return self._queries.chat(data.chat_id, rater=data.member_id)

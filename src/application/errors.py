@@ -186,3 +186,9 @@ class ConsentRequired(ApplicationError):
     versions in force."""
 
     code = "consent_required"
+
+
+class NotAnswered(ApplicationError):
+    """The turn has no answer to rate: it is still being written, or it failed."""
+
+    code = "not_answered"

@@ -10,6 +10,7 @@ from typing import Protocol, Self, TypeVar
 from application.views import ChatSummary, ChatVersion, ChatView
 from domain.chat import Chat, Turn, TurnStatus
 from domain.consent import Consent, GivenConsent
+from domain.feedback import Rating
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest
 from domain.member import Member
@@ -292,6 +293,44 @@ class ChatRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RatingTarget:
+    """What deciding on a rating of a turn's answer needs to know about the turn and its chat."""
+
+    owner_id: MemberId
+    hidden: bool
+    status: TurnStatus
+    has_answer_text: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GivenRating:
+    chat_id: ChatId
+    turn_id: TurnId
+    rating: Rating
+    rated_at: datetime
+
+
+class RatingRepository(Protocol):
+    def target(self, chat_id: ChatId, turn_id: TurnId) -> RatingTarget:
+        """The turn and its chat as a rating sees them. Raise ChatNotFound when the chat has no
+        such turn."""
+        ...
+
+    def rate(self, turn_id: TurnId, member_id: MemberId, rating: Rating, at: datetime) -> None:
+        """Store the member's rating of the turn's answer, replacing the one they gave before:
+        one per member per answer, however many callers race."""
+        ...
+
+    def withdraw(self, turn_id: TurnId, member_id: MemberId) -> None:
+        """Remove the member's rating of the turn's answer, if there is one."""
+        ...
+
+    def of_member(self, member_id: MemberId) -> list[GivenRating]:
+        """Every rating the member gives now, oldest first (for their export)."""
+        ...
+
+
 class ReportRepository(Protocol):
     def add(
         self, chat_id: ChatId, member_id: MemberId, reason: ReportReason, detail: str, at: datetime
@@ -484,6 +523,7 @@ class UnitOfWork(Protocol):
     reports: ReportRepository
     moderation_log: ModerationLog
     consents: ConsentRepository
+    ratings: RatingRepository
 
     def __enter__(self) -> Self: ...
 
@@ -507,8 +547,13 @@ class ChatQueries(Protocol):
         `owner`'s when given."""
         ...
 
-    def chat(self, chat_id: ChatId) -> ChatView:
-        """The whole chat. Raise ChatNotFound."""
+    def chat(self, chat_id: ChatId, rater: MemberId | None = None) -> ChatView:
+        """The whole chat, each turn with `rater`'s own rating of its answer (`my_rating`; None
+        for every turn when `rater` is None). Raise ChatNotFound."""
+        ...
+
+    def ratings(self, chat_id: ChatId, member: MemberId) -> dict[TurnId, Rating]:
+        """The member's ratings of the chat's answers, by turn: the `my_rating`s `chat` gives."""
         ...
 
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
@@ -519,4 +564,32 @@ class ChatQueries(Protocol):
     def chat_summary(self, chat_id: ChatId) -> ChatSummary:
         """The chat as a list item (as `list_chats` gives it), in one read, whatever the
         number of its turns. Raise ChatNotFound."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A request taken from a member's allowance, and what became of it: given back or not, and
+    the turn it paid for with its chat (None: the chat was deleted since, or no turn was
+    stored)."""
+
+    at: datetime
+    day: date
+    refunded: bool
+    chat_id: ChatId | None = None
+    chat_title: str | None = None
+    turn_status: TurnStatus | None = None
+
+
+class UsageQueries(Protocol):
+    """The read side of the quota ledger."""
+
+    def entries(self, member: MemberId, first: date, last: date) -> list[LedgerEntry]:
+        """The member's requests taken on the days from `first` to `last` (inclusive), newest
+        first, in a fixed number of queries."""
+        ...
+
+    def used_by_day(self, member: MemberId, first: date, last: date) -> dict[date, int]:
+        """What each of those days counts against the member's allowance (QuotaLedger.used), for
+        the days that count any."""
         ...

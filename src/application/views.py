@@ -77,6 +77,9 @@ class TurnView:
     error_code: str | None
     request: CompletionRequest
     response: Completion | None
+    # The reading member's own rating of the answer (1, -1), None when they gave none or
+    # nobody is logged in. Never whose ratings, never how many.
+    my_rating: int | None = None
 
     @property
     def answer(self) -> str | None:
@@ -131,6 +134,8 @@ class ChatVersion:
     last_answered_at: datetime | None
     anonymous: bool = False
     hidden_reason: str | None = None
+    # The reader's own ratings (turn id, rating), sorted: a logged-in reader's page shows them.
+    ratings: tuple[tuple[int, int], ...] = ()
 
     @property
     def hidden(self) -> bool:
@@ -148,7 +153,7 @@ class ChatVersion:
         author = "" if self.anonymous and seen_as == "public" else self.author
         key = "|".join(
             (seen_as, author, str(self.anonymous), self.updated_at.isoformat(), str(self.turns),
-             str(self.pending), answered, self.hidden_reason or "")
+             str(self.pending), answered, self.hidden_reason or "", repr(self.ratings))
         )  # fmt: skip
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
@@ -207,6 +212,9 @@ class ChatView:
             pending=sum(t.status is TurnStatus.PENDING for t in self.turns),
             last_answered_at=max(answered, default=None),
             hidden_reason=self.hidden_reason,
+            ratings=tuple(
+                sorted((t.id, t.my_rating) for t in self.turns if t.my_rating is not None)
+            ),
         )
 
     def with_turn(self, turn: TurnView) -> "ChatView":

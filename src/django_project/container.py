@@ -20,6 +20,7 @@ from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
 from adapters.orm.throttle import DjangoAttemptCounter
 from adapters.orm.unit_of_work import DjangoUnitOfWork
+from adapters.orm.usage import DjangoUsageQueries
 from application.account_links import (
     MailLinks,
     RequestPasswordReset,
@@ -31,6 +32,7 @@ from application.account_links import (
 from application.accounts import ChangePassword, DeleteAccount, ExportData, LogOutEverywhere
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions, UpdateChat
+from application.feedback import RateAnswer, WithdrawRating
 from application.members import GetProfile, GiveConsent, RegisterMember, UpdateProfile
 from application.moderation import ReportChat
 from application.ports import ChatModel, IdentityProvider, ProviderUnlinker
@@ -47,6 +49,7 @@ from application.social_login import (
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
 from application.throttling import Throttle
+from application.usage import ListUsage
 from django_project.config import ChatbotSettings, Provider
 from domain.chat import Guide
 from domain.consent import PolicyVersions
@@ -139,6 +142,7 @@ class Container(containers.DeclarativeContainer):
     # A new unit of work per use case call: each one holds its own transaction state.
     uow = providers.Factory(DjangoUnitOfWork)
     queries = providers.Singleton(DjangoChatQueries)
+    usage_queries = providers.Singleton(DjangoUsageQueries)
     passwords = providers.Singleton(DjangoPasswordPolicy)
     attempt_counter = providers.Singleton(DjangoAttemptCounter)
     throttle = providers.Factory(Throttle, counter=attempt_counter, clock=clock)
@@ -226,6 +230,11 @@ class Container(containers.DeclarativeContainer):
     delete_chat = providers.Factory(DeleteChat, uow=uow)
     update_chat = providers.Factory(UpdateChat, uow=uow, queries=queries)
     list_intake_questions = providers.Factory(ListIntakeQuestions)
+    rate_answer = providers.Factory(RateAnswer, uow=uow, clock=clock)
+    withdraw_rating = providers.Factory(WithdrawRating, uow=uow)
+    list_usage = providers.Factory(
+        ListUsage, uow=uow, usage=usage_queries, settings=chat_settings, clock=clock
+    )
     report_chat = providers.Factory(
         ReportChat, uow=uow, clock=clock, reports_to_hide=config.reports_to_hide
     )

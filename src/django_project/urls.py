@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from django_project import share
-from django_project.api import auth, chats, health, me, moderation, oauth
+from django_project.api import auth, chats, feedback, health, me, moderation, oauth, usage
 from django_project.observability.views import metrics_view
 from django_project.robots import robots_txt
 
@@ -74,6 +74,7 @@ urlpatterns = [
         name="me-oauth-link",
     ),
     path("api/me/chats/", chats.MyChatsApi.as_view(), name="my-chats"),
+    path("api/me/usage/", usage.MeUsageApi.as_view(), name="me-usage"),
     path("api/chats/", chats.ChatCollectionApi.as_view(), name="chats"),
     path("api/chats/intake/", chats.IntakeApi.as_view(), name="intake"),
     path("api/chats/<id:chat_id>/", chats.ChatDetailApi.as_view(), name="chat"),
@@ -91,6 +92,11 @@ urlpatterns = [
         "api/chats/<id:chat_id>/turns/<id:turn_id>/stop/",
         chats.TurnStopApi.as_view(),
         name="turn-stop",
+    ),
+    path(
+        "api/chats/<id:chat_id>/turns/<id:turn_id>/feedback/",
+        feedback.TurnFeedbackApi.as_view(),
+        name="turn-feedback",
     ),
     path("api/models/", chats.ModelListApi.as_view(), name="models"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

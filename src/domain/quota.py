@@ -1,8 +1,13 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain.chat import TurnStatus
 from domain.errors import InvalidValue
+
+USAGE_DAYS_MAX = 90
+USAGE_DAYS_DEFAULT = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +44,32 @@ class QuotaStatus:
     @property
     def remaining(self) -> int:
         return max(0, self.limit - self.used)
+
+
+def usage_window(days: int, today: date) -> tuple[date, date]:
+    """The first and last day of a usage read of `days` calendar days ending with `today`
+    (days=1: today alone)."""
+    if type(days) is not int or not 1 <= days <= USAGE_DAYS_MAX:
+        raise InvalidValue(f"days is a whole number from 1 to {USAGE_DAYS_MAX}.", field="days")
+    return today - timedelta(days=days - 1), today
+
+
+class RequestOutcome(StrEnum):
+    """What became of a request taken from the allowance, as its receipt says."""
+
+    CHARGED = "charged"  # the answer came: it counts
+    REFUNDED = "refunded"  # the model failed (or was stopped before any text): given back
+    STOPPED = "stopped"  # the member stopped the answer after some text came: it counts
+    PENDING = "pending"  # the answer is still being written: it counts unless it fails
+
+    @classmethod
+    def of(cls, refunded: bool, status: TurnStatus | None) -> "RequestOutcome":
+        """From the ledger (given back or not) and the turn it paid for (None: its chat was
+        deleted, and with it whether it was stopped)."""
+        if refunded:
+            return cls.REFUNDED
+        if status is TurnStatus.STOPPED:
+            return cls.STOPPED
+        if status is TurnStatus.PENDING:
+            return cls.PENDING
+        return cls.CHARGED

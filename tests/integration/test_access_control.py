@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("me-consent", "POST"): (401, 204, 204),  # each member their own consent
     ("logout-all", "POST"): (401, 204, 204),  # each member their own devices
     ("my-chats", "GET"): MEMBER_ONLY,
+    ("me-usage", "GET"): MEMBER_ONLY,  # each member their own receipts
     ("chats", "GET"): PUBLIC,
     ("chats", "POST"): (401, 201, 201),
     ("intake", "GET"): PUBLIC,
@@ -64,6 +65,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("chat", "DELETE"): (*OWNER_ONLY, 204),
     ("chat-messages", "POST"): (*OWNER_ONLY, 201),
     ("turn-stop", "POST"): (*OWNER_ONLY, 202),
+    # Any member who may read the chat rates its answers, each their own rating.
+    ("turn-feedback", "POST"): MEMBER_ONLY,
+    ("turn-feedback", "DELETE"): (401, 204, 204),
     # Members with a verified email report others' chats; the owner cannot report their own.
     ("chat-reports", "POST"): (401, 201, 403),
     # Logging in with a provider; none is configured here, so theirs are 404 for everyone.
@@ -85,7 +89,7 @@ AUTHOR = {"nickname"}
 JOURNEY = {"from", "to"}
 PROMPT = {"kind", "question", "answer"}
 TURN = {"id", "index", "question", "answer", "status", "error_code", "created_at"}
-TURN |= {"answered_at", "usage", "exchange"}
+TURN |= {"answered_at", "usage", "exchange", "my_rating"}
 EXCHANGE = {"request", "response", "native"}
 PAGE = {"next", "results"}
 BORN, JOB = 1987, "secret-job-marker"
@@ -172,6 +176,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("me-consent", "POST"): ("/api/me/consent/", CONSENTS),
         ("logout-all", "POST"): ("/api/auth/logout/all/", None),
         ("my-chats", "GET"): ("/api/me/chats/", None),
+        ("me-usage", "GET"): ("/api/me/usage/", None),
         ("chats", "GET"): ("/api/chats/", None),
         ("chats", "POST"): ("/api/chats/", INTAKE),
         ("intake", "GET"): ("/api/chats/intake/", None),
@@ -181,6 +186,8 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("chat", "DELETE"): (chat, None),
         ("chat-messages", "POST"): (f"{chat}messages/", {"content": "Mine now?"}),
         ("turn-stop", "POST"): (f"{chat}turns/{world.turn_id}/stop/", None),
+        ("turn-feedback", "POST"): (f"{chat}turns/{world.turn_id}/feedback/", {"rating": 1}),
+        ("turn-feedback", "DELETE"): (f"{chat}turns/{world.turn_id}/feedback/", None),
         ("chat-reports", "POST"): (f"{chat}reports/", {"reason": "spam"}),
         ("oauth-providers", "GET"): ("/api/auth/oauth/providers/", None),
         ("oauth-start", "GET"): ("/api/auth/oauth/github/start/", None),
@@ -267,6 +274,9 @@ def test_each_role_gets_exactly_what_it_may(
             keys_of(summary["journey"], JOURNEY)
     if (name, method) == ("my-chats", "GET") and role == "other":
         assert response.json()["results"] == []
+    if (name, method) == ("me-usage", "GET"):
+        receipts = [r for day in response.json()["days"] for r in day["receipts"]]
+        assert len(receipts) == (1 if role == "owner" else 0), receipts
 
 
 def test_another_members_chats_are_not_found_by_guessing_ids(world: World) -> None:

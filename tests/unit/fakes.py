@@ -33,6 +33,7 @@ from application.errors import (
     ProviderFailed,
     ValidationFailed,
 )
+from application.feedback import RateAnswer, WithdrawRating
 from application.members import GetProfile, RegisterMember, UpdateProfile
 from application.ports import (
     AccountTokenRepository,
@@ -47,7 +48,9 @@ from application.ports import (
     Clock,
     ConsentRepository,
     ExternalIdentity,
+    GivenRating,
     IdentityProvider,
+    LedgerEntry,
     LoginCodeRepository,
     Mail,
     Mailer,
@@ -58,18 +61,23 @@ from application.ports import (
     PasswordPolicy,
     ProviderUnlinker,
     QuotaLedger,
+    RatingRepository,
+    RatingTarget,
     ReportRepository,
     Reservation,
     SocialAccountRepository,
     TokenPurpose,
     UnitOfWork,
+    UsageQueries,
 )
 from application.send_message import SendMessage
 from application.start_chat_session import StartChatSession
 from application.streaming import LiveAnswers, StopAnswer, StreamAnswer
+from application.usage import ListUsage
 from application.views import ChatSummary, ChatVersion, ChatView, Journey, TurnView
 from domain.chat import Chat, Guide, PastTurn, Turn, TurnStatus
 from domain.consent import Consent, GivenConsent, PolicyVersions
+from domain.feedback import Rating
 from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Choice, Completion, CompletionRequest, Sampling, Usage
 from domain.member import Member, nickname_key
@@ -404,8 +412,10 @@ class FakeQuotaLedger(_Snapshots, QuotaLedger):
     takes from only while it is below the limit, and that refund() gives back to once."""
 
     def __init__(self) -> None:
-        self._state = {"used": {}, "refunded": set(), "taken": {}}
+        self._state = {"used": {}, "refunded": set(), "taken": {}, "taken_at": {}}
         self._ids = itertools.count(1)
+        # When reserve() takes a request (the database's clock in DjangoQuotaLedger).
+        self.clock: Clock | None = None
 
     def reserve(self, member: MemberId, day: date, limit: int) -> Reservation | None:
         used: dict[tuple[MemberId, date], int] = self._state["used"]
@@ -414,7 +424,17 @@ class FakeQuotaLedger(_Snapshots, QuotaLedger):
         used[(member, day)] = used.get((member, day), 0) + 1
         reservation = Reservation(id=f"r{next(self._ids)}", member_id=member, day=day)
         self._state["taken"][reservation.id] = reservation
+        self._state["taken_at"][reservation.id] = (
+            self.clock.now() if self.clock is not None else NOON_IN_SEOUL
+        )
         return reservation
+
+    def taken(self) -> list[tuple[Reservation, datetime, bool]]:
+        """Every request taken, with when and whether it was given back (what tests look at)."""
+        return [
+            (r, self._state["taken_at"][r.id], r.id in self._state["refunded"])
+            for r in self._state["taken"].values()
+        ]
 
     def refund(self, reservation: Reservation) -> None:
         refunded: set[str] = self._state["refunded"]
@@ -842,6 +862,41 @@ class FakeModerationLog(_Snapshots, ModerationLog):
         self._state["entries"].append(entry)
 
 
+class FakeRatingRepository(_Snapshots, RatingRepository):
+    def __init__(self, chats: FakeChatRepository) -> None:
+        self._state = {"ratings": {}}  # (turn, member) -> (rating, at)
+        self._chats = chats
+
+    @property
+    def ratings(self) -> dict[tuple[TurnId, MemberId], tuple[Rating, datetime]]:
+        ratings: dict[tuple[TurnId, MemberId], tuple[Rating, datetime]] = self._state["ratings"]
+        return ratings
+
+    def target(self, chat_id: ChatId, turn_id: TurnId) -> RatingTarget:
+        turn = next((t for t in self._chats.turns(chat_id) if t.id == turn_id), None)
+        if turn is None:
+            raise ChatNotFound("No such turn in this chat.")
+        owner, hidden = self._chats.moderation_of(chat_id)
+        return RatingTarget(owner, hidden is not None, turn.status, turn.has_answer_text)
+
+    def rate(self, turn_id: TurnId, member_id: MemberId, rating: Rating, at: datetime) -> None:
+        self.ratings[(turn_id, member_id)] = (rating, at)
+
+    def withdraw(self, turn_id: TurnId, member_id: MemberId) -> None:
+        self.ratings.pop((turn_id, member_id), None)
+
+    def of_member(self, member_id: MemberId) -> list[GivenRating]:
+        chat_of = {t.id: c for c in self._chats.ids() for t in self._chats.turns(c)}
+        return sorted(
+            (
+                GivenRating(chat_of[turn], turn, rating, at)
+                for (turn, member), (rating, at) in self.ratings.items()
+                if member == member_id
+            ),
+            key=lambda given: given.rated_at,
+        )
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Snapshots the repositories on entry and restores them on exit unless commit() was called
     and the block ended without an exception, as DjangoUnitOfWork does. Not re-entrant."""
@@ -856,6 +911,7 @@ class FakeUnitOfWork(UnitOfWork):
     reports: FakeReportRepository
     moderation_log: FakeModerationLog
     consents: FakeConsentRepository
+    ratings: FakeRatingRepository
 
     def __init__(
         self,
@@ -875,6 +931,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.moderation_log = FakeModerationLog()
         self.members.account_tokens = self.account_tokens
         self.consents = FakeConsentRepository(self.members)
+        self.ratings = FakeRatingRepository(self.chats)
         self.commits = 0
         self.rollbacks = 0
         self._saved: tuple[dict[str, Any], ...] | None = None
@@ -922,15 +979,22 @@ class FakeUnitOfWork(UnitOfWork):
             self.reports,
             self.moderation_log,
             self.consents,
+            self.ratings,
         )
 
 
 class FakeChatQueries(ChatQueries):
     """The read side, built from what the fake repositories hold."""
 
-    def __init__(self, chats: FakeChatRepository, members: FakeMemberRepository) -> None:
+    def __init__(
+        self,
+        chats: FakeChatRepository,
+        members: FakeMemberRepository,
+        ratings: FakeRatingRepository | None = None,
+    ) -> None:
         self._chats = chats
         self._members = members
+        self._ratings = ratings or FakeRatingRepository(chats)
         self.limits_asked: list[int] = []
 
     def list_chats(
@@ -946,8 +1010,15 @@ class FakeChatQueries(ChatQueries):
         ]
         return [self._summary(chat_id) for chat_id in ids[:limit]]
 
-    def chat(self, chat_id: ChatId) -> ChatView:
+    def ratings(self, chat_id: ChatId, member: MemberId) -> dict[TurnId, Rating]:
+        turns = {t.id for t in self._chats.turns(chat_id)}
+        return {
+            t: r for (t, m), (r, _) in self._ratings.ratings.items() if m == member and t in turns
+        }
+
+    def chat(self, chat_id: ChatId, rater: MemberId | None = None) -> ChatView:
         chat = self._chats.stored(chat_id)
+        mine = {} if rater is None else self._ratings_of(chat_id, rater)
         return ChatView(
             id=chat_id,
             owner_id=chat.owner_id,
@@ -956,11 +1027,17 @@ class FakeChatQueries(ChatQueries):
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             prompts=chat.prompts,
-            turns=tuple(TurnView.of(t) for t in self._chats.turns(chat_id)),
+            turns=tuple(
+                replace(TurnView.of(t), my_rating=mine.get(TurnId(t.id or 0)))
+                for t in self._chats.turns(chat_id)
+            ),
             model=chat.model,
             anonymous=chat.anonymous,
             hidden_reason=self._hidden_reason(chat_id),
         )
+
+    def _ratings_of(self, chat_id: ChatId, member: MemberId) -> dict[TurnId, int]:
+        return {t: int(r) for t, r in self.ratings(chat_id, member).items()}
 
     def _hidden_reason(self, chat_id: ChatId) -> str | None:
         hidden = self._chats.hidden(chat_id)
@@ -985,6 +1062,35 @@ class FakeChatQueries(ChatQueries):
             hidden_reason=self._hidden_reason(chat_id),
             journey=Journey.of(chat.prompts),
         )
+
+
+class FakeUsageQueries(UsageQueries):
+    """The ledger's read side, built from what the fake ledger and chats hold."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def entries(self, member: MemberId, first: date, last: date) -> list[LedgerEntry]:
+        paid = {r.id: turn_id for turn_id, r in self._uow.chats.paid_by.items()}
+        found = []
+        for reservation, at, refunded in self._uow.quota.taken():
+            if reservation.member_id != member or not first <= reservation.day <= last:
+                continue
+            chat_id, title, status = self._turn_of(paid.get(reservation.id))
+            found.append(LedgerEntry(at, reservation.day, refunded, chat_id, title, status))
+        return sorted(found, key=lambda e: e.at, reverse=True)
+
+    def _turn_of(
+        self, turn_id: TurnId | None
+    ) -> tuple[ChatId | None, str | None, TurnStatus | None]:
+        for chat_id in self._uow.chats.ids():
+            for turn in self._uow.chats.turns(chat_id):
+                if turn.id == turn_id:
+                    return chat_id, self._uow.chats.stored(chat_id).title, turn.status
+        return None, None, None
+
+    def used_by_day(self, member: MemberId, first: date, last: date) -> dict[date, int]:
+        return {d: n for d, n in self._uow.quota.history(member) if first <= d <= last and n}
 
 
 @dataclass
@@ -1078,6 +1184,18 @@ class Harness:
     def reset_password(self) -> ResetPassword:
         return ResetPassword(self.uow, self.passwords, self.clock)
 
+    @property
+    def rate_answer(self) -> RateAnswer:
+        return RateAnswer(self.uow, self.clock)
+
+    @property
+    def withdraw_rating(self) -> WithdrawRating:
+        return WithdrawRating(self.uow)
+
+    @property
+    def list_usage(self) -> ListUsage:
+        return ListUsage(self.uow, FakeUsageQueries(self.uow), self.settings, self.clock)
+
 
 SYSTEM_PROMPT = "You are a patient coach."
 
@@ -1100,8 +1218,10 @@ def harness(
     time_zone: ZoneInfo = SEOUL,
 ) -> Harness:
     uow = FakeUnitOfWork()
+    clock = FakeClock(at)
+    uow.quota.clock = clock
     return Harness(
-        clock=FakeClock(at),
+        clock=clock,
         uow=uow,
         model=model or FakeChatModel(),
         settings=ChatSettings(
@@ -1109,5 +1229,5 @@ def harness(
             DailyQuotaPolicy(limit=limit, time_zone=time_zone),
         ),
         passwords=FakePasswordPolicy(uow=uow),
-        queries=FakeChatQueries(uow.chats, uow.members),
+        queries=FakeChatQueries(uow.chats, uow.members, uow.ratings),
     )

@@ -182,6 +182,24 @@ export async function deleteChat(id) {
   await authed(`/api/chats/${encodeURIComponent(id)}/`, { method: "DELETE" });
 }
 
+/** Thumbs up (1) or down (-1) on an answer: { my_rating }, or ApiError `not_answered`, `invalid`,
+ * `chat_not_found`. A second rating replaces the first. */
+export async function rateAnswer(chatId, turnId, rating) {
+  const path = `/api/chats/${encodeURIComponent(chatId)}/turns/${encodeURIComponent(turnId)}/feedback/`;
+  return json(await authed(path, { method: "POST", body: { rating } }));
+}
+
+/** Take one's rating of an answer back (204, also when there was none). */
+export async function unrateAnswer(chatId, turnId) {
+  const path = `/api/chats/${encodeURIComponent(chatId)}/turns/${encodeURIComponent(turnId)}/feedback/`;
+  await authed(path, { method: "DELETE" });
+}
+
+/** The member's usage receipts of the last `days` days (1 to 90): { today, days: [...] }. */
+export async function usage(days = 30) {
+  return json(await authed(`/api/me/usage/?days=${encodeURIComponent(days)}`));
+}
+
 export async function stopTurn(chatId, turnId) {
   await authed(`/api/chats/${chatId}/turns/${turnId}/stop/`, { method: "POST", body: {} });
 }

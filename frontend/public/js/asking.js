@@ -67,7 +67,10 @@ export async function ask({
     });
     composer.sent();
     const turn = outcome.streamed ? outcome.result : lastTurn(outcome.result);
-    if (turn) answer.finish(turn, { onRetry: turn.status === "failed" ? onRetry : undefined });
+    if (turn) {
+      const onFailed = turn.status === "failed" ? onRetry : undefined;
+      answer.finish(turn, { onRetry: onFailed, chatId: ids.chat_id ?? outcome.result?.id });
+    }
   } catch (error) {
     if (error?.name === "AbortError") {
       composer.sent();

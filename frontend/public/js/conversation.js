@@ -3,6 +3,7 @@
 
 import { h, icon } from "./dom.js";
 import { describeTurnError } from "./errors.js";
+import { ratingButtons } from "./feedback.js";
 import { t } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 
@@ -44,11 +45,12 @@ export function botQuestion(text) {
 
 /**
  * A stored turn's answer, whatever became of it. `onRetry` offers to ask again when it failed,
- * `onReload` to load the chat again while it is still being written.
+ * `onReload` to load the chat again while it is still being written; with `chatId`, a member
+ * may rate the answer.
  */
-export function answerMessage(turn, { onRetry, onReload } = {}) {
+export function answerMessage(turn, { onRetry, onReload, chatId } = {}) {
   const view = answerShell();
-  showTurn(view, turn, { onRetry, onReload });
+  showTurn(view, turn, { onRetry, onReload, chatId });
   return view.el;
 }
 
@@ -66,7 +68,7 @@ function answerShell() {
   return { el, body, note };
 }
 
-function showTurn(view, turn, { onRetry, onReload } = {}) {
+function showTurn(view, turn, { onRetry, onReload, chatId } = {}) {
   view.el.dataset.status = turn.status;
   view.note.replaceChildren();
   if (turn.answer) renderMarkdown(view.body, turn.answer);
@@ -76,6 +78,8 @@ function showTurn(view, turn, { onRetry, onReload } = {}) {
   if (turn.status === "pending" || turn.status === "streaming") {
     view.note.append(h("p", { class: "muted" }, t("chat.pending")), reloadButton(onReload));
   }
+  const rating = ratingButtons(chatId, turn);
+  if (rating) view.note.append(rating);
 }
 
 function reloadButton(onReload) {

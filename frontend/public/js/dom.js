@@ -32,6 +32,14 @@ export function clear(el) {
 
 // Stroke icons drawn on a 24-unit grid; decorative (aria-hidden), buttons carry their own labels.
 const ICONS = {
+  thumbUp: [
+    "M7 10v12",
+    "M15 5.88 14 10h5.83a2 2 0 0 1 1.92 2.56l-2.33 8A2 2 0 0 1 17.5 22H4a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2h2.76a2 2 0 0 0 1.79-1.11L12 2a3.13 3.13 0 0 1 3 3.88Z",
+  ],
+  thumbDown: [
+    "M17 14V2",
+    "M9 18.12 10 14H4.17a2 2 0 0 1-1.92-2.56l2.33-8A2 2 0 0 1 6.5 2H20a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2h-2.76a2 2 0 0 0-1.79 1.11L12 22a3.13 3.13 0 0 1-3-3.88Z",
+  ],
   menu: ["M4 6h16", "M4 12h16", "M4 18h16"],
   close: ["M6 6l12 12", "M18 6L6 18"],
   plus: ["M12 5v14", "M5 12h14"],

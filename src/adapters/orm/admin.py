@@ -8,6 +8,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from adapters.clock import SystemClock
 from adapters.orm.models import (
@@ -15,6 +16,7 @@ from adapters.orm.models import (
     Choice,
     DailyUsage,
     Member,
+    ModelRating,
     ModerationAction,
     Prompt,
     QuotaReservation,
@@ -227,15 +229,8 @@ class ReportedChatAdmin(admin.ModelAdmin[ReportedChat]):
         )
 
 
-@admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin[ModerationAction]):
-    """The log, read-only: written by the moderation use cases alone."""
-
-    list_display = ("at", "kind", "actor", "chat", "member", "reason", "note")
-    list_filter = ("kind",)
-    list_select_related = ("actor", "chat", "member")
-    date_hierarchy = "at"
-    ordering = ("-at", "-id")
+class _ReadOnly:
+    """Staff look, nobody adds, changes or deletes from the admin."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -245,6 +240,17 @@ class ModerationActionAdmin(admin.ModelAdmin[ModerationAction]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(_ReadOnly, admin.ModelAdmin[ModerationAction]):
+    """The log, read-only: written by the moderation use cases alone."""
+
+    list_display = ("at", "kind", "actor", "chat", "member", "reason", "note")
+    list_filter = ("kind",)
+    list_select_related = ("actor", "chat", "member")
+    date_hierarchy = "at"
+    ordering = ("-at", "-id")
 
 
 class ChoiceInline(admin.TabularInline[Choice, Turn]):
@@ -271,3 +277,40 @@ class DailyUsageAdmin(admin.ModelAdmin[DailyUsage]):
 class QuotaReservationAdmin(admin.ModelAdmin[QuotaReservation]):
     list_display = ("id", "member", "day", "created_at", "refunded_at")
     raw_id_fields = ("member",)
+
+
+@admin.register(ModelRating)
+class ModelRatingAdmin(_ReadOnly, admin.ModelAdmin[ModelRating]):
+    """Thumbs up and down counted per model, for staff to compare models; read-only, and no
+    member is named (the ratings of one member are theirs)."""
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        counts = (
+            ModelRating.objects.values("turn__model")
+            .annotate(
+                up=Count("id", filter=Q(rating=1)),
+                down=Count("id", filter=Q(rating=-1)),
+                answers=Count("turn", distinct=True),
+            )
+            .order_by("turn__model")
+        )
+        rows = [
+            {
+                "model": row["turn__model"],
+                "up": row["up"],
+                "down": row["down"],
+                "answers": row["answers"],
+                "share": f"{row['up'] / (row['up'] + row['down']):.0%}",
+            }
+            for row in counts
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Ratings per model",
+            "opts": self.model._meta,
+            "rows": rows,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/chatbot/ratings_per_model.html", context)

@@ -223,6 +223,37 @@ class Choice(models.Model):
         return f"choice {self.index} of turn {self.turn_id}"
 
 
+class AnswerRating(models.Model):
+    """A member's thumbs up (1) or down (-1) on one answer: one per member per answer, replaced
+    when they change it. Shown to the member who gave it and counted per model for staff; who
+    rated what is shown to no one."""
+
+    turn = models.ForeignKey(Turn, on_delete=models.CASCADE, related_name="ratings")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="ratings")
+    rating = models.SmallIntegerField()
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["turn", "member"], name="rating_once_per_member"),
+            models.CheckConstraint(
+                condition=models.Q(rating__in=(1, -1)), name="rating_up_or_down"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating:+d} on turn {self.turn_id} by {self.member_id}"
+
+
+class ModelRating(AnswerRating):
+    """The admin's ratings per model (a proxy, no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "rating per model"
+        verbose_name_plural = "ratings per model"
+
+
 class DailyUsage(models.Model):
     """The quota ledger: requests taken per member per local day. Kept apart from chats so that
     deleting a chat never gives quota back."""

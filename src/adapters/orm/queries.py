@@ -4,6 +4,7 @@ from typing import Any
 
 from adapters.orm import sql
 from adapters.orm.chats import prompts_of, request_from, response_from
+from adapters.orm.models import AnswerRating
 from adapters.orm.models import Chat as ChatRow
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Member as MemberRow
@@ -13,6 +14,7 @@ from application.errors import ChatNotFound
 from application.ports import ChatQueries
 from application.views import ChatSummary, ChatVersion, ChatView, Journey, TurnView
 from domain.chat import TurnStatus
+from domain.feedback import Rating
 from domain.ids import ChatId, MemberId, TurnId
 
 _SUMMARY = (
@@ -34,7 +36,11 @@ _NICKNAME = MemberRow._meta.get_field("nickname")
 # The model field of each column, whose conversion its values get.
 _SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME, None, None)
 _CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
-_TURN_FIELDS = (*sql.fields(TurnRow, _TURN), *sql.fields(ChoiceRow, _CHOICE))
+_TURN_FIELDS = (
+    *sql.fields(TurnRow, _TURN),
+    *sql.fields(ChoiceRow, _CHOICE),
+    AnswerRating._meta.get_field("rating"),
+)
 _VERSION_FIELDS = (
     None, None, ChatRow._meta.get_field("anonymous"), ChatRow._meta.get_field("updated_at"),
     ChatRow._meta.get_field("hidden_at"), None, None, None,
@@ -125,12 +131,18 @@ def _chat() -> str:
 
 @cache
 def _turns() -> str:
-    # A turn's choices come in the same query (usually one each); both lookups use the index
-    # that starts with chat_id (turn_index_unique) and turn_id (choice_index_unique).
+    # A turn's choices come in the same query (usually one each), and so does the reader's
+    # own rating of it (none when the bound member is NULL); the lookups use the indexes that
+    # start with chat_id (turn_index_unique) and turn_id (choice_index_unique,
+    # rating_once_per_member).
     return (
-        f"SELECT {sql.columns(TurnRow, _TURN, 't')}, {sql.columns(ChoiceRow, _CHOICE, 'x')} "
+        f"SELECT {sql.columns(TurnRow, _TURN, 't')}, {sql.columns(ChoiceRow, _CHOICE, 'x')}, "
+        f"r.{sql.column(AnswerRating, 'rating')} "
         f"FROM {sql.table(TurnRow)} t LEFT JOIN {sql.table(ChoiceRow)} x "
         f"ON x.{sql.column(ChoiceRow, 'turn')} = t.{sql.column(TurnRow, 'id')} "
+        f"LEFT JOIN {sql.table(AnswerRating)} r "
+        f"ON r.{sql.column(AnswerRating, 'turn')} = t.{sql.column(TurnRow, 'id')} "
+        f"AND r.{sql.column(AnswerRating, 'member')} = %s "
         f"WHERE t.{sql.column(TurnRow, 'chat')} = %s "
         f"ORDER BY t.{sql.column(TurnRow, 'index')}, x.{sql.column(ChoiceRow, 'index')}"
     )
@@ -180,7 +192,7 @@ class DjangoChatQueries(ChatQueries):
             raise ChatNotFound("No such chat.")
         return found[0]
 
-    def chat(self, chat_id: ChatId) -> ChatView:
+    def chat(self, chat_id: ChatId, rater: MemberId | None = None) -> ChatView:
         found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)
         if not found:
             raise ChatNotFound("No such chat.")
@@ -199,13 +211,13 @@ class DjangoChatQueries(ChatQueries):
             ),
         ) = found
         prompts = prompts_of(chat_id)
-        rows = sql.select(_turns(), [chat_id], _TURN_FIELDS)
+        rows = sql.select(_turns(), [rater, chat_id], _TURN_FIELDS)
         turns = []
         for _, group in groupby(rows, key=lambda row: row[0]):
             of_turn = list(group)
             t = dict(zip(_TURN, of_turn[0][: len(_TURN)], strict=True))
             choices = [
-                dict(zip(_CHOICE, row[len(_TURN) :], strict=True))
+                dict(zip(_CHOICE, row[len(_TURN) : -1], strict=True))
                 for row in of_turn
                 if row[len(_TURN)] is not None
             ]
@@ -220,6 +232,7 @@ class DjangoChatQueries(ChatQueries):
                     error_code=t["error_code"],
                     request=request_from(t),
                     response=response_from(t, choices),
+                    my_rating=of_turn[0][-1],
                 )
             )
         return ChatView(
@@ -253,3 +266,7 @@ class DjangoChatQueries(ChatQueries):
             last_answered_at=answered,
             hidden_reason=None if hidden_at is None else reason,
         )
+
+    def ratings(self, chat_id: ChatId, member: MemberId) -> dict[TurnId, Rating]:
+        rows = AnswerRating.objects.filter(turn__chat_id=chat_id, member_id=member)
+        return {TurnId(t): Rating(r) for t, r in rows.values_list("turn_id", "rating")}

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from adapters.orm.chats import DjangoChatRepository
 from adapters.orm.consents import DjangoConsentRepository
+from adapters.orm.feedback import DjangoRatingRepository
 from adapters.orm.members import DjangoMemberRepository
 from adapters.orm.moderation import DjangoModerationLog, DjangoReportRepository
 from adapters.orm.quota import DjangoQuotaLedger
@@ -37,6 +38,7 @@ class DjangoUnitOfWork(UnitOfWork):
         self.reports = DjangoReportRepository()
         self.moderation_log = DjangoModerationLog()
         self.consents = DjangoConsentRepository()
+        self.ratings = DjangoRatingRepository()
         self._local = threading.local()
 
     def __enter__(self) -> Self:

@@ -9,10 +9,13 @@ the cost of a change reaching readers behind such a cache that much later. A cha
 is on its way is revalidated on every use by every cache (`no-cache`). The owner's page holds
 their private profile: `private, no-store`, never in a shared cache nor on disk. The page
 differs by viewer, so it varies on Authorization: a cache never hands the owner's copy to anyone
-else, nor the public copy to the owner. A member's own list is theirs alone:
-`private, no-cache`. A chat hidden by moderation is seen by its owner and staff alone, never from
-a shared copy (`private, no-store`); its 404 to everyone else is kept by no cache (`no-store`),
-so a restored chat is back at once and a hidden one leaves shared caches within `s-maxage`.
+else, nor the public copy to the owner. Any other logged-in reader's page shows their own
+ratings of the answers (`my_rating`), so it is theirs alone too (`private, no-cache`, its
+validator covering their ratings); only the anonymous page, with no rating in it, is public. A
+member's own list is theirs alone: `private, no-cache`. A chat hidden by moderation is seen by
+its owner and staff alone, never from a shared copy (`private, no-store`); its 404 to everyone
+else is kept by no cache (`no-store`), so a restored chat is back at once and a hidden one
+leaves shared caches within `s-maxage`.
 
 Validators are weak ETags (the same content, not necessarily the same bytes: a proxy may
 compress). No Last-Modified: a chat's timestamps do not move when its author is renamed, and a
@@ -40,6 +43,8 @@ PUBLIC_PENDING = "public, no-cache"
 OWNER_ONLY = "private, no-store"
 FEED = f"public, max-age=0, s-maxage={FEED_SHARED_AGE}"
 MINE = "private, no-cache"
+# A logged-in reader's page of someone else's chat: their own ratings are in it.
+READER = "private, no-cache"
 # A chat that is not there (deleted, hidden by moderation, never was): no cache keeps the 404.
 NOT_FOUND = "no-store"
 
@@ -65,6 +70,8 @@ def chat_policy(version: ChatVersion, viewer: MemberId | None) -> str:
     # A hidden chat is seen by its owner and staff alone: never a shared copy of it.
     if viewer == version.owner_id or version.hidden:
         return OWNER_ONLY
+    if viewer is not None:
+        return READER
     return PUBLIC_SETTLED if version.settled else PUBLIC_PENDING
 
 

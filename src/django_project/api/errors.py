@@ -29,6 +29,7 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.ChatHidden, status.HTTP_403_FORBIDDEN),
     (app.OwnChatReport, status.HTTP_403_FORBIDDEN),
     (app.AlreadyReported, status.HTTP_409_CONFLICT),
+    (app.NotAnswered, status.HTTP_409_CONFLICT),
     (app.ConsentRequired, status.HTTP_403_FORBIDDEN),
     (app.DailyQuotaExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
     (app.ModelBusy, status.HTTP_503_SERVICE_UNAVAILABLE),

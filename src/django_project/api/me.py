@@ -183,6 +183,16 @@ def export_data(data: Export, now: Any) -> dict[str, Any]:
         "consents": ConsentOutput(data.consents, many=True).data,
         "daily_usage": [{"day": day.isoformat(), "used": used} for day, used in data.usage],
         "chats": [chat_data(chat) for chat in data.chats],
+        # The member's thumbs on answers, their own chats' and others'.
+        "ratings": [
+            {
+                "chat_id": r.chat_id,
+                "turn_id": r.turn_id,
+                "rating": int(r.rating),
+                "rated_at": r.rated_at.isoformat(),
+            }
+            for r in data.ratings
+        ],
     }
 
 

@@ -72,7 +72,8 @@ MEANING = {
     "(`email_unverified`), no consent to the terms in force (`consent_required`), a hidden chat "
     "(`chat_hidden`), one's own chat (`own_chat`).",
     404: "No such chat (`chat_not_found`).",
-    409: "Already done (`already_reported`).",
+    409: "Already done (`already_reported`), or the turn has no answer to rate yet or at all "
+    "(`not_answered`).",
     406: "The Accept header asks for something the API does not give (`not_acceptable`).",
     413: "The request body is too large (`request_too_large`).",
     415: "The body is not JSON (`unsupported_media_type`).",
@@ -241,6 +242,11 @@ class TurnOutput(serializers.Serializer[Any]):
     answered_at = serializers.DateTimeField(allow_null=True)
     usage = serializers.SerializerMethodField()
     exchange = serializers.SerializerMethodField()
+    my_rating = serializers.IntegerField(
+        allow_null=True,
+        help_text="The reading member's own rating of the answer: 1, -1, or null (none given, "
+        "or nobody logged in). Whose ratings and how many are never shown.",
+    )
 
     def get_usage(self, turn: TurnView) -> dict[str, int] | None:
         return _usage(turn)
@@ -290,6 +296,7 @@ def turn_data(turn: TurnView, zone: tzinfo | None = None) -> dict[str, Any]:
         "answered_at": None if answered_at is None else _datetime(answered_at, zone),
         "usage": _usage(turn),
         "exchange": _exchange(turn),
+        "my_rating": turn.my_rating,
     }
 
 

@@ -106,6 +106,7 @@ export async function chatView({ main, params: [id], signal, path }) {
       answerMessage(turn, {
         onRetry: turn.status === "failed" ? retryFor(turn.question) : undefined,
         onReload: reloadChat,
+        chatId: chat.id,
       }),
     );
   }

@@ -12,6 +12,7 @@ import { has, t } from "../i18n.js";
 import { href, loginPath, navigate, rewrite } from "../router.js";
 import { currentProfile, loadProfile, onProfile } from "../state.js";
 import { confirmDialog, errorBox, loading, notify, openDialog, setTitle } from "../ui.js";
+import { usageSection } from "../usage.js";
 
 const PROVIDERS = ["github", "kakao"];
 
@@ -67,6 +68,7 @@ export async function settingsView({ main, query, signal }) {
     emailSection(profile, signal),
     passwordSection(profile),
     providersSection(signal),
+    usageSection(),
     exportSection(),
     everywhereSection(),
     deleteSection(profile),
