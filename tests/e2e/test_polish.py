@@ -73,7 +73,9 @@ def test_an_answer_is_announced_once_when_it_is_complete(
     expect(finished_answers(page)).to_have_count(2)
 
     expect(region).to_have_text(re.compile(r"^The coach answered: Here is a plan in three steps"))
-    expect(region).to_contain_text("Lead the next design review.")
+    expect(region).to_contain_text("Mentor a newer teammate every week.")
+    expect(region).to_contain_text("print('hello, team')")
+    expect(region).not_to_contain_text("Copy")
     # Once for the whole answer, though it came in dozens of pieces.
     assert page.evaluate("window.announced.filter(Boolean).length") == 1, page.evaluate(
         "window.announced"

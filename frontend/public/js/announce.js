@@ -35,8 +35,14 @@ export function announcePage(title) {
   }, 250);
 }
 
-/** Read out a finished answer, once. */
-export function announceAnswer(text) {
-  const words = String(text ?? "").trim();
+/** Read out a finished answer (its rendered Markdown, `body`), once: the words only, one line a
+ * paragraph or list item, without the code blocks' "Copy" bars. */
+export function announceAnswer(body) {
+  const copy = body.cloneNode(true);
+  for (const bar of copy.querySelectorAll(".code-bar")) bar.remove();
+  for (const block of copy.querySelectorAll("p, li, pre, h1, h2, h3, h4, h5, h6, tr")) {
+    block.append("\n");
+  }
+  const words = copy.textContent.replace(/\s*\n\s*/g, "\n").trim();
   if (words) answerRegion.textContent = t("announce.answer", { text: words });
 }

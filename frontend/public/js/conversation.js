@@ -140,7 +140,7 @@ export function streamingAnswer() {
     finish(turn, options) {
       settle();
       showTurn(view, turn, options);
-      if (turn.status === "completed") announceAnswer(view.body.textContent);
+      if (turn.status === "completed") announceAnswer(view.body);
     },
     stopped() {
       settle();

@@ -45,7 +45,9 @@ let followedLink = false;
 document.addEventListener(
   "click",
   (event) => {
-    if (event.target instanceof Element && event.target.closest('a[href^="#/"]')) {
+    const link = event.target instanceof Element && event.target.closest('a[href^="#/"]');
+    // Not a link opening another tab (the terms beside a checkbox), nor one clicked with a key.
+    if (link && !link.target && !(event.ctrlKey || event.metaKey || event.shiftKey)) {
       followedLink = true;
     }
   },
@@ -60,9 +62,9 @@ document.addEventListener(
 function placeFocus() {
   allowHeadingFocus(followedLink);
   followedLink = false;
-  if (document.activeElement && document.activeElement !== document.body) {
-    if (!document.getElementById("main").contains(document.activeElement)) return;
-  }
+  const focused = document.activeElement;
+  // Focus in the frame (the sidebar's link, the language picker) stays where it is.
+  if (focused && focused !== document.body && !main.contains(focused)) return;
   document.body.setAttribute("tabindex", "-1");
   document.body.focus({ preventScroll: true });
   document.body.removeAttribute("tabindex");
