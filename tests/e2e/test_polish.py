@@ -384,6 +384,7 @@ def test_the_reset_reads_as_a_wait_and_the_enter_hint_only_where_it_helps(
     sign_in(phone, api, member, f"/chats/{other['id']}")
     expect(phone.get_by_label("Your message")).to_be_enabled()
     expect(phone.locator(".composer-hint")).to_be_hidden()
+    screenshot(phone, "polish-phone-chat", full_page=True)
     # No bare icon in the header: the drawer names the member and says "Log out" in words.
     topbar = phone.locator("#topbar")
     expect(topbar.get_by_role("button", name="Log out")).to_be_hidden()
