@@ -356,6 +356,8 @@ CHATBOT_METRICS_TOKEN = metrics_token(os.environ.get("CHATBOT_METRICS_TOKEN", ""
 # "https://kim.github.io,http://localhost:5173"; default: none).
 WHITENOISE_ROOT = BASE_DIR / "frontend" / "public"
 WHITENOISE_INDEX_FILE = True
+# The install manifest's own type (WhiteNoise's table does not know .webmanifest).
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 
 
 def _frontend_headers(headers: Headers, path: str, url: str) -> None:

@@ -21,7 +21,7 @@ def test_continue_with_github_lands_logged_in(
     page.goto(f"{oauth_api.url}/#/login?next=%2Fnew")
     button = page.get_by_role("link", name="Continue with GitHub")
     expect(button).to_be_visible()
-    expect(page.get_by_role("link", name="Continue with Kakao")).to_be_visible()
+    expect(page.get_by_role("link", name="Login with Kakao")).to_be_visible()
     screenshot(page, "20-login-with-providers")
     button.click()
     expect(page).to_have_url(re.compile(re.escape(f"{github.base_url}/login/oauth/authorize?")))
@@ -45,7 +45,7 @@ def test_continue_with_kakao_lands_logged_in(
 ) -> None:
     kakao.account = KakaoAccount(id=90002, nickname="카카오e2e", email=None)
     page.goto(f"{oauth_api.url}/#/login")
-    page.get_by_role("link", name="Continue with Kakao").click()
+    page.get_by_role("link", name="Login with Kakao").click()
     page.get_by_role("link", name="동의하고 계속하기").click()
     expect(page).to_have_url(f"{oauth_api.url}/#/consent")
     expect(page.locator("#topbar")).to_contain_text("카카오e2e")
@@ -56,7 +56,7 @@ def test_cancelling_at_the_provider_comes_back_with_a_clear_message(
     page: Page, oauth_api: LiveServer
 ) -> None:
     page.goto(f"{oauth_api.url}/#/login")
-    page.get_by_role("link", name="Continue with Kakao").click()
+    page.get_by_role("link", name="Login with Kakao").click()
     page.get_by_role("link", name="취소").click()
     expect(page).to_have_url(f"{oauth_api.url}/#/login")
     expect(page.get_by_role("alert")).to_have_text(

@@ -42,8 +42,9 @@ def test_used_up_allowance_says_when_it_returns_in_local_time(
     local = resets_at.astimezone(ZoneInfo("America/New_York"))
     note = page.locator(".composer-note")
     expect(note).to_contain_text(f"You have used all {DAILY_LIMIT} requests for today.")
+    # How long, then the reader's own clock time.
     expect(note).to_contain_text(
-        f"You can ask again at {local:%b} {local.day}, {local:%Y}, {local:%H:%M}."
+        re.compile(rf"You can ask again in \d+ (hours?|minutes?) \(at {local:%H:%M}\)\.")
     )
     assert local.strftime("%H:%M") != resets_at.strftime("%H:%M")  # it really is local time
     # The words come back to the box (nothing was sent), which stays closed until the reset.

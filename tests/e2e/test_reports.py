@@ -114,12 +114,14 @@ def test_three_reports_hide_a_chat_and_its_owner_sees_why(
         if n < 2:
             expect(tab.locator("#toast")).to_contain_text("The moderators will look at this chat")
     # The third report hid it: its reader sees it gone at once.
-    expect(tab.get_by_role("alert")).to_have_text("This chat does not exist, or it was deleted.")
+    expect(tab.get_by_role("heading", name="Chat not found", level=1)).to_be_visible()
+    expect(tab.get_by_role("main")).to_contain_text("This chat does not exist, or it was deleted.")
     screenshot(tab, "62-report-hid-the-chat")
 
     visitor = new_context().new_page()
     visitor.goto(f"{api.url}/#{path}")
-    expect(visitor.get_by_role("alert")).to_have_text(
+    expect(visitor.get_by_role("heading", name="Chat not found", level=1)).to_be_visible()
+    expect(visitor.get_by_role("main")).to_contain_text(
         "This chat does not exist, or it was deleted."
     )
     visitor.goto(f"{api.url}/#/")

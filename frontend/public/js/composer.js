@@ -4,7 +4,7 @@
 // a reload or a detour through the login page loses nothing.
 
 import { h, icon } from "./dom.js";
-import { formatDateTime, formatNumber, t } from "./i18n.js";
+import { formatNumber, formatReset, t } from "./i18n.js";
 import { findContactDetails } from "./privacy.js";
 import { currentProfile, onProfile } from "./state.js";
 
@@ -159,7 +159,7 @@ export function createComposer({
     const wasBlocked = blockedByQuota;
     blockedByQuota = Boolean(quota && quota.remaining <= 0);
     if (blockedByQuota) {
-      message = t("quota.none", { limit: quota.limit, time: formatDateTime(quota.resets_at) });
+      message = t("quota.none", { limit: quota.limit, time: formatReset(quota.resets_at) });
     } else if (wasBlocked) {
       message = "";
     }

@@ -1,6 +1,8 @@
 // The messages of a chat: the coach's questions and answers on the left, the member's words on
 // the right. People's text is always shown as plain text; only the coach's answers are Markdown.
 
+import { announceAnswer } from "./announce.js";
+import { answerTools } from "./chat-export.js";
 import { h, icon } from "./dom.js";
 import { describeTurnError } from "./errors.js";
 import { ratingButtons } from "./feedback.js";
@@ -74,6 +76,9 @@ function showTurn(view, turn, { onRetry, onReload, chatId } = {}) {
   if (turn.answer) renderMarkdown(view.body, turn.answer);
   else view.body.replaceChildren();
   if (turn.status === "stopped") view.note.append(h("p", { class: "muted" }, t("chat.stopped")));
+  if (turn.answer && (turn.status === "completed" || turn.status === "stopped")) {
+    view.note.append(answerTools(turn.answer));
+  }
   if (turn.status === "failed") failure(view, describeTurnError(turn.error_code), onRetry);
   if (turn.status === "pending" || turn.status === "streaming") {
     view.note.append(h("p", { class: "muted" }, t("chat.pending")), reloadButton(onReload));
@@ -139,6 +144,7 @@ export function streamingAnswer() {
     finish(turn, options) {
       settle();
       showTurn(view, turn, options);
+      if (turn.status === "completed") announceAnswer(view.body);
     },
     stopped() {
       settle();

@@ -49,6 +49,7 @@ const ICONS = {
   copy: ["M9 9h11v11H9z", "M5 15H4V4h11v1"],
   share: ["M5 12v7h14v-7", "M12 3v12", "M8 7l4-4 4 4"],
   check: ["M5 12l5 5 9-10"],
+  download: ["M12 4v11", "M7 10l5 5 5-5", "M5 20h14"],
   logout: ["M15 4h4v16h-4", "M10 8l-4 4 4 4", "M6 12h10"],
   globe: [
     "M12 3a9 9 0 100 18 9 9 0 000-18z",
@@ -87,9 +88,18 @@ export function icon(name, className = "icon") {
   return svg;
 }
 
+let headingFocus = false;
+
+/** Whether the next page's heading may take the focus: only after a link the member followed.
+ * Loading, reloading, going back or being redirected leaves focus at the top of the document,
+ * so Tab reaches the skip link, the header and the sidebar first (main.js decides). */
+export function allowHeadingFocus(allowed) {
+  headingFocus = allowed;
+}
+
 /** Move keyboard and screen-reader focus to `el` after a view change, without scrolling away. */
 export function focusView(el) {
-  if (!el) return;
+  if (!el || (el.tagName === "H1" && !headingFocus)) return;
   if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
   el.focus({ preventScroll: true });
 }

@@ -4,7 +4,7 @@
 
 import { SessionExpired } from "./api.js";
 import { ApiError, NetworkError } from "./http.js";
-import { formatDateTime, has, t } from "./i18n.js";
+import { formatReset, has, t } from "./i18n.js";
 
 export function describeError(error) {
   if (error instanceof NetworkError) return t("errors.network");
@@ -13,7 +13,7 @@ export function describeError(error) {
   if (error.code === "daily_quota_exceeded") {
     return t("errors.quota", {
       limit: error.body.limit ?? "",
-      time: error.body.resets_at ? formatDateTime(error.body.resets_at) : "",
+      time: error.body.resets_at ? formatReset(error.body.resets_at) : "",
     });
   }
   if (error.code === "stream_cut") return t("errors.stream");

@@ -45,7 +45,7 @@ const STRINGS = {
     "auth.loginNeeded": "Please log in to continue.",
     "auth.oauth.or": "or",
     "auth.oauth.github": "Continue with GitHub",
-    "auth.oauth.kakao": "Continue with Kakao",
+    "auth.oauth.kakao": "Login with Kakao",
     "auth.oauth.busy": "Finishing your login…",
     "auth.forgot.link": "Forgot password?",
     "auth.forgot.title": "Reset your password",
@@ -88,7 +88,7 @@ const STRINGS = {
     "verify.banner.again": "Send again",
     "quota.left": "{remaining} of {limit} requests left today",
     "quota.short": "{remaining}/{limit} left today",
-    "quota.none": "You have used all {limit} requests for today. You can ask again at {time}.",
+    "quota.none": "You have used all {limit} requests for today. You can ask again {time}.",
     "quota.noneShort": "No requests left today",
     "feed.title": "Public chats",
     "feed.lead":
@@ -111,7 +111,7 @@ const STRINGS = {
     "feed.turns.one": "1 message",
     "feed.loading": "Loading chats…",
     "feed.more": "Load more chats",
-    "feed.end": "You have reached the first chat.",
+    "feed.end": "That's every chat so far.",
     "journey.from": "Now",
     "journey.to": "Goal",
     "journey.start": "Start from this journey",
@@ -202,7 +202,7 @@ const STRINGS = {
     "errors.personal_data.card":
       "This looks like a payment card number. Chats are public, so it cannot be sent: remove it and try again.",
     "errors.network": "We could not reach the server. Check your connection and try again.",
-    "errors.quota": "You have used all {limit} requests for today. You can ask again at {time}.",
+    "errors.quota": "You have used all {limit} requests for today. You can ask again {time}.",
     "errors.upstream_error":
       "The AI model ran into a problem and gave no answer. Your question is saved; please try again.",
     "errors.upstream_busy":
@@ -353,6 +353,20 @@ const STRINGS = {
     "notFound.title": "Page not found",
     "notFound.body": "There is nothing at this address.",
     "notFound.home": "Go to the public chats",
+    "announce.answer": "The coach answered: {text}",
+    "chat.copyAnswer": "Copy the answer",
+    "chat.export": "Download as Markdown",
+    "chat.export.failed": "No answer.",
+    "chat.export.none": "No answer yet.",
+    "chat.notFound.title": "Chat not found",
+    "intake.answering": "The coach is answering…",
+    "feed.retry": "Try again",
+    "time.resetsAt": "{relative} (at {time})",
+    "auth.password.show": "Show password",
+    "auth.password.tooShort":
+      "This password is too short. It must contain at least {min} characters.",
+    "auth.required": "This field is required.",
+    "drawer.signedInAs": "Logged in as {nickname}",
     "time.justNow": "just now",
   },
   ko: {
@@ -396,7 +410,7 @@ const STRINGS = {
     "auth.loginNeeded": "계속하려면 로그인해 주세요.",
     "auth.oauth.or": "또는",
     "auth.oauth.github": "GitHub로 계속하기",
-    "auth.oauth.kakao": "카카오로 계속하기",
+    "auth.oauth.kakao": "카카오 로그인",
     "auth.oauth.busy": "로그인을 마무리하는 중…",
     "auth.forgot.link": "비밀번호를 잊으셨나요?",
     "auth.forgot.title": "비밀번호 재설정",
@@ -460,7 +474,7 @@ const STRINGS = {
     "feed.turns.one": "메시지 1개",
     "feed.loading": "대화를 불러오는 중…",
     "feed.more": "대화 더 불러오기",
-    "feed.end": "첫 대화까지 모두 봤어요.",
+    "feed.end": "지금까지 올라온 대화를 다 봤어요.",
     "journey.from": "지금",
     "journey.to": "목표",
     "journey.start": "이 여정으로 시작하기",
@@ -699,6 +713,19 @@ const STRINGS = {
     "notFound.title": "페이지를 찾을 수 없어요",
     "notFound.body": "이 주소에는 아무것도 없어요.",
     "notFound.home": "공개 대화로 가기",
+    "announce.answer": "코치의 답: {text}",
+    "chat.copyAnswer": "답 복사",
+    "chat.export": "마크다운으로 내려받기",
+    "chat.export.failed": "답이 없어요.",
+    "chat.export.none": "아직 답이 없어요.",
+    "chat.notFound.title": "대화를 찾을 수 없어요",
+    "intake.answering": "코치가 답하는 중…",
+    "feed.retry": "다시 시도",
+    "time.resetsAt": "{relative}({time})",
+    "auth.password.show": "비밀번호 보기",
+    "auth.password.tooShort": "비밀번호가 너무 짧아요. {min}자 이상이어야 해요.",
+    "auth.required": "이 항목을 입력해 주세요.",
+    "drawer.signedInAs": "{nickname} 님으로 로그인함",
     "time.justNow": "방금",
   },
 };
@@ -840,6 +867,22 @@ const UNITS = [
   ["hour", 3600],
   ["minute", 60],
 ];
+
+/** When the daily allowance comes back: "in 3 hours (at 00:00)" / "3시간 후(00:00)". The wait
+ * is counted from `iso` as the API gives it (midnight in the service's time zone); the clock
+ * time is the reader's own, like every other time on the page. */
+export function formatReset(iso, now = Date.now()) {
+  const at = new Date(iso);
+  const minutes = Math.max(1, Math.ceil((at.getTime() - now) / 60_000));
+  const relative = new Intl.RelativeTimeFormat(current, { numeric: "always" });
+  return t("time.resetsAt", {
+    relative:
+      minutes < 60
+        ? relative.format(minutes, "minute")
+        : relative.format(Math.round(minutes / 60), "hour"),
+    time: new Intl.DateTimeFormat(current, { timeStyle: "short", hourCycle: "h23" }).format(at),
+  });
+}
 
 /** "3 hours ago" / "3시간 전"; dates older than a week read as dates. */
 export function formatRelative(iso, now = Date.now()) {

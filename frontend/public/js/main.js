@@ -3,7 +3,7 @@
 
 import * as auth from "./auth.js";
 import { verificationBanner } from "./banner.js";
-import { focusView } from "./dom.js";
+import { allowHeadingFocus, focusView } from "./dom.js";
 import { apiOrigin } from "./http.js";
 import { onLanguageChange, t } from "./i18n.js";
 import * as router from "./router.js";
@@ -40,6 +40,35 @@ router.route(/^\/consent$/, consentView, { auth: true });
 
 const main = document.getElementById("main");
 let viewController = null;
+// A link inside the app was followed (the click comes just before the hash changes).
+let followedLink = false;
+document.addEventListener(
+  "click",
+  (event) => {
+    const link = event.target instanceof Element && event.target.closest('a[href^="#/"]');
+    // Not a link opening another tab (the terms beside a checkbox), nor one clicked with a key.
+    if (link && !link.target && !(event.ctrlKey || event.metaKey || event.shiftKey)) {
+      followedLink = true;
+    }
+  },
+  { capture: true },
+);
+
+/** The usual single-page-app focus rule: a link the member followed takes focus to the new
+ * page's heading, as a new document would put them at its content. Anything else (the first
+ * load, back and forward, a redirect) puts focus back at the start of the document, so the next
+ * Tab reaches the skip link first instead of continuing from where a removed element was. The
+ * page's title is announced either way (ui.setTitle). */
+function placeFocus() {
+  allowHeadingFocus(followedLink);
+  followedLink = false;
+  const focused = document.activeElement;
+  // Focus in the frame (the sidebar's link, the language picker) stays where it is.
+  if (focused && focused !== document.body && !main.contains(focused)) return;
+  document.body.setAttribute("tabindex", "-1");
+  document.body.focus({ preventScroll: true });
+  document.body.removeAttribute("tabindex");
+}
 
 async function render(match) {
   viewController?.abort();
@@ -56,6 +85,7 @@ async function render(match) {
     router.navigate(`/consent?next=${encodeURIComponent(match.full)}`, { replace: true });
     return;
   }
+  placeFocus();
   main.replaceChildren();
   main.dataset.view = match.path.split("/")[1] || "feed";
   // The verify page answers the question the banner asks; the settings page has the same

@@ -107,7 +107,8 @@ function decorateCode(pre, final) {
   block.append(bar, pre);
 }
 
-async function copyCode(button, text) {
+/** Copy `text`, with `button` (an icon and a `.code-copy-text` label) saying how it went. */
+export async function copyCode(button, text) {
   const label = button.querySelector(".code-copy-text");
   try {
     await navigator.clipboard.writeText(text);

@@ -5,8 +5,9 @@
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 import { h, icon } from "./dom.js";
+import { drawerAccount } from "./drawer-account.js";
 import { describeError } from "./errors.js";
-import { LANGUAGES, formatDateTime, language, setLanguage, t } from "./i18n.js";
+import { LANGUAGES, formatReset, language, setLanguage, t } from "./i18n.js";
 import { current, href, loginPath, navigate } from "./router.js";
 import { currentProfile, onChatsChanged, onProfile } from "./state.js";
 
@@ -81,18 +82,16 @@ function topbarContent(signal) {
         h("span", { class: "quota-short" }, t("quota.short", q)),
       );
       quota.title =
-        q.remaining > 0
-          ? ""
-          : t("quota.none", { limit: q.limit, time: formatDateTime(q.resets_at) });
+        q.remaining > 0 ? "" : t("quota.none", { limit: q.limit, time: formatReset(q.resets_at) });
     };
     onProfile(showQuota, signal);
     showQuota(currentProfile());
-    // Named by aria-label too: on a phone only the icon shows.
+    // On a phone the drawer has it instead, with its words (drawer-account.js).
     const logout = h(
       "button",
-      { type: "button", class: "btn btn-ghost", "aria-label": t("auth.logout") },
+      { type: "button", class: "btn btn-ghost hide-narrow" },
       icon("logout"),
-      h("span", { class: "hide-narrow" }, t("auth.logout")),
+      h("span", {}, t("auth.logout")),
     );
     logout.addEventListener("click", () => auth.logOut());
     const who = h("span", { class: "who hide-narrow" });
@@ -178,6 +177,7 @@ function sidebarContent(signal) {
     h("div", { class: "side-top" }, close),
     nav,
     h("section", { class: "side-section", "aria-labelledby": "my-chats-heading" }, heading, body),
+    ...(auth.isLoggedIn() ? [drawerAccount(signal)] : []),
   ];
 }
 

@@ -1,6 +1,7 @@
 // Small pieces shared by the views: a confirmation dialog, a passing notice, a message that
 // waits for the next page (flash), and page titles.
 
+import { announcePage } from "./announce.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
@@ -86,6 +87,7 @@ export function takeFlash() {
 
 export function setTitle(text) {
   document.title = text ? `${text} · ${t("app.name")}` : t("app.name");
+  announcePage(text || t("app.name"));
 }
 
 export function loading(text) {
@@ -99,4 +101,14 @@ export function loading(text) {
 
 export function errorBox(text) {
   return h("div", { class: "error-box", role: "alert" }, h("p", {}, text));
+}
+
+/** Save `blob` as the file `name` through a link of its own (no request leaves the page). */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -5,9 +5,10 @@ import * as api from "../api.js";
 import * as auth from "../auth.js";
 import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
-import { PASSWORD_MIN, field, showFieldErrors } from "../forms.js";
+import { PASSWORD_MIN, checkFields, field, showFieldErrors } from "../forms.js";
 import { ApiError } from "../http.js";
 import { t, tParts } from "../i18n.js";
+import { passwordToggle } from "../password-toggle.js";
 import { href, navigate, rewrite, safeNext } from "../router.js";
 import { currentProfile, loadProfile } from "../state.js";
 import { flash, loading, setTitle, takeFlash } from "../ui.js";
@@ -57,7 +58,20 @@ function consentsOf(boxes) {
   return Object.fromEntries(boxes.map((box) => [box.name, box.input.checked]));
 }
 
-function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer, onSubmit }) {
+/** A form page. Errors show at their fields (checked here first where that is possible, then
+ * as the API names them); the alert above the button is for what belongs to no field.
+ * `onError` places focus after an error that is not a field's (the first field by default). */
+function formPage({
+  title,
+  lead,
+  fields,
+  content,
+  submitLabel,
+  busyLabel,
+  footer,
+  onSubmit,
+  onError,
+}) {
   const heading = h("h1", {}, title);
   const alert = h("div", { class: "form-alert", role: "alert" });
   const notice = takeFlash();
@@ -72,23 +86,19 @@ function formPage({ title, lead, fields, content, submitLabel, busyLabel, footer
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     alert.replaceChildren();
-    const missing = fields.find(
-      (f) => f.input.required && f.input.type !== "checkbox" && !f.input.value.trim(),
-    );
-    if (missing) {
-      missing.input.focus();
-      missing.input.reportValidity();
-      return;
-    }
+    if (showFieldErrors(fields, checkFields(fields), { keepInView: heading })) return;
     button.disabled = true;
     button.textContent = busyLabel;
     try {
       await onSubmit();
     } catch (error) {
       const fieldErrors = (error instanceof ApiError && error.body?.errors) || null;
-      showFieldErrors(fields, fieldErrors);
-      alert.replaceChildren(h("p", {}, describeError(error)));
-      if (!fieldErrors) fields[0].input.focus();
+      const atFields = showFieldErrors(fields, fieldErrors, { keepInView: heading });
+      const elsewhere = Object.keys(fieldErrors ?? {}).some(
+        (name) => !fields.some((f) => f.name === name),
+      );
+      if (!atFields || elsewhere) alert.replaceChildren(h("p", {}, describeError(error)));
+      if (!atFields) (onError ?? (() => fields[0].input.focus()))(error);
     } finally {
       button.disabled = false;
       button.textContent = submitLabel;
@@ -129,7 +139,8 @@ function providerButtons(query) {
               href: auth.providerLoginUrl(provider, safeNext(query.get("next"))),
               dataset: { provider },
             },
-            t(`auth.oauth.${provider}`),
+            provider === "kakao" ? kakaoSymbol() : null,
+            h("span", {}, t(`auth.oauth.${provider}`)),
           ),
         ),
         h("p", { class: "oauth-or" }, h("span", {}, t("auth.oauth.or"))),
@@ -138,6 +149,24 @@ function providerButtons(query) {
     })
     .catch(() => {});
   return box;
+}
+
+/** Kakao's speech-bubble symbol, black, as its login design guide asks. Decorative: the
+ * button's words name it. */
+function kakaoSymbol() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "kakao-symbol");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const bubble = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  bubble.setAttribute(
+    "d",
+    "M12 3.2C6.4 3.2 1.9 6.7 1.9 11c0 2.8 1.9 5.3 4.7 6.7l-1.2 4.4c-.1.4.3.7.6.5l5.2-3.4c.3 0 .5 0 .8 0 5.6 0 10.1-3.5 10.1-7.8S17.6 3.2 12 3.2z",
+  );
+  bubble.setAttribute("fill", "#000");
+  svg.append(bubble);
+  return svg;
 }
 
 /** Back from a provider: `oauth_code` (trade it for tokens) or `oauth_error` (say why not).
@@ -192,12 +221,14 @@ export function loginView({ main, query, failure }) {
     autocomplete: "username",
     attrs: { value: query.get("email") ?? "" },
   });
-  const password = field({
-    name: "password",
-    label: t("auth.password"),
-    type: "password",
-    autocomplete: "current-password",
-  });
+  const password = passwordToggle(
+    field({
+      name: "password",
+      label: t("auth.password"),
+      type: "password",
+      autocomplete: "current-password",
+    }),
+  );
   const { page, heading, alert } = formPage({
     title: t("auth.login.title"),
     lead: t("auth.login.lead"),
@@ -224,6 +255,13 @@ export function loginView({ main, query, failure }) {
       await loadProfile();
       done(query);
     },
+    // A wrong password: the email stays, the password is cleared for the next try.
+    onError: (error) => {
+      if (error instanceof ApiError && error.code === "invalid_credentials") {
+        password.input.value = "";
+        password.input.focus();
+      } else email.input.focus();
+    },
   });
   if (failure) alert.replaceChildren(h("p", {}, describeError(failure)));
   else if (providerError) {
@@ -239,14 +277,16 @@ export function signupView({ main, query }) {
   setTitle(t("auth.signup.title"));
   const fields = [
     field({ name: "email", label: t("auth.email"), type: "email", autocomplete: "email" }),
-    field({
-      name: "password",
-      label: t("auth.password"),
-      type: "password",
-      autocomplete: "new-password",
-      hint: t("auth.password.hint"),
-      attrs: { minlength: PASSWORD_MIN },
-    }),
+    passwordToggle(
+      field({
+        name: "password",
+        label: t("auth.password"),
+        type: "password",
+        autocomplete: "new-password",
+        hint: t("auth.password.hint"),
+        attrs: { minlength: PASSWORD_MIN },
+      }),
+    ),
     field({
       name: "nickname",
       label: t("auth.nickname"),

@@ -3,6 +3,7 @@
 
 import * as api from "../api.js";
 import { isLoggedIn } from "../auth.js";
+import { downloadButton } from "../chat-export.js";
 import { createComposer } from "../composer.js";
 import { answerMessage, botQuestion, messageList, userMessage } from "../conversation.js";
 import { focusView, h, icon } from "../dom.js";
@@ -13,6 +14,8 @@ import { journeyActions } from "../journey.js";
 import { href, loginPath, navigate } from "../router.js";
 import { chatsChanged, currentProfile } from "../state.js";
 import { ask, reloadChat } from "../asking.js";
+import { takeOver } from "../handoff.js";
+import { notFoundView } from "./not-found.js";
 import {
   confirmDialog,
   errorBox,
@@ -32,12 +35,16 @@ export async function chatView({ main, params: [id], signal, path }) {
   main.append(spinner);
   let chat;
   try {
-    chat = await api.chat(id);
+    chat = takeOver(id) ?? (await api.chat(id));
   } catch (error) {
     if (signal.aborted) return;
-    const notFound = error instanceof ApiError && error.status === 404;
-    spinner.replaceWith(errorBox(notFound ? t("chat.notFound") : describeError(error)));
-    setTitle(notFound ? t("chat.notFound") : "");
+    if (error instanceof ApiError && error.status === 404) {
+      spinner.remove();
+      notFoundView({ main, title: t("chat.notFound.title"), body: t("chat.notFound") });
+      return;
+    }
+    spinner.replaceWith(errorBox(describeError(error)));
+    setTitle("");
     return;
   }
   if (signal.aborted) return;
@@ -64,6 +71,9 @@ export async function chatView({ main, params: [id], signal, path }) {
     : isLoggedIn()
       ? h("div", { class: "chat-actions" }, reportButton(chat))
       : null;
+  // Anyone may take the chat away as Markdown.
+  const tools = actions ?? h("div", { class: "chat-actions" });
+  tools.prepend(downloadButton(chat.id));
   const list = messageList();
   const page = h(
     "section",
@@ -85,7 +95,7 @@ export async function chatView({ main, params: [id], signal, path }) {
           h("time", { datetime: chat.created_at }, formatDateTime(chat.created_at)),
         ),
       ),
-      actions,
+      tools,
     ),
     hidden ? hiddenNotice(chat) : journeyActions(chat),
     list,

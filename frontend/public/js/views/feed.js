@@ -75,13 +75,15 @@ export async function feedView({ main, signal }) {
       list.append(...page.results.map(chatCard));
       next = page.next;
       status.replaceChildren();
+      more.textContent = t("feed.more");
       if (!list.children.length) status.append(h("p", { class: "empty" }, t("feed.empty")));
       else if (!next) status.append(h("p", { class: "muted feed-end" }, t("feed.end")));
       more.hidden = !next;
     } catch (error) {
       if (signal.aborted) return;
       status.replaceChildren(errorBox(describeError(error)));
-      more.hidden = false; // lets them try again
+      more.textContent = t("feed.retry");
+      more.hidden = false;
     } finally {
       busy = false;
     }

@@ -10,6 +10,7 @@ import { createComposer, readDraft, saveDraft } from "../composer.js";
 import { botQuestion, messageList, userMessage } from "../conversation.js";
 import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
+import { handOver } from "../handoff.js";
 import { t } from "../i18n.js";
 import { journeyAnswers, startingChat } from "../journey.js";
 import { navigate, rewrite } from "../router.js";
@@ -107,6 +108,9 @@ export async function newChatView({ main, signal, query }) {
     started = true;
     skip.hidden = true;
     back.hidden = true;
+    // The questions are over: the page says the coach is answering, and the box is the chat's.
+    stepLabel.textContent = t("intake.answering");
+    composer.textarea.placeholder = t("composer.placeholder");
     const body = {};
     questions.forEach((q, i) => {
       if (answers[i]) body[q.kind] = answers[i];
@@ -132,12 +136,18 @@ export async function newChatView({ main, signal, query }) {
     if (created !== null) {
       saveDraft(progressKey, "");
       if (outcome?.error) flash(describeError(outcome.error));
+      // Read before leaving, so the chat's page replaces this one in one step, scrolled to
+      // the answer, instead of going blank behind a spinner first.
+      const chat = await api.chat(created).catch(() => null);
+      if (signal.aborted) return;
+      if (chat) handOver(chat);
       // Open it as a chat: the follow-up box and the delete button appear there.
       navigate(`/chats/${created}`, { replace: true });
       return;
     }
     // Not created (no allowance left, network down...): the answers are still here to send again.
     started = false;
+    composer.textarea.placeholder = t("intake.placeholder");
     // An answer the server refused for what it holds goes back in the box at its own question.
     const refused = outcome?.error?.code === "personal_data" ? outcome.error.body.field : null;
     const at = questions.findIndex((q) => q.kind === refused);

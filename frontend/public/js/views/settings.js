@@ -11,7 +11,7 @@ import { ApiError } from "../http.js";
 import { has, t } from "../i18n.js";
 import { href, loginPath, navigate, rewrite } from "../router.js";
 import { currentProfile, loadProfile, onProfile } from "../state.js";
-import { confirmDialog, errorBox, loading, notify, openDialog, setTitle } from "../ui.js";
+import { confirmDialog, errorBox, loading, notify, openDialog, saveBlob, setTitle } from "../ui.js";
 import { usageSection } from "../usage.js";
 
 const PROVIDERS = ["github", "kakao"];
@@ -512,12 +512,7 @@ function exportSection() {
         // A plain link cannot carry the bearer token; the file is fetched, then saved.
         const response = await api.exportData();
         const name = attachmentName(response);
-        const url = URL.createObjectURL(await response.blob());
-        const link = h("a", { href: url, download: name, hidden: true });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        saveBlob(await response.blob(), name);
         result.ok(t("settings.export.done", { file: name }));
       } catch (error) {
         result.fail(describeError(error));
