@@ -1,6 +1,8 @@
 """What the use cases need from the outside world. Adapters and fakes subclass these."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -269,6 +271,11 @@ class ChatRepository(Protocol):
         """Those of `turn_ids` whose owner asked to stop them."""
         ...
 
+    def save_progress(self, texts: dict[TurnId, str]) -> None:
+        """Keep each pending turn's answer so far, for readers in other processes; a turn no
+        longer pending is left as it is."""
+        ...
+
     def delete(self, chat_id: ChatId) -> None:
         """Remove the chat and everything in it; quota already taken stays taken."""
         ...
@@ -514,4 +521,38 @@ class ChatQueries(Protocol):
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
         """The chat's version, equal to `chat(chat_id).version()`, in one cheap read. Raise
         ChatNotFound."""
+        ...
+
+    def answer_so_far(self, chat_id: ChatId, turn_id: TurnId) -> tuple[TurnStatus, str]:
+        """The turn's status and, while it is pending, the text its process last saved
+        (ChatRepository.save_progress). Raise ChatNotFound when the chat has no such turn."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerNote:
+    """News of one answer: `text` is the answer's text from character `offset` on; `final`
+    says the turn's outcome is stored (read it there)."""
+
+    turn_id: TurnId
+    offset: int = 0
+    text: str = ""
+    final: bool = False
+
+
+class AnswerFeed(Protocol):
+    """Answers' progress, from the process generating each to every process (and client)
+    following it. Delivery is best effort: a note can be lost (the broker down or restarting),
+    so a follower also reads the stored progress now and then."""
+
+    def publish(self, note: AnswerNote) -> None:
+        """Send the note soon. Never waits and never raises: the answer's own stream must not
+        depend on the broker. Must be called on the event loop."""
+        ...
+
+    def subscribe(
+        self, turn_id: TurnId
+    ) -> AbstractAsyncContextManager["asyncio.Queue[AnswerNote]"]:
+        """A queue of the turn's notes published from the moment the context is entered on
+        (as far as the broker is up); must be entered on the event loop."""
         ...

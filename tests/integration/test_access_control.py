@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
@@ -63,6 +65,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("chat", "DELETE"): (*OWNER_ONLY, 204),
     ("chat-messages", "POST"): (*OWNER_ONLY, 201),
     ("turn-stop", "POST"): (*OWNER_ONLY, 202),
+    ("turn-stream", "GET"): PUBLIC,  # whoever may read the chat; its private parts redacted
     # Members with a verified email report others' chats; the owner cannot report their own.
     ("chat-reports", "POST"): (401, 201, 403),
     # Logging in with a provider; none is configured here, so theirs are 404 for everyone.
@@ -178,6 +181,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("chat", "DELETE"): (chat, None),
         ("chat-messages", "POST"): (f"{chat}messages/", {"content": "Mine now?"}),
         ("turn-stop", "POST"): (f"{chat}turns/{world.turn_id}/stop/", None),
+        ("turn-stream", "GET"): (f"{chat}turns/{world.turn_id}/stream/", None),
         ("chat-reports", "POST"): (f"{chat}reports/", {"reason": "spam"}),
         ("oauth-providers", "GET"): ("/api/auth/oauth/providers/", None),
         ("oauth-start", "GET"): ("/api/auth/oauth/github/start/", None),
@@ -188,7 +192,14 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("oauth-kakao-unlinked", "POST"): ("/api/auth/oauth/kakao/unlinked/", {"user_id": "1"}),
     }
     path, body = requests[(name, method)]
-    return client.generic(method, path, *_json(body))
+    response = client.generic(method, path, *_json(body))
+    if getattr(response, "streaming", False):  # an event stream, read whole
+        response = HttpResponse(async_to_sync(_read)(response), status=response.status_code)
+    return response
+
+
+async def _read(response: Any) -> bytes:
+    return b"".join([chunk async for chunk in response.streaming_content])
 
 
 def _json(body: dict[str, Any] | None) -> tuple[str, str]:
