@@ -58,6 +58,9 @@ export async function ask({
       signal: controller.signal,
       onChat(event) {
         ids = { chat_id: event.chat_id, turn_id: event.turn_id };
+        // Stored: the words leave the draft (a reload now follows the answer, it does not offer
+        // them again).
+        composer.sent();
         onChat?.(event);
       },
       onDelta(text) {
