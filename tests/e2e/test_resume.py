@@ -2,7 +2,7 @@
 still being written shows the text so far and then the rest live, after a reload, in a second
 tab, and in a tab served by another app server process (two servers on the e2e database, the
 answer travelling between them by Redis pub/sub, as CHATBOT_LIVE_URL configures it); asking
-again after a failed first answer."""
+again after a failed first answer; tabs of one browser kept in step."""
 
 import os
 from collections.abc import Iterator
@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import MODEL, Member, Members, screenshot, sign_in
 from tests.support.fake_openai import Fail, FakeOpenAI, Reply
 from tests.support.live_server import LiveServer, app_server
-from tests.support.members import openai_upstream
+from tests.support.members import PASSWORD, openai_upstream
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 WORDS = [f"word{n}" for n in range(60)]  # 6 s at TOKEN_DELAY_S
@@ -173,3 +173,58 @@ def test_asking_again_after_a_failed_first_answer_costs_one_request_and_clears_t
     expect(page.get_by_role("alert")).to_have_count(0)
     assert page.locator(".msg-user").count() == bubbles
     screenshot(page, "resume-asked-again")
+
+
+def test_tabs_of_one_browser_stay_in_step(
+    browser: Browser,
+    live_servers: tuple[LiveServer, LiveServer],
+    model: FakeOpenAI,
+    members: Members,
+) -> None:
+    first, _ = live_servers
+    member = members.create("resume-tabs")
+    chat = members.start_chat(member)
+    context = browser.new_context()
+    one = context.new_page()
+    sign_in(one, first, member, f"/chats/{chat['id']}")
+    two = context.new_page()  # the same browser: the same login
+    two.goto(f"{first.url}/#/chats/{chat['id']}")
+    quota = two.locator(".quota .quota-full")
+    expect(quota).to_have_text("24 of 25 requests left today")
+
+    send_slowly(one, model, "Seen from the other tab?")
+    # The other tab learns of the request at once, and follows the new answer live.
+    expect(quota).to_have_text("23 of 25 requests left today")
+    expect(two.get_by_text("Seen from the other tab?")).to_have_count(1)
+    expect(two.locator(".msg-answer").last.locator(".markdown")).to_contain_text("word5")
+    assert WORDS[-1] not in answer_text(one)
+    screenshot(two, "resume-other-tab")
+    expect(two.locator(".msg-answer").last).to_have_attribute(
+        "data-status", "completed", timeout=30_000
+    )
+
+    # A new chat started in one tab shows in the other tab's list of its member's chats.
+    mine = two.locator("#sidebar .side-section").get_by_role("link")
+    listed = mine.count()
+    one.goto(f"{first.url}/#/new")
+    box = one.get_by_label("Your answer")
+    box.fill("A developer.")
+    box.press("Enter")
+    box.fill("Lead a team of four")
+    box.press("Enter")
+    model.script(Reply("A plan for four.", token_delay_s=0.05))
+    one.get_by_role("button", name="Skip").click()
+    expect(mine).to_have_count(listed + 1)
+    expect(quota).to_have_text("22 of 25 requests left today")
+
+    # Logging out in one tab logs out the other; logging in, likewise.
+    one.get_by_role("button", name="Log out").first.click()
+    expect(two.get_by_role("link", name="Log in").first).to_be_visible()
+    expect(quota).to_be_hidden()
+    one.goto(f"{first.url}/#/login")
+    one.get_by_label("Email").fill(member.email)
+    one.get_by_label("Password", exact=True).fill(PASSWORD)
+    one.get_by_role("button", name="Log in").click()
+    expect(two.get_by_role("button", name="Log out").first).to_be_visible()
+    expect(quota).to_have_text("22 of 25 requests left today")
+    context.close()
