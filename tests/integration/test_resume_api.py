@@ -23,7 +23,6 @@ from django.utils import timezone
 from adapters.orm.models import Chat
 from tests.integration.conftest import INTAKE
 from tests.support.fake_openai import Fail, FakeOpenAI, Reply
-from tests.support.live_server import app_server
 from tests.support.members import openai_upstream, sign_up_and_log_in
 
 if TYPE_CHECKING:
@@ -118,6 +117,9 @@ def other_server(
     app_server_live: LiveServer, app_server_options: dict[str, Any]
 ) -> Iterator[LiveServer]:
     """A second server on the same database: another process, as another machine would be."""
+    # Imported here, once pytest has registered the module as a plugin (see its docstring).
+    from tests.support.live_server import app_server
+
     with app_server(**app_server_options) as server:
         yield server
 
