@@ -1,6 +1,8 @@
 """What the use cases need from the outside world. Adapters and fakes subclass these."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -268,6 +270,11 @@ class ChatRepository(Protocol):
 
     def stop_requested(self, turn_ids: list[TurnId]) -> list[TurnId]:
         """Those of `turn_ids` whose owner asked to stop them."""
+        ...
+
+    def save_progress(self, texts: dict[TurnId, str]) -> None:
+        """Keep each pending turn's answer so far, for readers in other processes; a turn no
+        longer pending is left as it is."""
         ...
 
     def delete(self, chat_id: ChatId) -> None:
@@ -566,6 +573,11 @@ class ChatQueries(Protocol):
         number of its turns. Raise ChatNotFound."""
         ...
 
+    def answer_so_far(self, chat_id: ChatId, turn_id: TurnId) -> tuple[TurnStatus, str]:
+        """The turn's status and, while it is pending, the text its process last saved
+        (ChatRepository.save_progress). Raise ChatNotFound when the chat has no such turn."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
@@ -592,4 +604,33 @@ class UsageQueries(Protocol):
     def used_by_day(self, member: MemberId, first: date, last: date) -> dict[date, int]:
         """What each of those days counts against the member's allowance (QuotaLedger.used), for
         the days that count any."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerNote:
+    """News of one answer: `text` is the answer's text from character `offset` on; `final`
+    says the turn's outcome is stored (read it there)."""
+
+    turn_id: TurnId
+    offset: int = 0
+    text: str = ""
+    final: bool = False
+
+
+class AnswerFeed(Protocol):
+    """Answers' progress, from the process generating each to every process (and client)
+    following it. Delivery is best effort: a note can be lost (the broker down or restarting),
+    so a follower also reads the stored progress now and then."""
+
+    def publish(self, note: AnswerNote) -> None:
+        """Send the note soon. Never waits and never raises: the answer's own stream must not
+        depend on the broker. Must be called on the event loop."""
+        ...
+
+    def subscribe(
+        self, turn_id: TurnId
+    ) -> AbstractAsyncContextManager["asyncio.Queue[AnswerNote]"]:
+        """A queue of the turn's notes published from the moment the context is entered on
+        (as far as the broker is up); must be entered on the event loop."""
         ...

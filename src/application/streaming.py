@@ -21,7 +21,7 @@ from application.errors import (
     ModelUnavailable,
     NotChatOwner,
 )
-from application.ports import Blocking, ChatModel, Clock, UnitOfWork
+from application.ports import AnswerFeed, AnswerNote, Blocking, ChatModel, Clock, UnitOfWork
 from application.views import TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
@@ -33,6 +33,12 @@ NOT_SAVED = "answer_not_saved"
 # How often a process asks the database whether another process was told to stop one of its
 # answers. A stop request that lands on the generating process acts at once.
 STOP_POLL_S = 0.5
+# Text waits this long before it goes to followers in other processes, as one note however many
+# tokens came meanwhile: the cost per token stays a list append (docs/streaming.md).
+COALESCE_S = 0.1
+# How often the generating process saves each answer's text so far to its turn, for followers
+# that come late or lost notes (a few statements a second for the whole process, not per answer).
+PROGRESS_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,7 @@ class LiveAnswer:
     The model is asked before the turn is stored (the two go on at once), so the turn's ids are
     known only once `recorded()` returns; text that came before then is kept for the watchers."""
 
-    def __init__(self) -> None:
+    def __init__(self, feed: AnswerFeed | None = None) -> None:
         self.prepared: PreparedTurn | None = None
         self._recorded = asyncio.Event()
         self.pieces: list[str] = []
@@ -67,6 +73,12 @@ class LiveAnswer:
         self.task: asyncio.Task[None] | None = None
         self.streaming = False  # True while the model is being read: a stop cancels it
         self._watchers: list[asyncio.Queue[Event]] = []
+        self._feed = feed
+        self.length = 0  # characters so far
+        self.saved = 0  # characters saved to the turn (StreamAnswer's poller)
+        self._sent = 0  # characters and pieces sent to the feed
+        self._sent_pieces = 0
+        self._sending: asyncio.TimerHandle | None = None
 
     @property
     def turn_id(self) -> TurnId:
@@ -82,6 +94,11 @@ class LiveAnswer:
     def record(self, prepared: PreparedTurn | None) -> None:
         self.prepared = prepared
         self._recorded.set()
+        if prepared is not None and self.pieces:
+            self._send_soon()
+
+    def text(self) -> str:
+        return "".join(self.pieces)
 
     def watch(self) -> "asyncio.Queue[Event]":
         """A queue of everything from the start (a late watcher catches up), then what comes;
@@ -108,10 +125,30 @@ class LiveAnswer:
     def publish(self, event: Event) -> None:
         if isinstance(event, Delta):
             self.pieces.append(event.text)
+            self.length += len(event.text)
+            if self._sending is None and self.prepared is not None:
+                self._send_soon()
         else:
             self.finished = event
+            if self._sending is not None:  # the final note follows the stored outcome
+                self._sending.cancel()
+                self._sending = None
         for queue in self._watchers:
             queue.put_nowait(event)
+
+    def _send_soon(self) -> None:
+        if self._feed is not None:
+            self._sending = asyncio.get_running_loop().call_later(COALESCE_S, self._send)
+
+    def _send(self) -> None:
+        """One note with everything that came since the last one."""
+        self._sending = None
+        if self._feed is None or self.finished is not None:
+            return
+        text = "".join(self.pieces[self._sent_pieces :])
+        self._sent_pieces = len(self.pieces)
+        self._feed.publish(AnswerNote(self.turn_id, self._sent, text))
+        self._sent += len(text)
 
 
 class LiveAnswers:
@@ -165,6 +202,7 @@ class StreamAnswer:
         blocking: Blocking,
         live: LiveAnswers,
         lease: timedelta = timedelta(minutes=2),
+        feed: AnswerFeed | None = None,
     ) -> None:
         self._uow = uow
         self._model = model
@@ -172,11 +210,12 @@ class StreamAnswer:
         self._blocking = blocking
         self._live = live
         self._lease = lease
+        self._feed = feed
 
     def start(self, admitted: AdmittedTurn) -> LiveAnswer:
         """Ask the model and store the turn at once. Must be called on the event loop; the
         answer goes on without any watcher."""
-        live = LiveAnswer()
+        live = LiveAnswer(self._feed)
         live.task = asyncio.create_task(self._generate(admitted, live))
         return live
 
@@ -271,6 +310,8 @@ class StreamAnswer:
             if error is not None:
                 error.extra.update(chat_id=prepared.chat_id, turn_id=turn.id)
             live.publish(Finished(TurnView.of(turn), error))
+            if self._feed is not None:
+                self._feed.publish(AnswerNote(live.turn_id, final=True))
         if cancelled:
             raise asyncio.CancelledError
 
@@ -303,7 +344,7 @@ class StreamAnswer:
         answers from running out (RecoverInterruptedTurns takes those that do)."""
         loop = asyncio.get_running_loop()
         renew_every = self._lease.total_seconds() / 4
-        renewed = loop.time()
+        renewed = saved = loop.time()
         while self._live.ids():
             await asyncio.sleep(STOP_POLL_S)
             ids = self._live.ids()
@@ -314,10 +355,24 @@ class StreamAnswer:
                 asked = await self._blocking(partial(self._stops_requested, ids))
                 for turn_id in asked:
                     self._live.stop_here(turn_id)
+            if loop.time() - saved >= PROGRESS_S:
+                saved = loop.time()
+                await self._save_progress(ids)
             if loop.time() - renewed >= renew_every:
                 renewed = loop.time()
                 with contextlib.suppress(Exception):
                     await self._blocking(partial(self._renew_leases, ids))
+
+    async def _save_progress(self, ids: list[TurnId]) -> None:
+        grown = [a for i in ids if (a := self._live.get(i)) is not None and a.length > a.saved]
+        if not grown:
+            return
+        texts = {a.turn_id: a.text() for a in grown}
+        # A failed save only leaves followers in other processes a second further behind.
+        with contextlib.suppress(Exception):
+            await self._blocking(partial(self._uow.chats.save_progress, texts))
+            for answer in grown:
+                answer.saved = len(texts[answer.turn_id])
 
     def _renew_leases(self, ids: list[TurnId]) -> None:
         self._uow.chats.extend_leases(ids, self._clock.now() + self._lease)

@@ -42,6 +42,11 @@ class ChatbotSettings(BaseModel):
     # request is given back (application/recovery.py). Streamed answers renew it every quarter;
     # a plain request renews nothing, so it must outlast the model's timeout (see below).
     turn_lease_s: float = Field(120.0, gt=0)
+    # How answers are followed across server processes (docs/streaming.md): "postgres"
+    # (LISTEN/NOTIFY, the default on PostgreSQL), "redis://…", or "memory" (one process; the
+    # default on SQLite). The channel's name starts with the prefix.
+    live_url: str | None = Field(None, pattern=r"^(memory|postgres|rediss?://.+)$")
+    live_prefix: str = Field("chatbot", pattern=r"^[a-z0-9_-]{1,40}$")
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     # Secrets are SecretStr: their repr is asterisks, so no repr of these settings (a debug
     # page, a log line, a traceback's local variables) shows them. Only the adapters see them.
@@ -166,6 +171,8 @@ def from_environment(env: dict[str, str] | None = None) -> ChatbotSettings:
         "history_budget_chars": env.get("CHATBOT_HISTORY_BUDGET_CHARS"),
         "sse_heartbeat_s": env.get("CHATBOT_SSE_HEARTBEAT_S"),
         "turn_lease_s": env.get("CHATBOT_TURN_LEASE_S"),
+        "live_url": env.get("CHATBOT_LIVE_URL"),
+        "live_prefix": env.get("CHATBOT_LIVE_PREFIX"),
         "system_prompt": env.get("CHATBOT_SYSTEM_PROMPT"),
         "openai_api_key": api_key,
         "openai_base_url": env.get("OPENAI_BASE_URL") or None,

@@ -4,9 +4,14 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from dependency_injector import containers, providers
+from django.db import connections
+from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 
 from adapters.clock import SystemClock
+from adapters.live.memory import MemoryAnswerFeed
+from adapters.live.postgres import PostgresAnswerFeed
+from adapters.live.redis import RedisAnswerFeed
 from adapters.llm.anthropic_messages import AnthropicChatModel
 from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
@@ -33,9 +38,10 @@ from application.accounts import ChangePassword, DeleteAccount, ExportData, LogO
 from application.asking import ChatSettings
 from application.chats import DeleteChat, GetChat, ListChats, ListIntakeQuestions, UpdateChat
 from application.feedback import RateAnswer, WithdrawRating
+from application.following import FollowAnswer
 from application.members import GetProfile, GiveConsent, RegisterMember, UpdateProfile
 from application.moderation import ReportChat
-from application.ports import ChatModel, IdentityProvider, ProviderUnlinker
+from application.ports import AnswerFeed, ChatModel, IdentityProvider, ProviderUnlinker
 from application.provider_links import CompleteProviderLink, ForgetProviderAccount
 from application.recovery import RecoverInterruptedTurns
 from application.rules import ChatRules
@@ -130,6 +136,35 @@ def provider_unlinkers(settings: ChatbotSettings) -> dict[str, ProviderUnlinker]
     return made
 
 
+def _database_conninfo() -> str:
+    """The application database's, as it is when asked (a test run renames it)."""
+    db = connections["default"].settings_dict
+    # sslmode and the like; the pool's and statement preparation's settings are Django's.
+    options = {k: str(v) for k, v in db.get("OPTIONS", {}).items() if isinstance(v, str)}
+    return make_conninfo(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        **options,
+    )
+
+
+def answer_feed(settings: ChatbotSettings) -> AnswerFeed:
+    """How answers are followed across processes (docs/streaming.md)."""
+    url = settings.live_url
+    channel = f"{settings.live_prefix}_answers"
+    if url is None:
+        postgres = connections["default"].vendor == "postgresql"
+        url = "postgres" if postgres else "memory"
+    if url == "postgres":
+        return PostgresAnswerFeed(_database_conninfo, channel)
+    if url.startswith(("redis://", "rediss://")):
+        return RedisAnswerFeed(url, channel)
+    return MemoryAnswerFeed()
+
+
 def kakao_admin_key(settings: ChatbotSettings) -> str | None:
     """What Kakao's unlink callback must present; None: the callback is not offered."""
     return _revealed(settings.kakao_admin_key) if settings.kakao_client_id else None
@@ -181,6 +216,8 @@ class Container(containers.DeclarativeContainer):
     blocking = providers.Singleton(DjangoBlocking)
     # The answers this process is generating: one registry per process.
     live_answers = providers.Singleton(LiveAnswers)
+    # Their progress, for followers in every process: one feed per process.
+    answer_feed = providers.Singleton(answer_feed, config.raw)
 
     register_member = providers.Factory(
         RegisterMember, uow=uow, passwords=passwords, settings=chat_settings, clock=clock
@@ -222,6 +259,10 @@ class Container(containers.DeclarativeContainer):
         blocking=blocking,
         live=live_answers,
         lease=chat_settings.provided.lease,
+        feed=answer_feed,
+    )
+    follow_answer = providers.Factory(
+        FollowAnswer, queries=queries, live=live_answers, feed=answer_feed, blocking=blocking
     )
     recover_interrupted_turns = providers.Factory(RecoverInterruptedTurns, uow=uow, clock=clock)
     stop_answer = providers.Factory(StopAnswer, uow=uow, live=live_answers)

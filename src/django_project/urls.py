@@ -98,6 +98,11 @@ urlpatterns = [
         feedback.TurnFeedbackApi.as_view(),
         name="turn-feedback",
     ),
+    path(
+        "api/chats/<id:chat_id>/turns/<id:turn_id>/stream/",
+        chats.TurnStreamApi.as_view(),
+        name="turn-stream",
+    ),
     path("api/models/", chats.ModelListApi.as_view(), name="models"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page's policy allows no inline one.

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
@@ -68,6 +70,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     # Any member who may read the chat rates its answers, each their own rating.
     ("turn-feedback", "POST"): MEMBER_ONLY,
     ("turn-feedback", "DELETE"): (401, 204, 204),
+    ("turn-stream", "GET"): PUBLIC,  # whoever may read the chat; its private parts redacted
     # Members with a verified email report others' chats; the owner cannot report their own.
     ("chat-reports", "POST"): (401, 201, 403),
     # Logging in with a provider; none is configured here, so theirs are 404 for everyone.
@@ -188,6 +191,7 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("turn-stop", "POST"): (f"{chat}turns/{world.turn_id}/stop/", None),
         ("turn-feedback", "POST"): (f"{chat}turns/{world.turn_id}/feedback/", {"rating": 1}),
         ("turn-feedback", "DELETE"): (f"{chat}turns/{world.turn_id}/feedback/", None),
+        ("turn-stream", "GET"): (f"{chat}turns/{world.turn_id}/stream/", None),
         ("chat-reports", "POST"): (f"{chat}reports/", {"reason": "spam"}),
         ("oauth-providers", "GET"): ("/api/auth/oauth/providers/", None),
         ("oauth-start", "GET"): ("/api/auth/oauth/github/start/", None),
@@ -198,7 +202,14 @@ def call(world: World, role: str, name: str, method: str) -> Any:
         ("oauth-kakao-unlinked", "POST"): ("/api/auth/oauth/kakao/unlinked/", {"user_id": "1"}),
     }
     path, body = requests[(name, method)]
-    return client.generic(method, path, *_json(body))
+    response = client.generic(method, path, *_json(body))
+    if getattr(response, "streaming", False):  # an event stream, read whole
+        response = HttpResponse(async_to_sync(_read)(response), status=response.status_code)
+    return response
+
+
+async def _read(response: Any) -> bytes:
+    return b"".join([chunk async for chunk in response.streaming_content])
 
 
 def _json(body: dict[str, Any] | None) -> tuple[str, str]:

@@ -589,6 +589,9 @@ class FakeChatRepository(_Snapshots, ChatRepository):
         stops = self._state.get("stops", set())
         return [t for t in turn_ids if t in stops]
 
+    def save_progress(self, texts: dict[TurnId, str]) -> None:
+        self._state.setdefault("progress", {}).update(texts)
+
     def delete(self, chat_id: ChatId) -> None:
         self._chats.pop(chat_id, None)
 
@@ -1048,6 +1051,12 @@ class FakeChatQueries(ChatQueries):
 
     def chat_summary(self, chat_id: ChatId) -> ChatSummary:
         return self._summary(chat_id)
+
+    def answer_so_far(self, chat_id: ChatId, turn_id: TurnId) -> tuple[TurnStatus, str]:
+        for turn in self.chat(chat_id).turns:
+            if turn.id == turn_id:
+                return turn.status, ""
+        raise ChatNotFound("No such turn in this chat.")
 
     def _summary(self, chat_id: ChatId) -> ChatSummary:
         chat = self._chats.stored(chat_id)

@@ -251,6 +251,29 @@ async function ask(path, body, { onChat, onDelta, signal } = {}) {
   throw new ApiError(0, { code: "stream_cut" }); // the connection ended before `done`
 }
 
+/**
+ * Follow a turn's answer from wherever it is being written (GET .../stream/): `onDelta` gets the
+ * text so far, then each piece; resolves to the stored turn. Throws ApiError `stream_cut` when
+ * the connection ends first (follow again), other ApiErrors as the API says.
+ */
+export async function followTurn(chatId, turnId, { onDelta, signal } = {}) {
+  const path = `/api/chats/${encodeURIComponent(chatId)}/turns/${encodeURIComponent(turnId)}/stream/`;
+  const init = { signal, accept: "text/event-stream" };
+  const response = await (auth.tokens() ? authed(path, init) : send(path, init));
+  try {
+    for await (const { event, data } of readEvents(response.body, signal)) {
+      const payload = parse(data);
+      if (event === "delta") onDelta?.(String(payload?.text ?? ""));
+      else if (event === "done") return payload;
+      else if (event === "error") throw new ApiError(0, payload);
+    }
+  } catch (error) {
+    if (error instanceof ApiError || error?.name === "AbortError") throw error;
+  }
+  if (signal?.aborted) throw new DOMException("aborted", "AbortError");
+  throw new ApiError(0, { code: "stream_cut" });
+}
+
 function parse(data) {
   try {
     return JSON.parse(data);

@@ -7,6 +7,7 @@ import { describeError } from "./errors.js";
 import { ApiError } from "./http.js";
 import { current, navigate } from "./router.js";
 import { chatsChanged, loadProfile, quotaExhausted } from "./state.js";
+import { tellTabs } from "./tabs.js";
 
 /** Did the API keep the question (as a failed turn) even though there is no answer? */
 export function questionWasStored(error) {
@@ -58,6 +59,10 @@ export async function ask({
       signal: controller.signal,
       onChat(event) {
         ids = { chat_id: event.chat_id, turn_id: event.turn_id };
+        // Stored: the words leave the draft (a reload now follows the answer, it does not offer
+        // them again), and the other tabs learn of the turn and the request it took.
+        composer.sent();
+        tellTabs("asked", event.chat_id);
         onChat?.(event);
       },
       onDelta(text) {
@@ -106,6 +111,7 @@ export async function ask({
     composer.focus();
     loadProfile().catch(() => {});
     chatsChanged();
+    if (ids.turn_id) tellTabs("answered", ids.chat_id);
   }
   return outcome;
 }

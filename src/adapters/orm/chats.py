@@ -290,6 +290,7 @@ class DjangoChatRepository(ChatRepository):
             "error_code": turn.error_code,
             "answered_at": turn.answered_at,
             "lease_until": None,
+            "answer_so_far": "",
         }
         response = turn.response
         choices: list[dict[str, Any]] = []
@@ -379,6 +380,14 @@ class DjangoChatRepository(ChatRepository):
                 "pk", flat=True
             )
         ]
+
+    def save_progress(self, texts: dict[TurnId, str]) -> None:
+        pending = TurnRow.Status.PENDING
+        with transaction.atomic():
+            for turn_id, text in texts.items():
+                TurnRow.objects.filter(pk=turn_id, status=pending).update(
+                    answer_so_far=storable(text)
+                )
 
     def delete(self, chat_id: ChatId) -> None:
         ChatRow.objects.filter(pk=chat_id).delete()

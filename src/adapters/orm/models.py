@@ -163,6 +163,10 @@ class Turn(models.Model):
     created_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     stop_requested = models.BooleanField(default=False)
+    # While pending: the answer's text so far, saved about once a second by the process
+    # generating it, for followers in other processes (docs/streaming.md); emptied once the
+    # outcome (its text in Choice) is stored.
+    answer_so_far = models.TextField(blank=True, default="", db_default="")
     # The request.
     model = models.CharField(max_length=200)
     temperature = models.FloatField()

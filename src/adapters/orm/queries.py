@@ -249,6 +249,16 @@ class DjangoChatQueries(ChatQueries):
             hidden_reason=None if hidden_at is None else reason,
         )
 
+    def answer_so_far(self, chat_id: ChatId, turn_id: TurnId) -> tuple[TurnStatus, str]:
+        found = (
+            TurnRow.objects.filter(pk=turn_id, chat_id=chat_id)
+            .values_list("status", "answer_so_far")
+            .first()
+        )
+        if found is None:
+            raise ChatNotFound("No such turn in this chat.")
+        return TurnStatus(found[0]), found[1]
+
     def chat_version(self, chat_id: ChatId) -> ChatVersion:
         rows = sql.select(_version(), [TurnRow.Status.PENDING.value, chat_id], _VERSION_FIELDS)
         if not rows:

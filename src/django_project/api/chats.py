@@ -25,6 +25,7 @@ from application.chats import (
     UpdateChat,
     UpdateChatInput,
 )
+from application.following import FollowAnswer
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
 from application.streaming import StopAnswer, StreamAnswer
@@ -44,8 +45,10 @@ from django_project.api.serializers import (
     validated,
 )
 from django_project.api.streaming import (
+    FOLLOWING_NOTE,
     STREAMING_NOTE,
     StreamingNegotiation,
+    follow_response,
     stream_response,
     wants_stream,
 )
@@ -366,6 +369,33 @@ class TurnStopApi(APIView):
         charged when some text came). `stopping` is false when the answer had already ended."""
         stopping = stop(ChatId(chat_id), TurnId(turn_id), requesting_member(request))
         return Response({"stopping": stopping}, status=status.HTTP_202_ACCEPTED)
+
+
+class TurnStreamApi(AnonymousReadLimited):
+    permission_classes = (AllowAny,)
+    content_negotiation_class = StreamingNegotiation
+
+    @extend_schema(
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(description=FOLLOWING_NOTE),
+            **errors(404),
+        },
+        tags=["chats"],
+        auth=[],
+    )
+    @inject
+    def get(
+        self,
+        request: Request,
+        chat_id: int,
+        turn_id: int,
+        follow: FollowAnswer = Provide[Container.follow_answer],
+    ) -> Any:
+        """Follow a turn's answer from anywhere (another tab, device or server process): the
+        text so far, then the rest as it comes, then the stored turn. Anyone who may read the
+        chat may follow it."""
+        viewer, staff = _viewer(request), _staff(request)
+        return follow_response(follow, ChatId(chat_id), TurnId(turn_id), viewer, staff)
 
 
 class ModelListApi(APIView):

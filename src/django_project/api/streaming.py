@@ -14,14 +14,18 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from application.asking import AdmittedTurn
+from application.following import FollowAnswer
 from application.streaming import Delta, Finished, LiveAnswer, StreamAnswer
+from application.views import TurnView
 from django_project.api.serializers import turn_data
+from domain.chat import TurnStatus
+from domain.ids import ChatId, MemberId, TurnId
 
 EVENT_STREAM = "text/event-stream"
 STREAMING_NOTE = (
@@ -66,6 +70,10 @@ def _error(finished: Finished) -> bytes:
     return _event("error", body)
 
 
+def _done(turn: TurnView) -> bytes:
+    return _event("done", turn_data(turn))
+
+
 async def _start(stream_answer: StreamAnswer, admitted: AdmittedTurn) -> LiveAnswer:
     return stream_answer.start(admitted)
 
@@ -107,6 +115,70 @@ async def _events(
     finally:
         # The member went away or the answer ended; generation goes on without a watcher.
         live.unwatch(queue)
+
+
+FOLLOWING_NOTE = (
+    "Server-Sent Events: first `delta` {text} with all the text generated so far (none when "
+    "nothing came yet), then a `delta` per piece as it comes, then `done` with the stored turn "
+    "(completed, failed or stopped: its `status` says), at once when the turn has ended "
+    "already; `error` {code, detail} if the chat is deleted or hidden meanwhile. `: ping` "
+    "comments keep the connection alive. Works from any server process; errors before the "
+    "stream starts (404) are plain JSON."
+)
+
+
+async def _following(
+    follow: FollowAnswer,
+    chat_id: ChatId,
+    turn_id: TurnId,
+    viewer: MemberId | None,
+    staff: bool,
+    heartbeat_s: float,
+) -> AsyncIterator[bytes]:
+    events = aiter(follow.events(chat_id, turn_id, viewer, staff))
+    coming: asyncio.Future[Delta | Finished] | None = None
+    try:
+        while True:
+            if coming is None:
+                coming = asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait((coming,), timeout=heartbeat_s)
+            if not done:
+                yield b": ping\n\n"
+                continue
+            event, coming = coming.result(), None
+            if isinstance(event, Delta):
+                yield _event("delta", {"text": event.text})
+            elif event.turn is not None:
+                yield _done(event.turn)
+                return
+            else:
+                yield _error(event)
+                return
+    finally:
+        if coming is not None:
+            coming.cancel()
+        await events.aclose()  # type: ignore[attr-defined]  # an async generator's
+
+
+def follow_response(
+    follow: FollowAnswer, chat_id: ChatId, turn_id: TurnId, viewer: MemberId | None, staff: bool
+) -> HttpResponse | StreamingHttpResponse:
+    response: HttpResponse | StreamingHttpResponse
+    if follow.check(chat_id, turn_id, viewer, staff) is not TurnStatus.PENDING:
+        # Ended: the final event, read in this request's thread, and nothing to wait for.
+        finished = follow.stored(chat_id, turn_id, viewer, staff)
+        event = _error(finished) if finished.turn is None else _done(finished.turn)
+        response = HttpResponse(event, content_type=EVENT_STREAM)
+    else:
+        _release_connections()
+        heartbeat_s = settings.CHATBOT.sse_heartbeat_s
+        response = StreamingHttpResponse(
+            _following(follow, chat_id, turn_id, viewer, staff, heartbeat_s),
+            content_type=EVENT_STREAM,
+        )
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 def _release_connections() -> None:

@@ -12,10 +12,11 @@ import { ApiError } from "../http.js";
 import { formatDateTime, has, t } from "../i18n.js";
 import { journeyActions } from "../journey.js";
 import { href, loginPath, navigate } from "../router.js";
-import { chatsChanged, currentProfile } from "../state.js";
+import { chatsChanged, currentProfile, loadProfile } from "../state.js";
 import { ask, reloadChat } from "../asking.js";
 import { takeOver } from "../handoff.js";
 import { notFoundView } from "./not-found.js";
+import { followedAnswer } from "../resume.js";
 import {
   confirmDialog,
   errorBox,
@@ -108,28 +109,57 @@ export async function chatView({ main, params: [id], signal, path }) {
   }
 
   let composer = null;
-  const retryFor = (question) => (mine ? () => followUp(question) : undefined);
-  for (const turn of chat.turns) {
-    // The first turn's question is the intake itself, already shown above as questions and answers.
-    if (turn.index > 0 || !chat.intake.length) list.append(userMessage(turn.question));
-    list.append(
-      answerMessage(turn, {
-        onRetry: turn.status === "failed" ? retryFor(turn.question) : undefined,
-        onReload: reloadChat,
-        chatId: chat.id,
-      }),
-    );
+  let following = null; // the pending turn being followed, while it is
+  // The first turn's question is the intake itself, already shown above as questions and
+  // answers; so is a later turn that asked it again after the first answer failed.
+  const isIntake = (turn) =>
+    chat.intake.length > 0 && (turn.index === 0 || turn.question === chat.turns[0].question);
+  const last = chat.turns.at(-1);
+  // A failed turn asked again (a later turn with its question) is replaced by that one.
+  const askedAgain = (turn, i) =>
+    turn.status === "failed" && chat.turns.slice(i + 1).some((t) => t.question === turn.question);
+  for (const [i, turn] of chat.turns.entries()) {
+    if (askedAgain(turn, i)) continue;
+    const question = isIntake(turn) ? null : userMessage(turn.question);
+    if (question) list.append(question);
+    // Only the last turn offers to ask again: one asked again already is not asked twice.
+    const onRetry =
+      mine && turn === last ? () => retry(turn.question, question, answer) : undefined;
+    const answer =
+      turn.status === "pending"
+        ? followedAnswer(chat.id, turn.id, {
+            signal,
+            onRetry,
+            onSettled: () => {
+              following = null;
+              composer?.setBusy(false);
+              loadProfile().catch(() => {});
+              chatsChanged();
+            },
+          })
+        : answerMessage(turn, { onRetry, onReload: reloadChat, chatId: chat.id });
+    if (turn.status === "pending") following = turn;
+    list.append(answer);
   }
 
-  const followUp = (content) =>
+  const followUp = (content, { showQuestion = true } = {}) =>
     ask({
       list,
       composer,
       question: content,
       chatId: chat.id,
+      showQuestion,
       send: (handlers) => api.sendMessage(chat.id, content, handlers),
-      onRetry: () => followUp(content),
+      onRetry: () => followUp(content, { showQuestion }),
     });
+  // A failed answer asked again: the new turn takes the failed one's place on the page (its
+  // request was given back, so this is the one request the question costs).
+  const retry = (content, question, answer) => {
+    question?.remove();
+    answer.remove();
+    composer?.showError(""); // the failure's message, if the page opened with it
+    return followUp(content, { showQuestion: Boolean(question) });
+  };
 
   if (mine && !hidden) {
     composer = createComposer({
@@ -143,6 +173,8 @@ export async function chatView({ main, params: [id], signal, path }) {
     page.append(h("div", { class: "composer-dock" }, composer.el));
     const flashed = takeFlash();
     if (flashed) composer.showError(flashed);
+    // An answer still being written (left and come back, or from another tab): stop is offered.
+    if (following) composer.setBusy(true, () => api.stopTurn(chat.id, following.id));
     composer.focus();
   } else if (!mine) {
     page.append(

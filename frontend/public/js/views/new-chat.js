@@ -129,6 +129,7 @@ export async function newChatView({ main, signal, query }) {
         // mid-answer lands on the chat instead of a blank intake.
         chatId = event.chat_id;
         rewrite(`/chats/${chatId}`);
+        saveDraft(PROGRESS_KEY, ""); // sent: a reload follows the answer, not the intake again
       },
     });
     if (signal.aborted) return;
