@@ -186,3 +186,7 @@ class ConsentRequired(ApplicationError):
     versions in force."""
 
     code = "consent_required"
+
+
+class SearchQueryTooLong(ApplicationError):
+    code = "query_too_long"

@@ -14,7 +14,7 @@ from application.views import ChatSummary, ChatVersion, ChatView, TurnView
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 
-_SUMMARY = (
+SUMMARY = (
     "id", "title", "created_at", "updated_at", "turn_count", "anonymous", "hidden_at",
     "hidden_reason",
 )  # fmt: skip
@@ -31,7 +31,7 @@ _TURN = (
 _CHOICE = ("index", "role", "content", "finish_reason")
 _NICKNAME = MemberRow._meta.get_field("nickname")
 # The model field of each column, whose conversion its values get.
-_SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME)
+SUMMARY_FIELDS = (*sql.fields(ChatRow, SUMMARY), _NICKNAME)
 _CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
 _TURN_FIELDS = (*sql.fields(TurnRow, _TURN), *sql.fields(ChoiceRow, _CHOICE))
 _VERSION_FIELDS = (
@@ -39,6 +39,24 @@ _VERSION_FIELDS = (
     ChatRow._meta.get_field("hidden_at"), None, None, None,
     TurnRow._meta.get_field("answered_at"),
 )  # fmt: skip
+
+
+def summary(row: tuple[Any, ...]) -> ChatSummary:
+    """A chat's summary from the columns SUMMARY names, then its author's nickname."""
+    (
+        id_, title, created_at, updated_at, turn_count, anonymous, hidden_at, hidden_reason,
+        nickname,
+    ) = row[: len(SUMMARY) + 1]  # fmt: skip
+    return ChatSummary(
+        id=ChatId(id_),
+        title=title,
+        author=nickname,
+        created_at=created_at,
+        updated_at=updated_at,
+        turn_count=turn_count,
+        anonymous=anonymous,
+        hidden_reason=None if hidden_at is None else hidden_reason,
+    )
 
 
 def _chat_with_author(names: tuple[str, ...]) -> str:
@@ -66,7 +84,7 @@ def _page(mine: bool, before: bool, limit: int) -> str:
         conditions.append(f"c.{sql.column(ChatRow, 'id')} < %s")
     where = f"WHERE {' AND '.join(conditions)} "
     return (
-        f"SELECT {_chat_with_author(_SUMMARY)} {where}"
+        f"SELECT {_chat_with_author(SUMMARY)} {where}"
         f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT {int(limit)}"
     )
 
@@ -124,23 +142,8 @@ class DjangoChatQueries(ChatQueries):
         # A member's own list is planned for that member: a plan made for any member would
         # read the newest chats of all members backwards for one with few (the planner
         # guesses how many a member has from the average), instead of that member's index.
-        rows = sql.select(statement, params, _SUMMARY_FIELDS, prepare=owner is None)
-        return [
-            ChatSummary(
-                id=ChatId(id_),
-                title=title,
-                author=nickname,
-                created_at=created_at,
-                updated_at=updated_at,
-                turn_count=turn_count,
-                anonymous=anonymous,
-                hidden_reason=None if hidden_at is None else hidden_reason,
-            )
-            for (
-                id_, title, created_at, updated_at, turn_count, anonymous, hidden_at,
-                hidden_reason, nickname,
-            ) in rows
-        ]  # fmt: skip
+        rows = sql.select(statement, params, SUMMARY_FIELDS, prepare=owner is None)
+        return [summary(row) for row in rows]
 
     def chat(self, chat_id: ChatId) -> ChatView:
         found = sql.select(_chat(), [chat_id], _CHAT_FIELDS)

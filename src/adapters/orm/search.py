@@ -1,0 +1,185 @@
+"""The search index (ChatSearch rows) and its reads. docs/search.md says why it is built so.
+
+Writes: adapters/orm/indexing.py.
+
+Reads (PostgreSQL): a word is found by its bigrams in the GIN index of the tsvector, then checked
+as a substring of the normalized text (`strpos`: no pattern syntax, so no operator of the query
+reaches the engine). A page is the newest matches of the best tier first: each tier is one
+`ORDER BY chat_id DESC LIMIT n` on which the planner picks, from the bigrams' statistics, either
+the GIN index (rare words) or the primary key read backwards with the check as a filter (common
+words, found within a few rows).
+"""
+
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from adapters.orm import sql
+from adapters.orm.models import Chat as ChatRow
+from adapters.orm.models import ChatSearch as SearchRow
+from adapters.orm.models import Choice as ChoiceRow
+from adapters.orm.models import Member as MemberRow
+from adapters.orm.models import Prompt as PromptRow
+from adapters.orm.models import Turn as TurnRow
+from adapters.orm.models import terms_literal
+from adapters.orm.queries import SUMMARY, SUMMARY_FIELDS, summary
+from application.ports import ChatSearch, SearchHit, SearchPosition
+from domain.ids import ChatId, MemberId
+from domain.search import SearchQuery, grams
+
+_FIELDS = (*SUMMARY_FIELDS, None)  # then the tier
+
+
+def _tsquery(words: tuple[str, ...]) -> str | None:
+    """Every bigram of every word of two characters or more, ANDed; None: none to look up (a
+    one-character word is checked on the text alone)."""
+    terms = list(dict.fromkeys(g for w in words if len(w) > 1 for g in grams(w)))
+    if not terms:
+        return None
+    return " & ".join(terms_literal([t]) for t in terms)
+
+
+def _contains(column: str, count: int) -> str:
+    check = "strpos({}, %s) > 0" if connection.vendor == "postgresql" else "instr({}, %s) > 0"
+    return " AND ".join([check.format(column)] * count)
+
+
+@cache
+def _tier(
+    tier: int,
+    words: int,
+    from_words: int,
+    to_words: int,
+    by_terms: tuple[bool, bool],
+    mine: bool,
+    after: bool,
+    limit: int,
+) -> str:
+    """The chat ids of one tier, newest first. Tier 0: the words in the head; tier 1: in the
+    body and not all in the head. `by_terms`: whether a tsquery is bound for the head and for
+    the body."""
+    s, c = "s.", "c."
+    head, body = s + sql.column(SearchRow, "head"), s + sql.column(SearchRow, "body")
+    conditions = []
+    if by_terms[0]:
+        conditions.append(f"{s}{sql.column(SearchRow, 'head_terms')} @@ CAST(%s AS tsquery)")
+    if by_terms[1]:
+        conditions.append(f"{s}{sql.column(SearchRow, 'body_terms')} @@ CAST(%s AS tsquery)")
+    if words:
+        conditions.append(_contains(head if tier == 0 else body, words))
+    if from_words:
+        conditions.append(_contains(s + sql.column(SearchRow, "from_text"), from_words))
+    if to_words:
+        conditions.append(_contains(s + sql.column(SearchRow, "to_text"), to_words))
+    if tier == 1:
+        conditions.append(f"NOT ({_contains(head, words)})")
+    conditions.append(
+        f"{c}{sql.column(ChatRow, 'member')} = %s"
+        if mine
+        else f"{c}{sql.column(ChatRow, 'hidden_at')} IS NULL"
+    )
+    if after:
+        conditions.append(f"{s}{sql.column(SearchRow, 'chat')} < %s")
+    return (
+        f"SELECT {tier} AS tier, {s}{sql.column(SearchRow, 'chat')} AS chat_id "
+        f"FROM {sql.table(SearchRow)} s JOIN {sql.table(ChatRow)} c "
+        f"ON {c}{sql.column(ChatRow, 'id')} = {s}{sql.column(SearchRow, 'chat')} "
+        f"WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {s}{sql.column(SearchRow, 'chat')} DESC LIMIT {int(limit)}"
+    )
+
+
+@cache
+def _page(tiers: tuple[str, ...], limit: int) -> str:
+    found = " UNION ALL ".join(f"SELECT * FROM ({t}) t{i}" for i, t in enumerate(tiers))
+    return (
+        f"SELECT {sql.columns(ChatRow, SUMMARY, 'c')}, m.{sql.column(MemberRow, 'nickname')}, "
+        f"r.tier FROM ({found}) r "
+        f"JOIN {sql.table(ChatRow)} c ON c.{sql.column(ChatRow, 'id')} = r.chat_id "
+        f"JOIN {sql.table(MemberRow)} m "
+        f"ON m.{sql.column(MemberRow, 'id')} = c.{sql.column(ChatRow, 'member')} "
+        f"ORDER BY r.tier, r.chat_id DESC LIMIT {int(limit)}"
+    )
+
+
+@cache
+def _sources(count: int) -> str:
+    # One query for the page: the chats' titles, intake answers, messages and answers, each
+    # with the order it is shown in.
+    marks = ", ".join(["%s"] * count)
+    chat, prompt = sql.table(ChatRow), sql.table(PromptRow)
+    turn, choice = sql.table(TurnRow), sql.table(ChoiceRow)
+    t_chat, t_index = sql.column(TurnRow, "chat"), sql.column(TurnRow, "index")
+    content, x_index = sql.column(TurnRow, "content"), sql.column(ChoiceRow, "index")
+    title = sql.column(ChatRow, "title")
+    return (
+        f"SELECT id, 0, 0, 0, {title} FROM {chat} WHERE id IN ({marks}) "
+        f"UNION ALL SELECT {sql.column(PromptRow, 'chat')}, 1, "
+        f"{sql.column(PromptRow, 'position')}, 0, {sql.column(PromptRow, 'answer')} "
+        f"FROM {prompt} WHERE {sql.column(PromptRow, 'chat')} IN ({marks}) "
+        f"UNION ALL SELECT t.{t_chat}, 2, t.{t_index}, 0, t.{content} "
+        f"FROM {turn} t WHERE t.{t_chat} IN ({marks}) "
+        f"UNION ALL SELECT t.{t_chat}, 2, t.{t_index}, 1 + x.{x_index}, "
+        f"x.{sql.column(ChoiceRow, 'content')} FROM {turn} t JOIN {choice} x "
+        f"ON x.{sql.column(ChoiceRow, 'turn')} = t.id WHERE t.{t_chat} IN ({marks}) "
+        "ORDER BY 1, 2, 3, 4"
+    )
+
+
+class DjangoChatSearch(ChatSearch):
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        owner: MemberId | None,
+        after: SearchPosition | None,
+        limit: int,
+    ) -> list[SearchHit]:
+        pg = connection.vendor == "postgresql"
+        words, from_words, to_words = query.words, query.from_words, query.to_words
+        journey = (*from_words, *to_words)
+        tiers: list[str] = []
+        params: list[Any] = []
+        # Tier 0 (the words in the head) unless the page starts in tier 1; tier 1 only when
+        # there are words to look for beyond the journey, which is always in the head.
+        for tier in (0, 1):
+            if (after is not None and after.tier > tier) or (tier == 1 and not words):
+                continue
+            head_q = _tsquery((*words, *journey) if tier == 0 else journey) if pg else None
+            body_q = _tsquery(words) if pg and tier == 1 else None
+            starts_here = after is not None and after.tier == tier
+            tiers.append(
+                _tier(
+                    tier, len(words), len(from_words), len(to_words),
+                    (head_q is not None, body_q is not None), owner is not None, starts_here,
+                    limit,
+                )
+            )  # fmt: skip
+            params += [q for q in (head_q, body_q) if q is not None]
+            params += [*words, *from_words, *to_words]
+            if tier == 1:
+                params += words
+            if owner is not None:
+                params.append(owner)
+            if after is not None and starts_here:
+                params.append(after.chat_id)
+        # Planned for its values every time (Django's cursor): whether the index or the newest
+        # chats read backwards is cheaper depends on how common the words are.
+        rows = sql.select(_page(tuple(tiers), limit), params, _FIELDS, prepare=False)
+        return [
+            SearchHit(
+                chat=summary(row),
+                position=SearchPosition(tier=int(row[-1]), chat_id=ChatId(row[0])),
+            )
+            for row in rows
+        ]
+
+    def sources(self, chat_ids: list[ChatId]) -> dict[ChatId, list[str]]:
+        if not chat_ids:
+            return {}
+        found: dict[ChatId, list[str]] = {}
+        rows = sql.select(_sources(len(chat_ids)), chat_ids * 4, (None,) * 5)
+        for chat_id, *_, text in rows:
+            found.setdefault(ChatId(chat_id), []).append(text)
+        return found
