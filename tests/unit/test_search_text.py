@@ -77,7 +77,8 @@ def test_a_long_source_is_cut_around_the_match() -> None:
     text = "word " * 100 + "target here " + "word " * 100
     found = snippet([text], ("target",), length=60)
     assert len(found.text) <= 62
-    assert found.text.startswith("…") and found.text.endswith("…")
+    assert found.text.startswith("…")
+    assert found.text.endswith("…")
     assert [found.text[s:e] for s, e in found.highlights] == ["target"]
 
 
