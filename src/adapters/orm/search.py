@@ -91,16 +91,38 @@ def _tier(
 
 
 @cache
-def _page(tiers: tuple[str, ...], limit: int) -> str:
-    found = " UNION ALL ".join(f"SELECT * FROM ({t}) t{i}" for i, t in enumerate(tiers))
+def _page(tier: str, limit: int) -> str:
     return (
         f"SELECT {sql.columns(ChatRow, SUMMARY, 'c')}, m.{sql.column(MemberRow, 'nickname')}, "
-        f"r.tier FROM ({found}) r "
+        f"r.tier FROM ({tier}) r "
         f"JOIN {sql.table(ChatRow)} c ON c.{sql.column(ChatRow, 'id')} = r.chat_id "
         f"JOIN {sql.table(MemberRow)} m "
         f"ON m.{sql.column(MemberRow, 'id')} = c.{sql.column(ChatRow, 'member')} "
-        f"ORDER BY r.tier, r.chat_id DESC LIMIT {int(limit)}"
+        f"ORDER BY r.chat_id DESC LIMIT {int(limit)}"
     )
+
+
+def _tier_statement(
+    query: SearchQuery, tier: int, owner: MemberId | None, before: ChatId | None, limit: int
+) -> tuple[str, list[Any]]:
+    pg = connection.vendor == "postgresql"
+    words, from_words, to_words = query.words, query.from_words, query.to_words
+    journey = (*from_words, *to_words)
+    head_q = _tsquery((*words, *journey) if tier == 0 else journey) if pg else None
+    body_q = _tsquery(words) if pg and tier == 1 else None
+    statement = _tier(
+        tier, len(words), len(from_words), len(to_words),
+        (head_q is not None, body_q is not None), owner is not None, before is not None, limit,
+    )  # fmt: skip
+    params: list[Any] = [q for q in (head_q, body_q) if q is not None]
+    params += [*words, *from_words, *to_words]
+    if tier == 1:
+        params += words
+    if owner is not None:
+        params.append(owner)
+    if before is not None:
+        params.append(before)
+    return _page(statement, limit), params
 
 
 @cache
@@ -136,37 +158,21 @@ class DjangoChatSearch(ChatSearch):
         after: SearchPosition | None,
         limit: int,
     ) -> list[SearchHit]:
-        pg = connection.vendor == "postgresql"
-        words, from_words, to_words = query.words, query.from_words, query.to_words
-        journey = (*from_words, *to_words)
-        tiers: list[str] = []
-        params: list[Any] = []
-        # Tier 0 (the words in the head) unless the page starts in tier 1; tier 1 only when
-        # there are words to look for beyond the journey, which is always in the head.
+        rows: list[tuple[Any, ...]] = []
+        # Tier 0 (the words in the head) first, tier 1 only when tier 0 does not fill the
+        # page: the check that keeps tier 0's chats out of tier 1 would otherwise be paid on
+        # every page, and for a word found in most heads it reads the whole table to find
+        # that no chat has it elsewhere only. A page is one or two statements.
         for tier in (0, 1):
-            if (after is not None and after.tier > tier) or (tier == 1 and not words):
+            if (after is not None and after.tier > tier) or (tier == 1 and not query.words):
                 continue
-            head_q = _tsquery((*words, *journey) if tier == 0 else journey) if pg else None
-            body_q = _tsquery(words) if pg and tier == 1 else None
-            starts_here = after is not None and after.tier == tier
-            tiers.append(
-                _tier(
-                    tier, len(words), len(from_words), len(to_words),
-                    (head_q is not None, body_q is not None), owner is not None, starts_here,
-                    limit,
-                )
-            )  # fmt: skip
-            params += [q for q in (head_q, body_q) if q is not None]
-            params += [*words, *from_words, *to_words]
-            if tier == 1:
-                params += words
-            if owner is not None:
-                params.append(owner)
-            if after is not None and starts_here:
-                params.append(after.chat_id)
-        # Planned for its values every time (Django's cursor): whether the index or the newest
-        # chats read backwards is cheaper depends on how common the words are.
-        rows = sql.select(_page(tuple(tiers), limit), params, _FIELDS, prepare=False)
+            start = after.chat_id if after is not None and after.tier == tier else None
+            statement, params = _tier_statement(query, tier, owner, start, limit - len(rows))
+            # Planned for its values every time (Django's cursor): whether the index or the
+            # newest chats read backwards is cheaper depends on how common the words are.
+            rows += sql.select(statement, params, _FIELDS, prepare=False)
+            if len(rows) >= limit:
+                break
         return [
             SearchHit(
                 chat=summary(row),
