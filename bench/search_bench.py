@@ -37,7 +37,7 @@ SEARCHES = [
     ("en, 1 word, common", {"q": "developer"}),
     ("en, word form", {"q": "developers"}),
     ("en, 2 words, common", {"q": "junior developer"}),
-    ("en, 1 word, rare", {"q": "bees"}),
+    ("en, 1 word, rare", {"q": "compilers"}),
     ("en, answers only", {"q": "chapter"}),
     ("absent word", {"q": "없는단어"}),
     ("journey from + to", {"from": "개발자", "to": "팀장"}),
@@ -113,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
                     path = "/api/chats/?" + urllib.parse.urlencode(params)
                     found = first_page(base, path)
                     wrk(base + path, args.connections, 1, {}, None)  # warm-up
-                    measured, _ = wrk(base + path, args.connections, args.duration, {}, None)
+                    try:
+                        measured, _ = wrk(base + path, args.connections, args.duration, {}, None)
+                    except (KeyError, AttributeError) as error:  # wrk printed no percentiles
+                        log(f"{size:>9} {name}: wrk gave no figures ({error!r})")
+                        continue
                     rows[name] = {**measured, "found": found}
                     log(
                         f"{size:>9} {name:<26} p50 {measured['p50']:7.2f} ms  "
@@ -139,7 +143,10 @@ def report(results: dict[str, Any]) -> str:
     for name, _ in SEARCHES:
         cells = []
         for size in sizes:
-            row = results["sizes"][size][name]
+            row = results["sizes"][size].get(name)
+            if row is None:
+                cells.append("-")
+                continue
             cells.append(f"{row['p50']:.1f} / {row['p99']:.1f} ({row['found']})")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     seeds = ", ".join(f"{int(s):,}: {results['sizes'][s]['seed_seconds']} s" for s in sizes)
