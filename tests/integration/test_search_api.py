@@ -185,9 +185,10 @@ def test_pages_follow_next_links_without_repeats(member: Member) -> None:
     assert pages == 3
 
 
-def test_a_page_costs_at_most_three_queries_whatever_its_size(member: Member) -> None:
+def test_a_page_costs_at_most_five_queries_whatever_its_size(member: Member) -> None:
     # The chats whose title or intake has the word, then (when they do not fill the page) the
-    # chats that have it elsewhere, then the texts of the page's chats for the snippets.
+    # chats that have it elsewhere, each at most twice on PostgreSQL (among the newest chats,
+    # then through the index); then the texts of the page's chats for the snippets.
     for n in range(3):
         chat_id = start_chat(member, goal=f"Become a staff engineer {n}").json()["id"]
         member.client.post(
@@ -198,7 +199,9 @@ def test_a_page_costs_at_most_three_queries_whatever_its_size(member: Member) ->
     for size in (1, 3, 5, 20):
         with CaptureQueriesContext(connection) as queries:
             assert len(ids(search(APIClient(), q="engineer", page_size=size))) == min(size, 6)
-        assert len(queries) <= 3, [q["sql"] for q in queries]
+        assert len(queries) <= (5 if connection.vendor == "postgresql" else 3), [
+            q["sql"] for q in queries
+        ]
 
 
 def test_a_members_own_search_sees_only_their_chats_hidden_ones_too(
