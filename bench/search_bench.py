@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 for name, params in SEARCHES:
                     path = "/api/chats/?" + urllib.parse.urlencode(params)
                     found = first_page(base, path)
-                    wrk(base + path, args.connections, 1, {}, None)  # warm-up
                     try:
+                        wrk(base + path, args.connections, 1, {}, None)  # warm-up
                         measured, _ = wrk(base + path, args.connections, args.duration, {}, None)
                     except (KeyError, AttributeError) as error:  # wrk printed no percentiles
                         log(f"{size:>9} {name}: wrk gave no figures ({error!r})")

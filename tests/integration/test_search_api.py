@@ -185,10 +185,10 @@ def test_pages_follow_next_links_without_repeats(member: Member) -> None:
     assert pages == 3
 
 
-def test_a_page_costs_at_most_five_queries_whatever_its_size(member: Member) -> None:
+def test_a_page_costs_at_most_six_queries_whatever_its_size(member: Member) -> None:
     # The chats whose title or intake has the word, then (when they do not fill the page) the
-    # chats that have it elsewhere, each at most twice on PostgreSQL (among the newest chats,
-    # then through the index); then the texts of the page's chats for the snippets.
+    # chats that have it elsewhere, on PostgreSQL each among the newest chats (tier 0 twice,
+    # further the second time) then through the index; then the texts for the snippets.
     for n in range(3):
         chat_id = start_chat(member, goal=f"Become a staff engineer {n}").json()["id"]
         member.client.post(
@@ -199,7 +199,7 @@ def test_a_page_costs_at_most_five_queries_whatever_its_size(member: Member) -> 
     for size in (1, 3, 5, 20):
         with CaptureQueriesContext(connection) as queries:
             assert len(ids(search(APIClient(), q="engineer", page_size=size))) == min(size, 6)
-        assert len(queries) <= (5 if connection.vendor == "postgresql" else 3), [
+        assert len(queries) <= (6 if connection.vendor == "postgresql" else 3), [
             q["sql"] for q in queries
         ]
 

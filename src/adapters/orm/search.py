@@ -29,8 +29,10 @@ from domain.ids import ChatId, MemberId
 from domain.search import SearchQuery, grams
 
 _FIELDS = (*SUMMARY_FIELDS, None)  # then the tier
-# How many of the newest chats a search reads before it asks the GIN index instead.
-WINDOW = 300
+# How many of the newest chats a tier reads, in turn, before it asks the GIN index instead: a
+# head is short and cheap to check, so tier 0 looks further (a pair of words in 1 head of 20
+# fills a page from 4,000 heads; from the index it costs reading all their matches).
+WINDOWS = {0: (300, 4000), 1: (300,)}
 
 
 def _tsquery(words: tuple[str, ...]) -> str | None:
@@ -58,6 +60,7 @@ def _tier(
     after: bool,
     limit: int,
     mode: str = "plain",
+    window: int = 0,
 ) -> str:
     """The chat ids of one tier, newest first. Tier 0: the words in the head; tier 1: in the
     body and not all in the head. `by_terms`: whether a tsquery is bound for the head and for
@@ -87,16 +90,19 @@ def _tier(
     chat_id = s + sql.column(SearchRow, "chat")
     if after:
         conditions.append(f"{chat_id} < %s")
+    source = sql.table(SearchRow)
     if mode == "window":
+        # A subquery with a LIMIT is read first and filtered after: the window drives the
+        # plan (an IN (…) of it would not: the planner may still read the GIN index whole).
         below = f"WHERE {sql.column(SearchRow, 'chat')} < %s " if after else ""
-        conditions.append(
-            f"{chat_id} IN (SELECT {sql.column(SearchRow, 'chat')} FROM {sql.table(SearchRow)} "
-            f"{below}ORDER BY {sql.column(SearchRow, 'chat')} DESC LIMIT {WINDOW})"
+        source = (
+            f"(SELECT * FROM {source} {below}"
+            f"ORDER BY {sql.column(SearchRow, 'chat')} DESC LIMIT {int(window)})"
         )
     order = f"{chat_id} + 0" if mode == "index" else chat_id
     return (
         f"SELECT {tier} AS tier, {s}{sql.column(SearchRow, 'chat')} AS chat_id "
-        f"FROM {sql.table(SearchRow)} s JOIN {sql.table(ChatRow)} c "
+        f"FROM {source} s JOIN {sql.table(ChatRow)} c "
         f"ON {c}{sql.column(ChatRow, 'id')} = {s}{sql.column(SearchRow, 'chat')} "
         f"WHERE {' AND '.join(conditions)} "
         f"ORDER BY {order} DESC LIMIT {int(limit)}"
@@ -122,6 +128,7 @@ def _tier_statement(
     before: ChatId | None,
     limit: int,
     mode: str = "plain",
+    window: int = 0,
 ) -> tuple[str, list[Any]]:
     pg = connection.vendor == "postgresql"
     words, from_words, to_words = query.words, query.from_words, query.to_words
@@ -131,16 +138,17 @@ def _tier_statement(
     statement = _tier(
         tier, len(words), len(from_words), len(to_words),
         (head_q is not None, body_q is not None), owner is not None, before is not None, limit,
-        mode,
+        mode, window,
     )  # fmt: skip
-    params: list[Any] = [q for q in (head_q, body_q) if q is not None]
+    params: list[Any] = [before] if mode == "window" and before is not None else []
+    params += [q for q in (head_q, body_q) if q is not None]
     params += [*words, *from_words, *to_words]
     if tier == 1:
         params += words
     if owner is not None:
         params.append(owner)
     if before is not None:
-        params += [before] * (2 if mode == "window" else 1)
+        params.append(before)
     return _page(statement, limit), params
 
 
@@ -172,14 +180,14 @@ def _tier_rows(
     query: SearchQuery, tier: int, owner: MemberId | None, before: ChatId | None, limit: int
 ) -> list[tuple[Any, ...]]:
     """Up to `limit` rows of one tier. On PostgreSQL, for the public feed, first among the
-    WINDOW newest chats: a common word fills the page there, at a bounded cost. When it does
+    WINDOWS newest chats: a common word fills the page there, at a bounded cost. When it does
     not, the word is rare enough below that for the GIN index: the planner's own choice, from
     bigram statistics that multiply as if bigrams were independent, can badly misjudge
     a word and read every chat backwards for it."""
     if connection.vendor != "postgresql":
         return sql.select(*_tier_statement(query, tier, owner, before, limit), _FIELDS)
-    if owner is None:
-        statement, params = _tier_statement(query, tier, owner, before, limit, "window")
+    for window in WINDOWS[tier] if owner is None else ():
+        statement, params = _tier_statement(query, tier, owner, before, limit, "window", window)
         rows = sql.select(statement, params, _FIELDS, prepare=False)
         if len(rows) >= limit:
             return rows
