@@ -192,3 +192,7 @@ class NotAnswered(ApplicationError):
     """The turn has no answer to rate: it is still being written, or it failed."""
 
     code = "not_answered"
+
+
+class SearchQueryTooLong(ApplicationError):
+    code = "query_too_long"

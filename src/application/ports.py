@@ -17,6 +17,7 @@ from domain.ids import ChatId, MemberId, TurnId
 from domain.llm import Completion, CompletionRequest
 from domain.member import Member
 from domain.moderation import Hidden, ModerationRecord, ReportReason
+from domain.search import SearchQuery
 
 
 class Clock(Protocol):
@@ -633,4 +634,42 @@ class AnswerFeed(Protocol):
     ) -> AbstractAsyncContextManager["asyncio.Queue[AnswerNote]"]:
         """A queue of the turn's notes published from the moment the context is entered on
         (as far as the broker is up); must be entered on the event loop."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPosition:
+    """Where a page of search results ends: the relevance tier (0: every word of the query is
+    in the title or the intake answers, 1: elsewhere in the chat) and the chat id within it."""
+
+    tier: int
+    chat_id: ChatId
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    chat: ChatSummary
+    position: SearchPosition
+
+
+class ChatSearch(Protocol):
+    """The archive's search index, which follows every write of a chat."""
+
+    def search(
+        self,
+        query: SearchQuery,
+        *,
+        owner: MemberId | None,
+        after: SearchPosition | None,
+        limit: int,
+    ) -> list[SearchHit]:
+        """Up to `limit` chats matching `query` (domain.search: every word a substring of the
+        chat's normalized text), by tier, then newest first, only those past `after` when
+        given. Only `owner`'s when given (hidden ones included); otherwise no hidden chat. A
+        constant number of queries."""
+        ...
+
+    def sources(self, chat_ids: list[ChatId]) -> dict[ChatId, list[str]]:
+        """Each chat's searchable texts as written: title, intake answers, then each message
+        and answer in order. One query."""
         ...

@@ -23,6 +23,7 @@ from adapters.oauth.kakao import KakaoAppUnlinker, KakaoIdentityProvider
 from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
+from adapters.orm.search import DjangoChatSearch
 from adapters.orm.throttle import DjangoAttemptCounter
 from adapters.orm.unit_of_work import DjangoUnitOfWork
 from adapters.orm.usage import DjangoUsageQueries
@@ -45,6 +46,7 @@ from application.ports import AnswerFeed, ChatModel, IdentityProvider, ProviderU
 from application.provider_links import CompleteProviderLink, ForgetProviderAccount
 from application.recovery import RecoverInterruptedTurns
 from application.rules import ChatRules
+from application.search import SearchChats
 from application.send_message import SendMessage
 from application.social_login import (
     BeginSocialLogin,
@@ -178,6 +180,7 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(DjangoUnitOfWork)
     queries = providers.Singleton(DjangoChatQueries)
     usage_queries = providers.Singleton(DjangoUsageQueries)
+    chat_search = providers.Singleton(DjangoChatSearch)
     passwords = providers.Singleton(DjangoPasswordPolicy)
     attempt_counter = providers.Singleton(DjangoAttemptCounter)
     throttle = providers.Factory(Throttle, counter=attempt_counter, clock=clock)
@@ -267,6 +270,7 @@ class Container(containers.DeclarativeContainer):
     recover_interrupted_turns = providers.Factory(RecoverInterruptedTurns, uow=uow, clock=clock)
     stop_answer = providers.Factory(StopAnswer, uow=uow, live=live_answers)
     list_chats = providers.Factory(ListChats, queries=queries)
+    search_chats = providers.Factory(SearchChats, index=chat_search)
     get_chat = providers.Factory(GetChat, queries=queries)
     delete_chat = providers.Factory(DeleteChat, uow=uow)
     update_chat = providers.Factory(UpdateChat, uow=uow, queries=queries)

@@ -14,10 +14,11 @@ from tests.integration.conftest import INTAKE, Configure, Member, start_chat
 
 pytestmark = pytest.mark.django_db
 
-# member read; quota (with its reservation), chat, prompts and turn; the answer
-START_STATEMENTS = {"postgresql": 3, "sqlite": 8}
+# member read; quota (with its reservation), chat, prompts, turn and search row; the answer
+# (added to the search row too: on PostgreSQL within the same statements)
+START_STATEMENTS = {"postgresql": 3, "sqlite": 10}
 # + the chat, its prompts and its turns with their answers, to build the request
-FOLLOW_UP_STATEMENTS = {"postgresql": 7, "sqlite": 11}
+FOLLOW_UP_STATEMENTS = {"postgresql": 7, "sqlite": 13}
 
 
 def counted(call: Any) -> tuple[Any, list[str]]:

@@ -66,6 +66,12 @@ export async function feed(next) {
   return json(await send(next ? pathOf(next) : `/api/chats/?page_size=${PAGE_SIZE}`));
 }
 
+/** Public chats holding every word of `q`, each with `snippet` and `highlights`. */
+export async function searchChats(q, next) {
+  const query = `page_size=${PAGE_SIZE}&q=${encodeURIComponent(q)}`;
+  return json(await send(next ? pathOf(next) : `/api/chats/?${query}`));
+}
+
 export async function myChats(next) {
   return json(await authed(next ? pathOf(next) : `/api/me/chats/?page_size=${PAGE_SIZE}`));
 }

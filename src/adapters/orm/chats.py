@@ -7,8 +7,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from adapters.orm import sql
+from adapters.orm import indexing, sql
 from adapters.orm.models import Chat as ChatRow
+from adapters.orm.models import ChatSearch as SearchRow
 from adapters.orm.models import Choice as ChoiceRow
 from adapters.orm.models import Prompt as PromptRow
 from adapters.orm.models import QuotaReservation
@@ -151,6 +152,30 @@ def _history() -> str:
     )
 
 
+def _indexing(chat: Chat, turn: Turn) -> tuple[str, list[Any]]:
+    """The search row of a chat being inserted as `c` (adapters/orm/search.py)."""
+    return sql.insert_rows_from(
+        SearchRow, [indexing.new_entry(chat, turn.content)], "c", raw={"chat_id": "c.id"}
+    )
+
+
+def _answer_indexing(
+    choices: list[dict[str, Any]], turn_ids_from: str, params: list[Any]
+) -> tuple[str, list[Any]]:
+    """Append the answers of the turns `turn_ids_from` selects to their chat's search row."""
+    return indexing.append(
+        f"SELECT {sql.column(TurnRow, 'chat')} FROM {sql.table(TurnRow)} "
+        f"WHERE id IN ({turn_ids_from})",
+        [c["content"] for c in choices],
+        params,
+    )
+
+
+def _run(statement: str, params: list[Any]) -> None:
+    with sql.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 class DjangoChatRepository(ChatRepository):
     def start(
         self, chat: Chat, turn: Turn, paid_by: Reservation, lease_until: datetime
@@ -163,6 +188,7 @@ class DjangoChatRepository(ChatRepository):
                 row = ChatRow.objects.create(**chat_values)
                 PromptRow.objects.bulk_create(PromptRow(chat=row, **p) for p in prompts)
                 turn_row = TurnRow.objects.create(chat=row, **values)
+                SearchRow.objects.create(chat=row, **indexing.new_entry(chat, turn.content))
             return ChatId(row.pk), TurnId(turn_row.pk)
         new_chat, chat_params = sql.insert_row(ChatRow, chat_values)
         new_prompts, prompt_params = sql.insert_rows(
@@ -171,11 +197,12 @@ class DjangoChatRepository(ChatRepository):
         new_turn, turn_params = sql.insert_row(
             TurnRow, values, raw={"chat_id": "(SELECT id FROM c)"}
         )
+        indexed, index_params = _indexing(chat, turn)
         with sql.cursor() as cursor:
             cursor.execute(
-                f"WITH c AS ({new_chat} RETURNING id), p AS ({new_prompts}) "
+                f"WITH c AS ({new_chat} RETURNING id), p AS ({new_prompts}), s AS ({indexed}) "
                 f"{new_turn} RETURNING {sql.column(TurnRow, 'chat')}, id",
-                [*chat_params, *prompt_params, *turn_params],
+                [*chat_params, *prompt_params, *index_params, *turn_params],
             )
             chat_id, turn_id = cursor.fetchone()
         return ChatId(chat_id), TurnId(turn_id)
@@ -205,11 +232,13 @@ class DjangoChatRepository(ChatRepository):
         new_turn, turn_params = sql.insert_rows_from(
             TurnRow, [_turn_values(turn, reservation, lease_until)], "c", raw={"chat_id": "c.id"}
         )
+        indexed, index_params = _indexing(chat, turn)
         with sql.cursor() as cursor:
             cursor.execute(
-                f"WITH {paying}, c AS ({new_chat} RETURNING id), p AS ({new_prompts}) "
+                f"WITH {paying}, c AS ({new_chat} RETURNING id), p AS ({new_prompts}), "
+                f"s AS ({indexed}) "
                 f"{new_turn} RETURNING {sql.column(TurnRow, 'chat')}, id",
-                [*paying_params, *chat_params, *prompt_params, *turn_params],
+                [*paying_params, *chat_params, *prompt_params, *index_params, *turn_params],
             )
             row = cursor.fetchone()
         if row is None:
@@ -263,19 +292,26 @@ class DjangoChatRepository(ChatRepository):
                     raise ChatNotFound("No such chat.")
                 index = rows.values_list("turn_count", flat=True).get() - 1
                 row = TurnRow.objects.create(chat_id=chat_id, index=index, **values)
+                _run(*indexing.append("%s", [turn.content], [chat_id]))
             return TurnId(row.pk), index
         chat = sql.table(ChatRow)
         count, updated = sql.column(ChatRow, "turn_count"), sql.column(ChatRow, "updated_at")
         new_turn, params = sql.insert_row(
             TurnRow, values, raw={"chat_id": "(SELECT id FROM c)", "index": "(SELECT i FROM c)"}
         )
+        indexed, index_params = indexing.append("SELECT id FROM c", [turn.content], [])
         try:
             with sql.cursor() as cursor:
                 cursor.execute(
                     f"WITH c AS (UPDATE {chat} SET {count} = {count} + 1, {updated} = %s "
-                    f"WHERE id = %s RETURNING id, {count} - 1 AS i) "
+                    f"WHERE id = %s RETURNING id, {count} - 1 AS i), s AS ({indexed}) "
                     f"{new_turn} RETURNING id, {sql.column(TurnRow, 'index')}",
-                    [*sql.prepared(ChatRow, {"updated_at": turn.created_at}), chat_id, *params],
+                    [
+                        *sql.prepared(ChatRow, {"updated_at": turn.created_at}),
+                        chat_id,
+                        *index_params,
+                        *params,
+                    ],
                 )
                 turn_id, index = cursor.fetchone()
         except IntegrityError as error:  # no chat row, so no id and no index: it was deleted
@@ -325,17 +361,20 @@ class DjangoChatRepository(ChatRepository):
                 if not TurnRow.objects.filter(pk=turn.id, status=pending).update(**fields):
                     return False
                 ChoiceRow.objects.bulk_create(ChoiceRow(turn_id=turn.id, **c) for c in choices)
+                if choices:
+                    _run(*_answer_indexing(choices, "%s", [turn.id]))
             return True
         assign, params = sql.assignments(TurnRow, fields)
         new_choices, choice_params = sql.insert_rows_from(
             ChoiceRow, choices, "t", raw={"turn_id": "t.id"}
         )
+        indexed, index_params = _answer_indexing(choices, "SELECT id FROM t", [])
         with sql.cursor() as cursor:
             cursor.execute(
                 f"WITH t AS (UPDATE {sql.table(TurnRow)} SET {assign} "
                 f"WHERE id = %s AND {sql.column(TurnRow, 'status')} = %s RETURNING id), "
-                f"c AS ({new_choices}) SELECT id FROM t",
-                [*params, turn.id, pending.value, *choice_params],
+                f"c AS ({new_choices}), s AS ({indexed}) SELECT id FROM t",
+                [*params, turn.id, pending.value, *choice_params, *index_params],
             )
             return cursor.fetchone() is not None
 

@@ -121,6 +121,44 @@ class Chat(models.Model):
         return self.title
 
 
+class SearchTermsField(models.Field):  # type: ignore[type-arg]
+    """The index terms of a text (domain.search.index_terms): a tsvector on PostgreSQL, which a
+    GIN index serves; nothing elsewhere (SQLite matches the text itself). Assigned a list of
+    terms."""
+
+    def db_type(self, connection: Any) -> str:
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if connection.vendor != "postgresql":
+            return ""
+        return terms_literal(value or [])
+
+
+def terms_literal(terms: list[str]) -> str:
+    """The text form of a tsvector of `terms`, each quoted (the form escapes ' and \\)."""
+    return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+
+
+class ChatSearch(models.Model):
+    """What search reads of a chat, kept by the same statements that write the chat: its text
+    normalized (domain.search.normalize), and on PostgreSQL the bigrams of that text
+    (docs/search.md). One row per chat, gone with it."""
+
+    chat = models.OneToOneField(
+        Chat, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    head = models.TextField(help_text="The title and the intake answers, normalized.")
+    body = models.TextField(help_text="The head, every message and every answer, normalized.")
+    from_text = models.TextField(help_text="The current-state answer, normalized.")
+    to_text = models.TextField(help_text="The goal answer, normalized.")
+    head_terms = SearchTermsField(default=list)
+    body_terms = SearchTermsField(default=list)
+
+    def __str__(self) -> str:
+        return f"search of chat {self.chat_id}"
+
+
 class Prompt(models.Model):
     """An intake question as asked, with the member's answer (the seed's Prompt)."""
 

@@ -17,7 +17,7 @@ from domain.chat import TurnStatus
 from domain.feedback import Rating
 from domain.ids import ChatId, MemberId, TurnId
 
-_SUMMARY = (
+SUMMARY = (
     "id", "title", "created_at", "updated_at", "turn_count", "anonymous", "hidden_at",
     "hidden_reason",
 )  # fmt: skip
@@ -34,7 +34,7 @@ _TURN = (
 _CHOICE = ("index", "role", "content", "finish_reason")
 _NICKNAME = MemberRow._meta.get_field("nickname")
 # The model field of each column, whose conversion its values get.
-_SUMMARY_FIELDS = (*sql.fields(ChatRow, _SUMMARY), _NICKNAME, None, None)
+SUMMARY_FIELDS = (*sql.fields(ChatRow, SUMMARY), _NICKNAME, None, None)
 _CHAT_FIELDS = (*sql.fields(ChatRow, _CHAT), _NICKNAME)
 _TURN_FIELDS = (
     *sql.fields(TurnRow, _TURN),
@@ -70,30 +70,29 @@ def _answer(kind: PromptRow.Kind) -> str:
     )
 
 
-def _journey() -> str:
+def journey_columns() -> str:
     """`, from, to`: the columns a list item adds for its journey."""
     return f", {_answer(PromptRow.Kind.CURRENT_STATE)}, {_answer(PromptRow.Kind.GOAL)}"
 
 
-def _summaries(rows: list[tuple[Any, ...]]) -> list[ChatSummary]:
-    """List items from rows of `_chat_with_author(_SUMMARY, _journey())`."""
-    return [
-        ChatSummary(
-            id=ChatId(id_),
-            title=title,
-            author=nickname,
-            created_at=created_at,
-            updated_at=updated_at,
-            turn_count=turn_count,
-            anonymous=anonymous,
-            hidden_reason=None if hidden_at is None else hidden_reason,
-            journey=Journey(current_state or "", goal or ""),
-        )
-        for (
-            id_, title, created_at, updated_at, turn_count, anonymous, hidden_at,
-            hidden_reason, nickname, current_state, goal,
-        ) in rows
-    ]  # fmt: skip
+def summary(row: tuple[Any, ...]) -> ChatSummary:
+    """A list item from a row that starts with the columns of
+    `_chat_with_author(SUMMARY, journey_columns())` (a search row has more after them)."""
+    (
+        id_, title, created_at, updated_at, turn_count, anonymous, hidden_at, hidden_reason,
+        nickname, current_state, goal,
+    ) = row[: len(SUMMARY) + 3]  # fmt: skip
+    return ChatSummary(
+        id=ChatId(id_),
+        title=title,
+        author=nickname,
+        created_at=created_at,
+        updated_at=updated_at,
+        turn_count=turn_count,
+        anonymous=anonymous,
+        hidden_reason=None if hidden_at is None else hidden_reason,
+        journey=Journey(current_state or "", goal or ""),
+    )
 
 
 @cache
@@ -112,16 +111,15 @@ def _page(mine: bool, before: bool, limit: int) -> str:
         conditions.append(f"c.{sql.column(ChatRow, 'id')} < %s")
     where = f"WHERE {' AND '.join(conditions)} "
     return (
-        f"SELECT {_chat_with_author(_SUMMARY, _journey())} {where}"
+        f"SELECT {_chat_with_author(SUMMARY, journey_columns())} {where}"
         f"ORDER BY c.{sql.column(ChatRow, 'id')} DESC LIMIT {int(limit)}"
     )
 
 
 @cache
 def _summary() -> str:
-    return (
-        f"SELECT {_chat_with_author(_SUMMARY, _journey())} WHERE c.{sql.column(ChatRow, 'id')} = %s"
-    )
+    chat = _chat_with_author(SUMMARY, journey_columns())
+    return f"SELECT {chat} WHERE c.{sql.column(ChatRow, 'id')} = %s"
 
 
 @cache
@@ -183,11 +181,11 @@ class DjangoChatQueries(ChatQueries):
         # A member's own list is planned for that member: a plan made for any member would
         # read the newest chats of all members backwards for one with few (the planner
         # guesses how many a member has from the average), instead of that member's index.
-        rows = sql.select(statement, params, _SUMMARY_FIELDS, prepare=owner is None)
-        return _summaries(rows)
+        rows = sql.select(statement, params, SUMMARY_FIELDS, prepare=owner is None)
+        return [summary(row) for row in rows]
 
     def chat_summary(self, chat_id: ChatId) -> ChatSummary:
-        found = _summaries(sql.select(_summary(), [chat_id], _SUMMARY_FIELDS))
+        found = [summary(row) for row in sql.select(_summary(), [chat_id], SUMMARY_FIELDS)]
         if not found:
             raise ChatNotFound("No such chat.")
         return found[0]

@@ -1,3 +1,4 @@
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
@@ -5,6 +6,7 @@ from django.utils import translation
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -26,20 +28,28 @@ from application.chats import (
     UpdateChatInput,
 )
 from application.following import FollowAnswer
+from application.search import SearchChats, SearchChatsInput, parse_query
 from application.send_message import SendMessage, SendMessageInput
 from application.start_chat_session import StartChatSession, StartChatSessionInput
 from application.streaming import StopAnswer, StreamAnswer
 from django_project.api import caching
 from django_project.api.authentication import TokenAuthentication, requesting_member
-from django_project.api.pagination import next_url, page_query
+from django_project.api.pagination import (
+    next_search_url,
+    next_url,
+    page_query,
+    search_page_query,
+)
 from django_project.api.serializers import (
     ChatOutput,
     ChatSummaryOutput,
+    SearchResultOutput,
     StrictBooleanField,
     TextField,
     TurnOutput,
     chat_data,
     errors,
+    search_data,
     summaries_data,
     turn_data,
     validated,
@@ -57,6 +67,7 @@ from django_project.container import Container
 from domain.chat import MESSAGE_MAX
 from domain.ids import ChatId, TurnId
 from domain.prompts import ANSWER_MAX
+from domain.search import QUERY_MAX, WORDS_MAX
 
 # The same bearer token as everywhere else (drf-spectacular knows simplejwt's classes by name).
 _BEARER: list[dict[str, list[str]]] = [{"jwtAuth": []}]
@@ -69,9 +80,30 @@ _PAGE_PARAMS = [
     OpenApiParameter("cursor", str, description="The `next` link's cursor."),
     OpenApiParameter("page_size", int, description="1 to 100; 20 by default."),
 ]
+_SEARCH_PARAMS = [
+    OpenApiParameter(
+        "q",
+        str,
+        description="Search: chats holding every word (title, intake answers, messages, "
+        "answers); Korean words are found inside inflected forms, English ones in other word "
+        f"forms. At most {QUERY_MAX} characters and {WORDS_MAX} words (else 400 "
+        "`query_too_long`). Results are ranked (words in the title or the intake answers "
+        "first), then newest first, and carry `snippet` and `highlights`. Blank: the list.",
+    ),
+    OpenApiParameter("from", str, description="Search the current-state answer only."),
+    OpenApiParameter("to", str, description="Search the goal answer only."),
+]
 _PAGE = inline_serializer(
     "ChatPage",
-    {"next": serializers.URLField(allow_null=True), "results": ChatSummaryOutput(many=True)},
+    {
+        "next": serializers.URLField(allow_null=True),
+        "results": PolymorphicProxySerializer(
+            component_name="ChatListItem",
+            serializers=[ChatSummaryOutput, SearchResultOutput],
+            resource_type_field_name=None,
+            many=True,
+        ),
+    },
 )
 
 
@@ -89,15 +121,41 @@ def _language(request: Request) -> str:
     return translation.get_language_from_request(request._request)
 
 
-def _page(request: Request, list_chats: ListChats, owner: Any) -> Response:
+def _searched(request: Request, search_chats: SearchChats, owner: Any) -> Response | None:
+    """The page of a search, or None when the request asks for none (no q, from or to)."""
+    params = request.query_params
+    asked = [params.get(name) for name in ("q", "from", "to")]
+    if not any(a and a.strip() for a in asked):
+        return None
+    query = parse_query(*asked)
+    after, size = search_page_query(request)
+    page = search_chats(SearchChatsInput(owner=owner, after=after, limit=size), query)
+    return _listing(request, owner, next_search_url(request, page), page.items, search_data)
+
+
+def _page(
+    request: Request, list_chats: ListChats, search_chats: SearchChats, owner: Any
+) -> Response:
+    if (found := _searched(request, search_chats, owner)) is not None:
+        return found
     before, size = page_query(request)
     page = list_chats(ListChatsInput(owner=owner, before=before, limit=size))
-    following = next_url(request, page)
-    tag = caching.page_tag((following, *page.items))
+    return _listing(request, owner, next_url(request, page), page.items, summaries_data)
+
+
+def _listing(
+    request: Request,
+    owner: Any,
+    following: str | None,
+    items: Sequence[Any],
+    data: Callable[[Any], list[dict[str, Any]]],
+) -> Response:
+    """A page of the feed or of a member's own chats, with its validator and caching policy."""
+    tag = caching.page_tag((following, *items))
     policy, vary = (caching.FEED, ()) if owner is None else (caching.MINE, ("Authorization",))
     if caching.fresh(request, tag):
         return caching.not_modified(tag, policy, vary)
-    body = {"next": following, "results": summaries_data(page.items)}
+    body = {"next": following, "results": data(items)}
     return caching.with_validator(Response(body), tag, policy, vary)
 
 
@@ -131,17 +189,20 @@ class ChatCollectionApi(AnonymousReadLimited):
 
     @extend_schema(
         operation_id="chats_list",
-        parameters=_PAGE_PARAMS,
+        parameters=_PAGE_PARAMS + _SEARCH_PARAMS,
         responses={200: _PAGE, 304: _NOT_MODIFIED, **errors(400)},
         tags=["chats"],
         auth=[],
     )
     @inject
     def get(
-        self, request: Request, list_chats: ListChats = Provide[Container.list_chats]
+        self,
+        request: Request,
+        list_chats: ListChats = Provide[Container.list_chats],
+        search_chats: SearchChats = Provide[Container.search_chats],
     ) -> Response:
-        """Every member's chats, newest first."""
-        return _page(request, list_chats, owner=None)
+        """Every member's chats, newest first; or a search of them (`q`, `from`, `to`)."""
+        return _page(request, list_chats, search_chats, owner=None)
 
     @extend_schema(
         request=InputSerializer,
@@ -178,16 +239,19 @@ class MyChatsApi(APIView):
 
     @extend_schema(
         operation_id="me_chats_list",
-        parameters=_PAGE_PARAMS,
+        parameters=_PAGE_PARAMS + _SEARCH_PARAMS,
         responses={200: _PAGE, 304: _NOT_MODIFIED, **errors(400, 401)},
         tags=["me"],
     )
     @inject
     def get(
-        self, request: Request, list_chats: ListChats = Provide[Container.list_chats]
+        self,
+        request: Request,
+        list_chats: ListChats = Provide[Container.list_chats],
+        search_chats: SearchChats = Provide[Container.search_chats],
     ) -> Response:
-        """The member's own chats, newest first."""
-        return _page(request, list_chats, owner=request.user.pk)
+        """The member's own chats, newest first; or a search of them (`q`, `from`, `to`)."""
+        return _page(request, list_chats, search_chats, owner=request.user.pk)
 
 
 class IntakeApi(APIView):

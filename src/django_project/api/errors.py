@@ -27,6 +27,7 @@ _STATUS: list[tuple[type[app.ApplicationError], int]] = [
     (app.NotChatOwner, status.HTTP_403_FORBIDDEN),
     (app.EmailUnverified, status.HTTP_403_FORBIDDEN),
     (app.ChatHidden, status.HTTP_403_FORBIDDEN),
+    (app.SearchQueryTooLong, status.HTTP_400_BAD_REQUEST),
     (app.OwnChatReport, status.HTTP_403_FORBIDDEN),
     (app.AlreadyReported, status.HTTP_409_CONFLICT),
     (app.NotAnswered, status.HTTP_409_CONFLICT),

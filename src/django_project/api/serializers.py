@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from application.search import Found
 from application.views import ChatSummary, ChatView, TurnView
 
 
@@ -187,6 +188,29 @@ class ChatSummaryOutput(serializers.Serializer[Any]):
     @extend_schema_field(AuthorOutput(allow_null=True))
     def get_author(self, chat: Any) -> dict[str, str] | None:
         return None if chat.author is None else {"nickname": chat.author}
+
+
+class SearchResultOutput(ChatSummaryOutput):
+    snippet = serializers.CharField(
+        help_text="Plain text around the best match (no markup: `highlights` marks it)."
+    )
+    highlights = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
+        help_text="The matches within `snippet`: [start, end) offsets in Unicode code points.",
+    )
+
+
+def search_data(found: Iterable[Found]) -> list[dict[str, Any]]:
+    """SearchResultOutput(found, many=True).data, the way summaries_data is made."""
+    zone = timezone.get_current_timezone()
+    return [
+        {
+            **_summary(f.chat, zone),
+            "snippet": f.snippet.text,
+            "highlights": [list(h) for h in f.snippet.highlights],
+        }
+        for f in found
+    ]
 
 
 def _datetime(value: datetime, zone: tzinfo) -> str:

@@ -6,10 +6,11 @@ import { focusView, h } from "../dom.js";
 import { describeError } from "../errors.js";
 import { formatNumber, formatRelative, t } from "../i18n.js";
 import { journeyLines } from "../journey.js";
-import { href } from "../router.js";
+import { current, href } from "../router.js";
+import { emptyResult, searchBox, snippetLine } from "../search.js";
 import { errorBox, loading, setTitle } from "../ui.js";
 
-export function chatCard(chat) {
+export function chatCard(chat, extra = null) {
   const count =
     chat.turn_count === 1
       ? t("feed.turns.one")
@@ -35,6 +36,7 @@ export function chatCard(chat) {
         h("span", { "aria-hidden": "true" }, " · "),
         h("span", {}, count),
       ),
+      extra,
     ),
   );
 }
@@ -50,11 +52,17 @@ export async function feedView({ main, signal }) {
     { type: "button", class: "btn feed-more", hidden: true },
     t("feed.more"),
   );
+  let q = (current().query.get("q") ?? "").trim();
+  const box = searchBox(q, (wanted) => {
+    q = wanted;
+    restart();
+  });
   main.append(
     h(
       "section",
       { class: "page page-feed" },
       h("header", { class: "page-head" }, heading, h("p", { class: "lead" }, t("feed.lead"))),
+      box.form,
       list,
       status,
       more,
@@ -64,29 +72,46 @@ export async function feedView({ main, signal }) {
 
   let next = null;
   let busy = false;
+  // Each search starts a new list; an answer for an earlier one is dropped when it comes.
+  let generation = 0;
   const load = async () => {
     if (busy) return;
     busy = true;
+    const mine = generation;
+    const searching = q;
     more.hidden = true;
-    status.replaceChildren(loading(t("feed.loading")));
+    status.replaceChildren(loading(t(searching ? "search.loading" : "feed.loading")));
     try {
-      const page = await api.feed(next);
-      if (signal.aborted) return;
-      list.append(...page.results.map(chatCard));
+      const page = await (searching ? api.searchChats(searching, next) : api.feed(next));
+      if (signal.aborted || mine !== generation) return;
+      list.append(
+        ...page.results.map((item) => chatCard(item, searching ? snippetLine(item) : null)),
+      );
       next = page.next;
       status.replaceChildren();
       more.textContent = t("feed.more");
-      if (!list.children.length) status.append(h("p", { class: "empty" }, t("feed.empty")));
-      else if (!next) status.append(h("p", { class: "muted feed-end" }, t("feed.end")));
+      if (!list.children.length && searching) status.append(emptyResult(searching));
+      else if (!list.children.length) status.append(h("p", { class: "empty" }, t("feed.empty")));
+      else if (!next)
+        status.append(
+          h("p", { class: "muted feed-end" }, t(searching ? "search.end" : "feed.end")),
+        );
       more.hidden = !next;
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted || mine !== generation) return;
       status.replaceChildren(errorBox(describeError(error)));
       more.textContent = t("feed.retry");
       more.hidden = false;
     } finally {
-      busy = false;
+      if (mine === generation) busy = false;
     }
+  };
+  const restart = () => {
+    generation += 1;
+    busy = false;
+    next = null;
+    list.replaceChildren();
+    load();
   };
   more.addEventListener("click", load);
 

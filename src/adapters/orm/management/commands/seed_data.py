@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -25,8 +26,9 @@ from django.db import connection, transaction
 from django.db.models import Max, Model
 
 from adapters.orm import sql
-from adapters.orm.models import Chat, Choice, Member, Prompt, Turn
+from adapters.orm.models import Chat, ChatSearch, Choice, Member, Prompt, Turn, terms_literal
 from domain.member import nickname_key
+from domain.search import index_terms, normalize
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 MODEL = "gpt-4o-mini"
@@ -42,6 +44,10 @@ STATES = [
     "프론트엔드 개발자로 2년째 일하고 있습니다.",
     "I manage a team of three designers at an agency.",
     "I am a nurse thinking about moving into health data.",
+    "주니어 개발자예요. 백엔드 개발자가 된 지 1년이 지났어요.",
+    "회사에서 마케팅 업무를 5년째 하고 있어요.",
+    "I am a junior developer on a mobile team.",
+    "고등학교 수학 교사로 일하고 있습니다.",
 ]
 GOALS = [
     "Lead a team in two years.",
@@ -49,6 +55,9 @@ GOALS = [
     "Ship my own product on the side.",
     "Pass the senior engineer interview at a large company.",
     "데이터 엔지니어가 되는 것이 목표입니다.",
+    "팀장이 되고 싶어요.",
+    "Become an engineering manager.",
+    "프로덕트 매니저로 커리어를 바꾸고 싶어요.",
 ]
 MISC = [
     "I can study two hours a day.",
@@ -81,6 +90,16 @@ PARAGRAPHS = [
     "- Read one chapter a week\n- Build the smallest version first\n- Ask for review early",
     "다음 단계로는 작은 프로젝트를 하나 만들어 공개하는 것을 추천합니다. 완벽할 필요는 없습니다.",
 ]
+# Interests added to the last intake answer, most chats one of the first few (a Zipf-like
+# spread), so that searches have common, middling and rare words in both languages.
+INTERESTS = [
+    "요즘 파이썬을 공부해요.", "I am learning SQL.", "영어 회화를 연습하고 있어요.",
+    "I read about system design.", "독서 모임에 나가요.", "I want to try public speaking.",
+    "디자인 시스템에 관심이 있어요.", "I contribute to open source.", "리더십 책을 읽고 있어요.",
+    "I am studying statistics.", "쿠버네티스를 배우고 싶어요.", "I play chess in the evenings.",
+    "사진 찍는 것을 좋아해요.", "I volunteer at a coding bootcamp.", "블록체인은 잘 몰라요.",
+    "I am curious about compilers.", "양자컴퓨팅 강의를 들었어요.", "I keep bees on the weekend.",
+]  # fmt: skip
 NAMES = ["mina", "jun", "sora", "alex", "hyun", "lee", "park", "kim", "yuna", "sam"]
 JOBS = ["developer", "designer", "student", "nurse", "analyst", "teacher"]
 
@@ -104,8 +123,38 @@ COLUMNS: dict[type[Model], tuple[str, ...]] = {
            "private_messages", "response_id", "response_created", "response_model",
            "prompt_tokens", "completion_tokens", "total_tokens"),
     Choice: ("turn_id", "index", "role", "content", "finish_reason"),
+    ChatSearch: ("chat_id", "head", "body", "from_text", "to_text", "head_terms", "body_terms"),
 }  # fmt: skip
+
+
 JSON_COLUMNS = {"messages", "private_messages"}
+
+
+def search_row(
+    chat_id: int, head: list[str], body: list[str], state: str, goal: str
+) -> tuple[Any, ...]:
+    """A chat's search row as adapters/orm/indexing.py writes it, from the texts of its head
+    and of its body (a few hundred distinct texts in all: each normalized and split once)."""
+    vector = connection.vendor == "postgresql"
+
+    def terms(parts: list[str]) -> str:
+        return terms_literal(list(dict.fromkeys(t for p in parts for t in _terms(p))))
+
+    return (
+        chat_id, "\n".join(map(_normalized, head)), "\n".join(map(_normalized, body)),
+        _normalized(state), _normalized(goal),
+        terms(head) if vector else "", terms(body) if vector else "",
+    )  # fmt: skip
+
+
+@cache
+def _normalized(text: str) -> str:
+    return normalize(text)
+
+
+@cache
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(index_terms(text))
 
 
 class Rows:
@@ -151,6 +200,11 @@ class Rows:
             member = self.first_member + rng.randrange(plan.members)
         created = EPOCH + timedelta(seconds=30 * n)
         state, goal, misc = rng.choice(STATES), rng.choice(GOALS), rng.choice(MISC)
+        # The k-th interest (from 1) in 1/k² - 1/(k+1)² of the chats: half have the first,
+        # 1 in 3,000 the last; the other 5% none.
+        k = int(1 / (1 - rng.random()) ** 0.5)
+        interest = INTERESTS[k - 1] if k <= len(INTERESTS) else ""
+        misc = f"{misc} {interest}".strip()
         prompts = [("current_state", state), ("goal", goal)] + ([("misc", misc)] if misc else [])
         for position, (kind, answer) in enumerate(prompts):
             out[Prompt].append((chat_id, position, kind, QUESTIONS[kind], answer))
@@ -186,6 +240,12 @@ class Rows:
         title = state if len(state) <= 80 else state[:79] + "…"
         updated = at if plan.turns_per_chat else created
         out[Chat].append((chat_id, member, title, created, updated, plan.turns_per_chat, MODEL))
+        head = [title, *(a for _, a in prompts)]
+        body = list(head)
+        if turns := plan.turns_per_chat:
+            for turn, choice in zip(out[Turn][-turns:], out[Choice][-turns:], strict=True):
+                body += [turn[3], choice[3]]
+        out[ChatSearch].append(search_row(chat_id, head, body, state, goal))
 
 
 class Command(BaseCommand):
@@ -222,7 +282,7 @@ class Command(BaseCommand):
         for tables in rows.chunks():
             with transaction.atomic():
                 _skip_foreign_key_checks()
-                for model in (Chat, Prompt, Turn, Choice):
+                for model in (Chat, Prompt, Turn, Choice, ChatSearch):
                     counts[model] += write(model, tables[model])
             done = sum(counts.values())
             self.stderr.write(

@@ -1,0 +1,193 @@
+"""Searching the archive: how text and queries are normalized, what matches, what is indexed,
+and the snippet shown with a hit. Pure functions; storage adapters index and match with them.
+
+A query word matches a text when the word, normalized, is a substring of the text, normalized.
+Substring matching is what makes Korean work without a morphological analyzer: the particles and
+endings are glued to the word (`개발자` inside "개발자예요", "개발자가"), so the word is always a
+substring of the inflected form. docs/search.md has the measurements behind this choice.
+
+- Normalization: NFKC (full-width forms, compatibility characters, and NFD Hangul composed),
+  then casefold.
+- English word forms: a query word loses a plural or verb suffix (`developers` -> `developer`,
+  `studies` -> `studi`, `working` -> `work`), and what remains is always a prefix of the word
+  written, so a substring match finds the other forms too. Stored text is never stemmed.
+- Index: the bigrams of each run of letters and digits (a run of one character: itself). Every
+  bigram of a query word of two or more characters occurs in any text it matches, so a
+  bigram index finds every candidate, and the substring check removes the false ones.
+"""
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+QUERY_MAX = 200  # characters of `q`, `from` or `to`, before normalization
+WORDS_MAX = 8  # words a query may hold; more is refused rather than slowly matched
+SNIPPET_LENGTH = 160
+
+
+class QueryTooLong(ValueError):
+    """More text or words than a search takes."""
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _runs(normalized: str) -> list[str]:
+    """The runs of letters and digits (what a word is made of, in any script)."""
+    runs: list[str] = []
+    start = None
+    for i, ch in enumerate(normalized):
+        if ch.isalnum():
+            if start is None:
+                start = i
+        elif start is not None:
+            runs.append(normalized[start:i])
+            start = None
+    if start is not None:
+        runs.append(normalized[start:])
+    return runs
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def stem(word: str) -> str:
+    """A light English stemmer for query words: the result is a prefix of `word`. Words in
+    other scripts are left as they are."""
+    if not word.isascii() or not word.isalpha() or len(word) < 4:
+        return word
+    for suffix, keep in (("ies", 3), ("ing", 3), ("ed", 3), ("es", 3), ("s", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+            base = word[: -len(suffix)]
+            if suffix == "ies":
+                return word[:-2]  # studies -> studi (studied, studies)
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            if suffix == "es" and not base.endswith(("s", "x", "z", "ch", "sh")):
+                return word[:-1]  # notes -> note
+            if suffix in ("ing", "ed") and not (_VOWELS & set(base)):
+                return word  # sing, bed: no stem left
+            if suffix in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2]:
+                return base[:-1]  # running -> run, planned -> plan
+            return base
+    return word
+
+
+def query_words(text: str) -> tuple[str, ...]:
+    """The distinct words of a query, normalized and stemmed, longest first (the rarest, most
+    selective, usually). Raise QueryTooLong past QUERY_MAX characters or WORDS_MAX words."""
+    if len(text) > QUERY_MAX:
+        raise QueryTooLong(f"A search takes at most {QUERY_MAX} characters.")
+    words = dict.fromkeys(stem(w) for w in _runs(normalize(text)))
+    if len(words) > WORDS_MAX:
+        raise QueryTooLong(f"A search takes at most {WORDS_MAX} words.")
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def grams(word: str) -> list[str]:
+    """The index terms of one run of letters and digits."""
+    if len(word) == 1:
+        return [word]
+    return [word[i : i + 2] for i in range(len(word) - 1)]
+
+
+def index_terms(text: str) -> list[str]:
+    """The distinct index terms of a text (normalized here)."""
+    return list(dict.fromkeys(g for run in _runs(normalize(text)) for g in grams(run)))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What to look for: every word of `words` somewhere in the chat, of `from_words` in its
+    current-state answer, of `to_words` in its goal. Empty: no search, the plain list."""
+
+    words: tuple[str, ...] = ()
+    from_words: tuple[str, ...] = ()
+    to_words: tuple[str, ...] = ()
+    # A query that was asked but holds no word (only punctuation): it matches nothing.
+    nothing: bool = field(default=False)
+
+    @classmethod
+    def parse(cls, q: str | None, from_: str | None = None, to: str | None = None) -> "SearchQuery":
+        texts = [t or "" for t in (q, from_, to)]
+        words, from_words, to_words = (query_words(t) for t in texts)
+        asked = any(t.strip() for t in texts)
+        return cls(words, from_words, to_words, asked and not (words or from_words or to_words))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.words or self.from_words or self.to_words or self.nothing)
+
+    @property
+    def all_words(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.words, *self.from_words, *self.to_words)))
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    text: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` normalized one character at a time, with the index in `text` of each character of
+    the result (so a match in the normalized text maps back to the text)."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        n = normalize(ch)
+        out.append(n)
+        origin.extend([i] * len(n))
+    return "".join(out), origin
+
+
+def _matches(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
+    """The [start, end) ranges of `text` where a word occurs (normalized), merged."""
+    folded, origin = _folded(text)
+    found: list[tuple[int, int]] = []
+    for word in words:
+        at = folded.find(word)
+        while at != -1:
+            found.append((origin[at], origin[at + len(word) - 1] + 1))
+            at = folded.find(word, at + len(word))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(sources: Sequence[str], words: Sequence[str], length: int = SNIPPET_LENGTH) -> Snippet:
+    """The part of the best source (the one holding the most distinct words; the first of
+    equals) around its first match, at most `length` characters, with the matches in it."""
+    best, best_text, best_found = -1, "", 0
+    for i, source in enumerate(sources):
+        text = unicodedata.normalize("NFC", source)
+        folded = normalize(text)
+        found = sum(1 for w in words if w in folded)
+        if found > best_found or best == -1:
+            best, best_text, best_found = i, text, found
+    text = " ".join(best_text.split())  # one line: newlines and runs of spaces as one space
+    ranges = _matches(text, words)
+    if len(text) <= length:
+        return Snippet(text, tuple(ranges))
+    first = ranges[0][0] if ranges else 0
+    start = max(0, min(first - length // 4, len(text) - length))
+    # Cut at a space near the ends when there is one, so no word is cut in two.
+    if start > 0:
+        space = text.find(" ", start, first)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", start + length // 2, end)
+        end = space if space != -1 else end
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = len(prefix) - start
+    inside = tuple(
+        (max(s, start) + shift, min(e, end) + shift) for s, e in ranges if s < end and e > start
+    )
+    return Snippet(prefix + text[start:end] + suffix, inside)

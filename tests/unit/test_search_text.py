@@ -1,0 +1,88 @@
+"""domain.search: what a query word matches, what is indexed and the snippet around a match."""
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.search import (
+    QueryTooLong,
+    SearchQuery,
+    grams,
+    index_terms,
+    normalize,
+    query_words,
+    snippet,
+    stem,
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "stemmed"),
+    [
+        ("developers", "developer"),
+        ("developer", "developer"),
+        ("studies", "studi"),
+        ("working", "work"),
+        ("planned", "plan"),
+        ("boxes", "box"),
+        ("notes", "note"),
+        ("class", "class"),
+        ("status", "status"),
+        ("string", "string"),
+        ("개발자가", "개발자가"),
+    ],
+)
+def test_stems_are_prefixes_of_the_word(word: str, stemmed: str) -> None:
+    assert stem(word) == stemmed
+    assert word.startswith(stemmed)
+
+
+def test_normalization_folds_case_width_and_composition() -> None:
+    nfd = unicodedata.normalize("NFD", "개발자")
+    assert normalize(nfd) == normalize("개발자") == "개발자"
+    assert normalize("ＤＥＶ") == "dev"
+
+
+def test_query_words_split_on_anything_but_letters_and_digits() -> None:
+    assert query_words('"팀장"* & !개발자') == ("개발자", "팀장")
+    assert query_words("&|!*%_\\") == ()
+    with pytest.raises(QueryTooLong):
+        query_words("x" * 201)
+    with pytest.raises(QueryTooLong):
+        query_words("a b c d e f g h i")
+
+
+def test_a_query_of_punctuation_alone_matches_nothing_and_a_blank_one_is_no_search() -> None:
+    assert SearchQuery.parse("!!!").nothing
+    assert not SearchQuery.parse("!!!").empty
+    assert SearchQuery.parse("  ", None, "").empty
+
+
+@given(st.text(alphabet="개발자팀장이되고싶어요 abcxyz", min_size=2, max_size=40))
+def test_every_bigram_of_a_word_is_indexed_in_a_text_holding_it(text: str) -> None:
+    terms = set(index_terms(text))
+    for word in text.split():
+        assert set(grams(normalize(word))) <= terms
+
+
+def test_snippet_marks_every_match_in_the_best_source() -> None:
+    found = snippet(["제목", "주니어 개발자예요. 백엔드 개발자가 되어", "팀장"], ("개발자",))
+    assert found.text == "주니어 개발자예요. 백엔드 개발자가 되어"
+    assert [found.text[s:e] for s, e in found.highlights] == ["개발자", "개발자"]
+
+
+def test_a_long_source_is_cut_around_the_match() -> None:
+    text = "word " * 100 + "target here " + "word " * 100
+    found = snippet([text], ("target",), length=60)
+    assert len(found.text) <= 62
+    assert found.text.startswith("…")
+    assert found.text.endswith("…")
+    assert [found.text[s:e] for s, e in found.highlights] == ["target"]
+
+
+def test_highlights_map_back_through_full_width_and_decomposed_text() -> None:
+    nfd = unicodedata.normalize("NFD", "나는 개발자")
+    found = snippet([f"ＤＥＶＥＬＯＰＥＲ {nfd}"], ("developer", "개발자"))
+    assert [found.text[s:e] for s, e in found.highlights] == ["ＤＥＶＥＬＯＰＥＲ", "개발자"]
