@@ -88,7 +88,8 @@ def test_payloads_in_answers_titles_and_intake_stay_inert_text(
     visitor = new_context().new_page()
     violations = watch_policy(visitor)
     visitor.goto(f"{api.url}/")
-    card = visitor.locator(".card", has_text=IMG)
+    # This chat's card (another chat's journey may carry the same payload).
+    card = visitor.locator(".card", has=visitor.locator(f"a[href$='/chats/{chat['id']}']"))
     expect(card.locator(".card-title")).to_have_text(IMG)
     assert_inert(visitor.locator(".cards"))
 
