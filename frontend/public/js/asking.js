@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { streamingAnswer, userMessage } from "./conversation.js";
 import { describeError } from "./errors.js";
 import { ApiError } from "./http.js";
+import { follow } from "./resume.js";
 import { current, navigate } from "./router.js";
 import { chatsChanged, loadProfile, quotaExhausted } from "./state.js";
 import { tellTabs } from "./tabs.js";
@@ -84,6 +85,18 @@ export async function ask({
     } else if (error instanceof api.SessionExpired) {
       // main.js is already on its way to the login page; the draft keeps the question.
       composer.restore(question);
+    } else if (error instanceof ApiError && error.code === "stream_cut" && ids.turn_id) {
+      // The way to this tab was cut, not necessarily the answer: follow it from wherever it
+      // is being written, from what this tab already shows, until it is stored.
+      composer.sent();
+      const leaving = new AbortController();
+      window.addEventListener("hashchange", () => leaving.abort(), { once: true });
+      const turn = await follow(answer, ids.chat_id, ids.turn_id, {
+        signal: leaving.signal,
+        onRetry,
+        shown: answer.text,
+      });
+      outcome = { streamed: true, result: turn, error: turn ? undefined : error };
     } else if (error instanceof ApiError && error.code === "stream_cut") {
       composer.sent();
       answer.interrupted(describeError(error), reloadChat);

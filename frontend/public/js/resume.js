@@ -20,8 +20,11 @@ export function followedAnswer(chatId, turnId, { signal, onRetry, onSettled }) {
   return answer.el;
 }
 
-async function follow(answer, chatId, turnId, { signal, onRetry, onSettled }) {
-  let shown = "";
+/**
+ * Follow the turn into `answer`, which already shows `shown` (the start of the answer: a stream
+ * cut in this tab keeps what it drew). Resolves to the stored turn, or null.
+ */
+export async function follow(answer, chatId, turnId, { signal, onRetry, onSettled, shown = "" }) {
   for (let attempt = 0; !signal.aborted; attempt += 1) {
     // Each attachment starts with all the text so far: draw only what is not shown yet.
     let received = "";
@@ -38,16 +41,17 @@ async function follow(answer, chatId, turnId, { signal, onRetry, onSettled }) {
       });
       answer.finish(turn, { onRetry: turn.status === "failed" ? onRetry : undefined, chatId });
       onSettled?.(turn);
-      return;
+      return turn;
     } catch (error) {
       if (error?.name === "AbortError" || signal.aborted) return;
       const dropped = error instanceof ApiError && (error.status === 0 || error.status >= 500);
       if (!dropped) {
         answer.fail(describeError(error));
         onSettled?.(null);
-        return;
+        return null;
       }
     }
     await new Promise((resolve) => setTimeout(resolve, WAIT_MS[Math.min(attempt, 3)]));
   }
+  return null;
 }
