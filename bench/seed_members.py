@@ -25,19 +25,38 @@ def main(count: int) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from adapters.orm.consents import DjangoConsentRepository
     from adapters.orm.models import Member
+    from domain.consent import PolicyVersions
+    from domain.member import nickname_key
 
     password = make_password("bench passphrase, not a secret")
     wanted = [f"{PREFIX}{i}@example.com" for i in range(count)]
     have = set(Member.objects.filter(email__in=wanted).values_list("email", flat=True))
-    Member.objects.bulk_create(
-        Member(email=email, nickname=email.split("@")[0], password=password)
+    # bulk_create skips save(), which keeps nickname_key; and members chat only once verified
+    # and agreed to the texts in force (README, "Who may chat"): set as a verified link and a
+    # consent would.
+    created = Member.objects.bulk_create(
+        Member(
+            email=email,
+            nickname=(nickname := email.split("@")[0]),
+            nickname_key=nickname_key(nickname),
+            password=password,
+            email_verified=True,
+        )
         for email in wanted
         if email not in have
     )
+    c = settings.CHATBOT
+    given = PolicyVersions(c.terms_version, c.privacy_version).current()
+    consents = DjangoConsentRepository()
+    for member in Member.objects.filter(email__in=[m.email for m in created]):
+        consents.record(member.pk, given, timezone.now())
     members = sorted(Member.objects.filter(email__in=wanted), key=lambda m: m.pk)
     json.dump([str(AccessToken.for_user(m)) for m in members], sys.stdout)
 
