@@ -40,7 +40,7 @@ class ListChats:
         return ChatPage(items=items, next_before=items[-1].id if more else None)
 
 
-def _visible_to(owner: MemberId, hidden: bool, viewer: MemberId | None, staff: bool) -> bool:
+def visible_to(owner: MemberId, hidden: bool, viewer: MemberId | None, staff: bool) -> bool:
     """A hidden chat exists for its owner and staff alone: to anyone else it is not found,
     its cheap version read included, so not even a validator tells that it is there."""
     return not hidden or viewer == owner or staff
@@ -56,7 +56,7 @@ class GetChat:
 
     def __call__(self, chat_id: ChatId, viewer: MemberId | None, staff: bool = False) -> ChatView:
         chat = self._queries.chat(chat_id, rater=viewer)
-        if not _visible_to(chat.owner_id, chat.hidden, viewer, staff):
+        if not visible_to(chat.owner_id, chat.hidden, viewer, staff):
             raise ChatNotFound("No such chat.")
         return chat.seen_by(viewer)
 
@@ -65,7 +65,7 @@ class GetChat:
     ) -> ChatVersion:
         """The chat's version alone, to tell a client that its copy is still current."""
         version = self._queries.chat_version(chat_id)
-        if not _visible_to(version.owner_id, version.hidden, viewer, staff):
+        if not visible_to(version.owner_id, version.hidden, viewer, staff):
             raise ChatNotFound("No such chat.")
         if viewer is None:
             return version

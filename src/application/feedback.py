@@ -8,6 +8,7 @@ replaces the old one, and a member may take theirs back."""
 from dataclasses import dataclass
 
 from application.asking import acting_member, invalid
+from application.chats import visible_to
 from application.errors import ChatNotFound, NotAnswered
 from application.ports import Clock, RatingTarget, UnitOfWork
 from domain.errors import DomainError
@@ -24,7 +25,9 @@ class RateAnswerInput:
 
 
 def _readable(target: RatingTarget, member_id: MemberId) -> None:
-    if target.hidden and target.owner_id != member_id:
+    # The rule every read of a chat follows; staff read hidden chats to moderate them, not to
+    # rate their answers, so they are not let in here.
+    if not visible_to(target.owner_id, target.hidden, member_id, staff=False):
         raise ChatNotFound("No such chat.")
 
 
