@@ -4,10 +4,8 @@ and the member can ask again."""
 
 from __future__ import annotations
 
-import json
 import signal
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -16,6 +14,7 @@ import pytest
 from tests.integration.conftest import INTAKE
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.members import openai_upstream, sign_up_and_log_in
+from tests.support.sse import sse_events
 
 if TYPE_CHECKING:
     from tests.support.live_server import LiveServer
@@ -45,16 +44,6 @@ def first_events(server: LiveServer, access: str, until: str) -> dict[str, Any]:
             if name == until:
                 return seen
     raise AssertionError(f"the stream ended before a {until!r} event: {seen}")
-
-
-def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
-    """(event name, its data) for each event of a text/event-stream, as its lines come."""
-    name = ""
-    for line in lines:
-        if line.startswith("event: "):
-            name = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            yield name, json.loads(line[6:])
 
 
 def turn_once_settled(client: httpx.Client, chat_id: int, timeout_s: float) -> dict[str, Any]:

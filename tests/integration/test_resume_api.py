@@ -7,7 +7,6 @@ one)."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import threading
 import time
@@ -24,6 +23,7 @@ from adapters.orm.models import Chat
 from tests.integration.conftest import INTAKE
 from tests.support.fake_openai import Fail, FakeOpenAI, Reply
 from tests.support.members import openai_upstream, sign_up_and_log_in
+from tests.support.sse import sse_events
 
 if TYPE_CHECKING:
     from tests.support.live_server import LiveServer
@@ -69,15 +69,11 @@ def read_events(
         response.read()
         result.body = response.json()
         return result
-    name = None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            event = (str(name), json.loads(line[6:]), time.monotonic() - started)
-            result.items.append(event)
-            if on_event is not None:
-                on_event(event)
+    for name, data in sse_events(response.iter_lines()):
+        event = (name, data, time.monotonic() - started)
+        result.items.append(event)
+        if on_event is not None:
+            on_event(event)
     return result
 
 
