@@ -11,11 +11,8 @@ from pydantic import SecretStr
 from adapters.clock import SystemClock
 from adapters.live.memory import MemoryAnswerFeed
 from adapters.live.postgres import PostgresAnswerFeed
-from adapters.live.redis import RedisAnswerFeed
-from adapters.llm.anthropic_messages import AnthropicChatModel
 from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
-from adapters.llm.openai_compatible import OpenAIChatModel
 from adapters.llm.routing import RoutedChatModel
 from adapters.mail.django_mail import DjangoMailer
 from adapters.oauth.github import GitHubIdentityProvider
@@ -70,9 +67,14 @@ def _revealed(secret: SecretStr | None) -> str | None:
 
 
 def provider_adapter(provider: Provider, settings: ChatbotSettings) -> ChatModel:
-    """The one place that knows every provider: adding one is an adapter and a line here."""
+    """The one place that knows every provider: adding one is an adapter and a line here.
+
+    Each SDK is imported only when its provider is configured: anthropic's costs a worker about
+    50 MB and a second at start, openai's about 40 MB (docs/benchmarks.md)."""
     match provider:
         case "openai":
+            from adapters.llm.openai_compatible import OpenAIChatModel
+
             return OpenAIChatModel(
                 api_key=_revealed(settings.openai_api_key),
                 base_url=settings.openai_base_url,
@@ -80,6 +82,8 @@ def provider_adapter(provider: Provider, settings: ChatbotSettings) -> ChatModel
                 max_retries=settings.llm_max_retries,
             )
         case "anthropic":
+            from adapters.llm.anthropic_messages import AnthropicChatModel
+
             return AnthropicChatModel(
                 api_key=_revealed(settings.anthropic_api_key),
                 base_url=settings.anthropic_base_url,
@@ -163,6 +167,8 @@ def answer_feed(settings: ChatbotSettings) -> AnswerFeed:
     if url == "postgres":
         return PostgresAnswerFeed(_database_conninfo, channel)
     if url.startswith(("redis://", "rediss://")):
+        from adapters.live.redis import RedisAnswerFeed  # 20 MB a worker: only when used
+
         return RedisAnswerFeed(url, channel)
     return MemoryAnswerFeed()
 
