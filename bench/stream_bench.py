@@ -646,7 +646,7 @@ async def measure(
             apps = AppClient(http, app, tokens, answer)
             return apps.stream if stream else apps.plain
 
-        await _check_api_login(control, app, answer)
+        await _check_api_login(control, app, answer, tokens)
         log(f"warming up ({plan.warmup} streamed and {plan.warmup} plain requests each way)")
         await reshape(control, upstream, ttft_ms=0, tbt_ms=0)
         for stream in (False, True):
@@ -763,14 +763,23 @@ async def _answer_text(client: httpx.AsyncClient, upstream: str) -> str:
     return str(response.json()["choices"][0]["message"]["content"])
 
 
-async def _check_api_login(client: httpx.AsyncClient, app: str, answer: str) -> None:
-    """One member signs up and logs in through the API, and chats once each way."""
+async def _check_api_login(
+    client: httpx.AsyncClient, app: str, answer: str, tokens: list[str]
+) -> None:
+    """One member signs up and logs in through the API (and may not chat before verifying the
+    email); a seeded, verified member then chats once each way."""
     credentials = {"email": "bench-api@example.com", "password": "a long bench passphrase"}
-    signup = await client.post(f"{app}/api/auth/signup/", json={**credentials, "nickname": "api"})
+    signup = await client.post(
+        f"{app}/api/auth/signup/",
+        json={**credentials, "nickname": "api", "accept_terms": True, "over_14": True},
+    )
     login = await client.post(f"{app}/api/auth/login/", json=credentials)
     if signup.status_code != 201 or login.status_code != 200:
         raise RuntimeError(f"signup {signup.status_code}, login {login.status_code}: {login.text}")
-    checker = AppClient(client, app, [login.json()["access"]], answer)
+    unverified = await AppClient(client, app, [login.json()["access"]], answer).plain(0)
+    if unverified.error != "HTTP 403":
+        raise RuntimeError(f"an unverified member's chat gave {unverified.error or 'an answer'}")
+    checker = AppClient(client, app, tokens, answer)
     for sample in (await checker.plain(0), await checker.stream(0)):
         if sample.error:
             raise RuntimeError(f"the app's first chat failed: {sample.error}")
