@@ -34,6 +34,7 @@ import pytest
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live_server import STARTUP_CAP_S, LiveServer, app_server, free_port
 from tests.support.members import openai_upstream
+from tests.support.tls import self_signed_certificate
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -286,27 +287,9 @@ def start_nginx(
 # ---------------------------------------------------------------- fixtures
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost and 127.0.0.1 (openssl's command line), and its
-    key, written into `folder`."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "2", "-subj", f"/CN={DOMAIN}",
-            "-addext", f"subjectAltName=DNS:{DOMAIN},IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # fmt: skip
-    return cert, key
-
-
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"), DOMAIN)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import time
+from pathlib import Path
 from typing import cast
 
 import openai
@@ -15,6 +16,7 @@ import pytest
 from openai import Stream
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
+from adapters.llm.network import AsyncioStream
 from adapters.llm.openai_compatible import OpenAIChatModel
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
@@ -32,6 +34,7 @@ from tests.support.fake_openai import (
     fake_openai_fixture,  # noqa: F401
     malformed_chunk,
 )
+from tests.support.tls import self_signed_certificate
 
 API_KEY = "sk-test-9f2c41d7e8b3-never-shown"
 REQUEST = CompletionRequest(
@@ -533,3 +536,93 @@ def test_a_refused_stream_is_unavailable(closed_port: int) -> None:
 
     with pytest.raises(ModelUnavailable):
         asyncio.run(pieces_of(model))
+
+
+def test_a_stream_that_stalls_after_its_first_chunk_times_out(fake_openai: FakeOpenAI) -> None:
+    # The first chunk comes at once; the next one later than the read timeout allows.
+    fake_openai.script(Reply("a b c", token_delay_s=2.0))
+
+    with pytest.raises(ModelTimeout):
+        asyncio.run(pieces_of(model_for(fake_openai, timeout_s=0.5)))
+
+
+def _network_streams(model: OpenAIChatModel) -> list[object]:
+    """The network streams under the SDK's pooled connections (httpcore's internals)."""
+    client = model._async_client
+    assert client is not None
+    pool = client._client._transport._pool  # type: ignore[attr-defined]
+    return [c._connection._network_stream for c in pool.connections]
+
+
+async def _two_answers(model: OpenAIChatModel) -> tuple[str, str, list[object]]:
+    first, _ = await pieces_of(model)
+    second, _ = await pieces_of(model)
+    return "".join(first), "".join(second), _network_streams(model)
+
+
+def test_streams_are_read_on_asyncio_streams_over_one_kept_alive_connection(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.script(Reply("one two"), Reply("three four"))
+
+    first, second, streams = asyncio.run(_two_answers(model_for(fake_openai)))
+
+    assert (first, second) == ("one two", "three four")
+    # anyio's streams would have worked too, only slower (adapters/llm/network.py): the fast
+    # path must not fall away unnoticed with a new httpx.
+    assert [type(s) for s in streams] == [AsyncioStream]
+    assert len({r.client_port for r in fake_openai.requests}) == 1
+
+
+async def _answers_around_a_dropped_connection(
+    model: OpenAIChatModel, fake: FakeOpenAI
+) -> tuple[str, str]:
+    first, _ = await pieces_of(model)
+    fake.drop_connections()  # the provider closes the idle kept-alive connection
+    await asyncio.sleep(0.1)
+    second, _ = await pieces_of(model)
+    return "".join(first), "".join(second)
+
+
+def test_a_kept_alive_connection_the_provider_closed_is_not_used_again(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.script(Reply("one two"), Reply("three four"))
+
+    # No retries: the second answer must not be sent on the dead connection first.
+    answers = asyncio.run(_answers_around_a_dropped_connection(model_for(fake_openai), fake_openai))
+
+    assert answers == ("one two", "three four")
+    assert len(fake_openai.requests) == 2
+    assert len({r.client_port for r in fake_openai.requests}) == 2
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
+def test_a_stream_over_tls_verifies_the_server_and_arrives_whole(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # our certificate is the CA
+    with FakeOpenAI(default=Reply("over TLS", usage=(5, 2)), tls=certificate) as fake:
+        assert fake.base_url.startswith("https://")
+
+        pieces, result = asyncio.run(pieces_of(model_for(fake)))
+
+    assert "".join(pieces) == "over TLS"
+    assert result is not None
+    assert result.usage == Usage(5, 2, 7)
+    assert fake.requests[0].body == STREAMED.as_wire()
+
+
+def test_a_tls_server_that_is_not_trusted_is_unavailable(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # the system's CAs only
+    with FakeOpenAI(default=Reply("never read"), tls=certificate) as fake:
+        with pytest.raises(ModelUnavailable):
+            asyncio.run(pieces_of(model_for(fake)))
+
+        assert fake.requests == []  # nothing was sent before the handshake failed

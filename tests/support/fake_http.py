@@ -22,11 +22,13 @@ import itertools
 import json
 import re
 import socket
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar, cast
 
 import pytest
@@ -39,6 +41,7 @@ class ReceivedRequest:
     headers: Mapping[str, str]  # names lower-cased
     raw_body: bytes
     body: Any  # the parsed JSON, or None when the body was not JSON
+    client_port: int = 0  # the client's side of the connection: which one it came on
 
 
 @dataclass(slots=True)
@@ -261,6 +264,10 @@ class _Handler(BaseHTTPRequestHandler):
         return cast(_Server, self.server).fake
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            # Here rather than in accept, which would keep every other client waiting; a client
+            # that refuses the certificate ends the connection here (handle_error ignores it).
+            self.request.do_handshake()
         super().setup()
         # The Server header names the provider fake answering.
         self.server_version = self.fake.server_version
@@ -290,6 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             raw_body=raw,
             body=body,
+            client_port=self.client_address[1],
         )
         exchange = fake._received(request)
         behaviour = fake._behaviour_for(request)
@@ -332,7 +340,10 @@ class FakeHTTPServer(Generic[ExchangeT]):
     # The record each request gets; a provider subclasses Exchange to record more.
     exchange_type: type[ExchangeT]
 
-    def __init__(self, default: Behaviour | None = None) -> None:
+    def __init__(
+        self, default: Behaviour | None = None, *, tls: tuple[Path, Path] | None = None
+    ) -> None:
+        """`tls`: (certificate, key) PEM files; the fake then speaks HTTPS."""
         self.default: Behaviour = default or self.reply_type()
         self.stopping = threading.Event()
         self.ids: Iterator[int] = itertools.count(1)
@@ -341,6 +352,14 @@ class FakeHTTPServer(Generic[ExchangeT]):
         self._exchanges: list[ExchangeT] = []
         self._connections: set[socket.socket] = set()
         self._server = _Server(self)
+        self._tls = tls is not None
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            # Each accepted connection shakes hands in its handler's thread.
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": self.poll_interval_s},
@@ -354,7 +373,8 @@ class FakeHTTPServer(Generic[ExchangeT]):
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{self.base_path}"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://{host!s}:{port}{self.base_path}"
 
     def script(self, *behaviours: Behaviour) -> None:
         with self._lock:
@@ -383,16 +403,20 @@ class FakeHTTPServer(Generic[ExchangeT]):
     def stop(self) -> None:
         self.stopping.set()
         self._server.shutdown()
-        # Unblock handlers still reading a kept-alive connection.
+        self.drop_connections()  # unblocks handlers still reading a kept-alive connection
+        self._server.server_close()
+        for thread in self.handler_threads():
+            thread.join(timeout=1.0)
+        self._thread.join(timeout=1.0)
+
+    def drop_connections(self) -> None:
+        """Close every open connection from the server's side, as a provider does with idle
+        kept-alive ones."""
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        self._server.server_close()
-        for thread in self.handler_threads():
-            thread.join(timeout=1.0)
-        self._thread.join(timeout=1.0)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -1,6 +1,7 @@
 """OpenAI, and any server that speaks its Chat Completions protocol, through the official SDK."""
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 import httpx2
 import openai
 
-from adapters.llm import deadline
+from adapters.llm import deadline, network
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from application.ports import AnswerStream, ChatModel
 from domain.llm import Choice, Completion, CompletionAssembler, CompletionRequest, Usage
@@ -23,6 +24,9 @@ _UNREADABLE = "The model provider sent an answer that could not be read."
 # The SDK refuses to start without a key, but a local OpenAI-compatible server (Ollama, vLLM)
 # needs none: the settings allow OPENAI_BASE_URL alone, and then this stands in for the key.
 _NO_KEY = "no-key"
+# The SDK's header (openai._constants) for "return the response with its body unread".
+_RAW_RESPONSE = "X-Stainless-Raw-Response"
+_FINISH_S = 0.5
 
 _T = TypeVar("_T")
 
@@ -49,10 +53,16 @@ class OpenAIChatModel(ChatModel):
         self._client = openai.OpenAI(**{**self._options, "max_retries": 0})
         # Made on first use, inside the event loop that will use its connections.
         self._async_client: openai.AsyncOpenAI | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
 
     def stream(self, request: CompletionRequest) -> AnswerStream:
-        if self._async_client is None:
-            self._async_client = openai.AsyncOpenAI(**self._options)
+        loop = asyncio.get_running_loop()
+        if self._async_client is None or self._client_loop is not loop:
+            # Connections stay pooled between answers, and belong to the loop that opened them.
+            http_client = openai.DefaultAsyncHttpxClient()  # the SDK's limits and redirects
+            network.on_asyncio_streams(http_client)
+            self._async_client = openai.AsyncOpenAI(**self._options, http_client=http_client)
+            self._client_loop = loop
         return _OpenAIStream(self._async_client, request, self._timeout_s)
 
     def complete(self, request: CompletionRequest) -> Completion:
@@ -194,6 +204,17 @@ async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[Any]:
         yield chunk
 
 
+async def _finish(lines: AsyncIterator[str]) -> None:
+    """Read what follows `[DONE]` (the body's last, empty chunk, in the same packet as a rule),
+    so that the connection goes back to the pool: closed early, it is dropped, and the next
+    answer waits for a new connection and, to a real provider, a TLS handshake. A server that
+    keeps the body open after `[DONE]` gets a moment, then the connection is dropped."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(_FINISH_S):
+            async for _ in lines:
+                pass
+
+
 class _OpenAIStream(AnswerStream):
     def __init__(
         self, client: openai.AsyncOpenAI, request: CompletionRequest, timeout_s: float
@@ -202,7 +223,7 @@ class _OpenAIStream(AnswerStream):
         self._request = request
         self._timeout_s = timeout_s
         self._received = CompletionAssembler(request.model)
-        self._upstream: Any = None
+        self._upstream: httpx2.Response | None = None
 
     async def __aiter__(self) -> AsyncIterator[str]:
         request = self._request
@@ -210,11 +231,18 @@ class _OpenAIStream(AnswerStream):
             # Retries (the SDK's) happen only here, before the first chunk; the whole wait for
             # the first chunk is bounded, and the HTTP read timeout bounds every later one.
             async with asyncio.timeout(self._timeout_s):
-                self._upstream = self._client.chat.completions.with_streaming_response.create(
-                    **request.as_wire()  # exactly the body that is stored
+                # As in `complete`: the SDK's request path with the stored body as it is, and
+                # the body left unread for the loop below (the header is how the SDK's own
+                # `with_streaming_response` asks for that).
+                response = await self._client.post(
+                    "/chat/completions",
+                    body=request.as_wire(),  # exactly the body that is stored
+                    cast_to=httpx2.Response,
+                    options={"headers": {_RAW_RESPONSE: "stream"}},
                 )
-                response = await self._upstream.__aenter__()
-                chunks = _chunks(response.iter_lines())
+                self._upstream = response
+                lines = response.aiter_lines()
+                chunks = _chunks(lines)
                 first = await anext(chunks, None)
             if first is None:
                 raise ModelUnavailable("The model provider sent an empty answer.")
@@ -225,6 +253,7 @@ class _OpenAIStream(AnswerStream):
                 text = self._take(chunk)
                 if text:
                     yield text
+            await _finish(lines)
         except ModelError:
             raise
         except Exception as error:  # every provider fault maps to a ModelError
@@ -265,4 +294,4 @@ class _OpenAIStream(AnswerStream):
     async def aclose(self) -> None:
         upstream, self._upstream = self._upstream, None
         if upstream is not None:
-            await upstream.__aexit__(None, None, None)
+            await upstream.aclose()

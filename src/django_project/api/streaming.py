@@ -7,6 +7,7 @@ connection while the model thinks.
 """
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -61,6 +62,16 @@ def _event(name: str, data: Any) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + JSONRenderer().render(data) + b"\n\n"
 
 
+# What JSONRenderer writes (compact, UTF-8, U+2028 and U+2029 escaped), without building a
+# renderer and an encoder for each of an answer's many deltas.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _delta(text: str) -> bytes:
+    data = _encode(text).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return b'event: delta\ndata: {"text":' + data.encode() + b"}\n\n"
+
+
 def _error(finished: Finished) -> bytes:
     assert finished.error is not None
     error = finished.error
@@ -98,13 +109,18 @@ async def _events(
     queue = live.watch()
     try:
         while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), heartbeat_s)
-            except TimeoutError:
-                yield b": ping\n\n"
-                continue
+            if queue.empty():
+                # A timer, not wait_for's task per event: this runs once per token.
+                try:
+                    async with asyncio.timeout(heartbeat_s):
+                        event = await queue.get()
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
+            else:
+                event = queue.get_nowait()
             if isinstance(event, Delta):
-                yield _event("delta", {"text": event.text})
+                yield _delta(event.text)
                 continue
             if event.error is None:
                 assert event.turn is not None
@@ -147,7 +163,7 @@ async def _following(
                 continue
             event, coming = coming.result(), None
             if isinstance(event, Delta):
-                yield _event("delta", {"text": event.text})
+                yield _delta(event.text)
             elif event.turn is not None:
                 yield _done(event.turn)
                 return
