@@ -15,8 +15,6 @@ from adapters.llm.metered import MeteredChatModel
 from adapters.llm.offline import OfflineChatModel
 from adapters.llm.routing import RoutedChatModel
 from adapters.mail.django_mail import DjangoMailer
-from adapters.oauth.github import GitHubIdentityProvider
-from adapters.oauth.kakao import KakaoAppUnlinker, KakaoIdentityProvider
 from adapters.orm.blocking import DjangoBlocking
 from adapters.orm.members import DjangoPasswordPolicy
 from adapters.orm.queries import DjangoChatQueries
@@ -109,9 +107,12 @@ def routed_chat_model(settings: ChatbotSettings) -> ChatModel:
 
 
 def identity_providers(settings: ChatbotSettings) -> dict[str, IdentityProvider]:
-    """The login providers that are configured; the others do not exist for the API."""
+    """The login providers that are configured; the others do not exist for the API. Their
+    OAuth client (authlib's, 17 MB a worker) is imported only when one is."""
     made: dict[str, IdentityProvider] = {}
     if settings.github_client_id:
+        from adapters.oauth.github import GitHubIdentityProvider
+
         made["github"] = GitHubIdentityProvider(
             client_id=settings.github_client_id,
             client_secret=_revealed(settings.github_client_secret),
@@ -120,6 +121,8 @@ def identity_providers(settings: ChatbotSettings) -> dict[str, IdentityProvider]
             timeout_s=settings.oauth_timeout_s,
         )
     if settings.kakao_client_id:
+        from adapters.oauth.kakao import KakaoIdentityProvider
+
         made["kakao"] = KakaoIdentityProvider(
             client_id=settings.kakao_client_id,
             client_secret=_revealed(settings.kakao_client_secret),
@@ -134,6 +137,8 @@ def provider_unlinkers(settings: ChatbotSettings) -> dict[str, ProviderUnlinker]
     """The providers told when a member drops their link or leaves: Kakao, given its admin key."""
     made: dict[str, ProviderUnlinker] = {}
     if settings.kakao_client_id and settings.kakao_admin_key:
+        from adapters.oauth.kakao import KakaoAppUnlinker
+
         made["kakao"] = KakaoAppUnlinker(
             admin_key=settings.kakao_admin_key.get_secret_value(),
             api_url=settings.kakao_api_url,
