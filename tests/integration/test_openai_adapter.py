@@ -16,7 +16,7 @@ import pytest
 from openai import Stream
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
-from adapters.llm.network import AsyncioStream
+from adapters.llm.http1 import LeanTransport
 from adapters.llm.openai_compatible import OpenAIChatModel
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from domain.llm import Choice, Completion, CompletionRequest, Message, Role, Usage
@@ -546,32 +546,48 @@ def test_a_stream_that_stalls_after_its_first_chunk_times_out(fake_openai: FakeO
         asyncio.run(pieces_of(model_for(fake_openai, timeout_s=0.5)))
 
 
-def _network_streams(model: OpenAIChatModel) -> list[object]:
-    """The network streams under the SDK's pooled connections (httpcore's internals)."""
+def _transport(model: OpenAIChatModel) -> object:
+    """The transport under the SDK's async client (the SDK's and httpx's internals)."""
     client = model._async_client
     assert client is not None
-    pool = client._client._transport._pool  # type: ignore[attr-defined]
-    return [c._connection._network_stream for c in pool.connections]
+    return client._client._transport  # type: ignore[attr-defined]
 
 
-async def _two_answers(model: OpenAIChatModel) -> tuple[str, str, list[object]]:
+async def _two_answers(model: OpenAIChatModel) -> tuple[str, str]:
     first, _ = await pieces_of(model)
     second, _ = await pieces_of(model)
-    return "".join(first), "".join(second), _network_streams(model)
+    return "".join(first), "".join(second)
 
 
-def test_streams_are_read_on_asyncio_streams_over_one_kept_alive_connection(
+def test_streams_are_read_by_the_lean_transport_over_one_kept_alive_connection(
     fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.script(Reply("one two"), Reply("three four"))
+    model = model_for(fake_openai)
 
-    first, second, streams = asyncio.run(_two_answers(model_for(fake_openai)))
+    answers = asyncio.run(_two_answers(model))
 
-    assert (first, second) == ("one two", "three four")
-    # anyio's streams would have worked too, only slower (adapters/llm/network.py): the fast
-    # path must not fall away unnoticed with a new httpx.
-    assert [type(s) for s in streams] == [AsyncioStream]
+    assert answers == ("one two", "three four")
+    # httpx's own transport would work too, only slower (adapters/llm/http1.py): the fast path
+    # must not fall away unnoticed.
+    assert isinstance(_transport(model), LeanTransport)
     assert len({r.client_port for r in fake_openai.requests}) == 1
+
+
+def test_with_a_proxy_configured_streams_go_through_httpx_own_transport(
+    fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LeanTransport speaks to no proxy. The provider here is exempt (NO_PROXY), so the answer
+    # still arrives, read by httpx's transport.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    fake_openai.script(Reply("through httpx"))
+    model = model_for(fake_openai)
+
+    pieces, _ = asyncio.run(pieces_of(model))
+
+    assert "".join(pieces) == "through httpx"
+    assert not isinstance(_transport(model), LeanTransport)
 
 
 async def _answers_around_a_dropped_connection(

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import httpx2
 import openai
 
-from adapters.llm import deadline, network
+from adapters.llm import deadline, http1
 from application.errors import ModelBusy, ModelError, ModelTimeout, ModelUnavailable
 from application.ports import AnswerStream, ChatModel
 from domain.llm import Choice, Completion, CompletionAssembler, CompletionRequest, Usage
@@ -59,8 +59,8 @@ class OpenAIChatModel(ChatModel):
         loop = asyncio.get_running_loop()
         if self._async_client is None or self._client_loop is not loop:
             # Connections stay pooled between answers, and belong to the loop that opened them.
-            http_client = openai.DefaultAsyncHttpxClient()  # the SDK's limits and redirects
-            network.on_asyncio_streams(http_client)
+            transport = None if http1.proxied() else http1.LeanTransport()
+            http_client = openai.DefaultAsyncHttpxClient(transport=transport)
             self._async_client = openai.AsyncOpenAI(**self._options, http_client=http_client)
             self._client_loop = loop
         return _OpenAIStream(self._async_client, request, self._timeout_s)
@@ -181,37 +181,47 @@ def _model_error(error: BaseException) -> ModelError:
     return ModelUnavailable("The model provider's answer broke off.")
 
 
-async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[Any]:
-    """The JSON of each Server-Sent Event, until `[DONE]`. Parsed with json.loads rather than
-    into the SDK's pydantic models: that costs 3 µs a chunk here instead of 109 µs, which at 50
-    open streams was half a core (docs/benchmarks.md)."""
-    data: list[str] = []
-    async for line in lines:
-        if line:
-            if line.startswith("data:"):
-                data.append(line[5:].removeprefix(" "))
-            continue  # event:, id:, retry: and comments carry nothing here
-        if not data:
-            continue
-        payload, data = "\n".join(data), []
-        if payload.startswith("[DONE]"):
-            return
-        chunk = json.loads(payload)
-        if isinstance(chunk, dict) and chunk.get("error"):
-            # The provider reports a failure inside a stream that had started; the SDK raises
-            # APIError for the same event.
-            raise ModelUnavailable("The model provider's answer broke off.")
-        yield chunk
+async def _chunks(pieces: AsyncIterator[bytes]) -> AsyncIterator[Any]:
+    """The JSON of each Server-Sent Event, until `[DONE]`, from the body's bytes as they come.
+    Parsed with json.loads rather than into the SDK's pydantic models: that costs 3 µs a chunk
+    here instead of 109 µs, which at 50 open streams was half a core; and split into lines here
+    rather than by httpx's text and line decoders, two layers less for every token
+    (docs/benchmarks.md)."""
+    data: list[bytes] = []
+    rest = b""
+    async for piece in pieces:
+        buffer = rest + piece if rest else piece
+        if b"\r" in buffer:  # \r\n and a lone \r end lines too; a \r last may be half a \r\n
+            held = buffer.endswith(b"\r")
+            buffer = buffer[:-1] if held else buffer
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if held else b"")
+        *lines, rest = buffer.split(b"\n")
+        for line in lines:
+            if line:
+                if line.startswith(b"data:"):
+                    data.append(line[6:] if line.startswith(b"data: ") else line[5:])
+                continue  # event:, id:, retry: and comments carry nothing here
+            if not data:
+                continue
+            payload, data = b"\n".join(data), []
+            if payload.startswith(b"[DONE]"):
+                return
+            chunk = json.loads(payload)
+            if isinstance(chunk, dict) and chunk.get("error"):
+                # The provider reports a failure inside a stream that had started; the SDK
+                # raises APIError for the same event.
+                raise ModelUnavailable("The model provider's answer broke off.")
+            yield chunk
 
 
-async def _finish(lines: AsyncIterator[str]) -> None:
+async def _finish(pieces: AsyncIterator[bytes]) -> None:
     """Read what follows `[DONE]` (the body's last, empty chunk, in the same packet as a rule),
     so that the connection goes back to the pool: closed early, it is dropped, and the next
     answer waits for a new connection and, to a real provider, a TLS handshake. A server that
     keeps the body open after `[DONE]` gets a moment, then the connection is dropped."""
     with contextlib.suppress(Exception):
         async with asyncio.timeout(_FINISH_S):
-            async for _ in lines:
+            async for _ in pieces:
                 pass
 
 
@@ -241,8 +251,8 @@ class _OpenAIStream(AnswerStream):
                     options={"headers": {_RAW_RESPONSE: "stream"}},
                 )
                 self._upstream = response
-                lines = response.aiter_lines()
-                chunks = _chunks(lines)
+                pieces = response.aiter_bytes()
+                chunks = _chunks(pieces)
                 first = await anext(chunks, None)
             if first is None:
                 raise ModelUnavailable("The model provider sent an empty answer.")
@@ -253,7 +263,7 @@ class _OpenAIStream(AnswerStream):
                 text = self._take(chunk)
                 if text:
                     yield text
-            await _finish(lines)
+            await _finish(pieces)
         except ModelError:
             raise
         except Exception as error:  # every provider fault maps to a ModelError
