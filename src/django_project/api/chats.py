@@ -6,7 +6,6 @@ from django.utils import translation
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -41,9 +40,8 @@ from django_project.api.pagination import (
     search_page_query,
 )
 from django_project.api.serializers import (
+    ChatListItemOutput,
     ChatOutput,
-    ChatSummaryOutput,
-    SearchResultOutput,
     StrictBooleanField,
     TextField,
     TurnOutput,
@@ -97,12 +95,7 @@ _PAGE = inline_serializer(
     "ChatPage",
     {
         "next": serializers.URLField(allow_null=True),
-        "results": PolymorphicProxySerializer(
-            component_name="ChatListItem",
-            serializers=[ChatSummaryOutput, SearchResultOutput],
-            resource_type_field_name=None,
-            many=True,
-        ),
+        "results": ChatListItemOutput(many=True),
     },
 )
 
@@ -190,7 +183,7 @@ class ChatCollectionApi(AnonymousReadLimited):
     @extend_schema(
         operation_id="chats_list",
         parameters=_PAGE_PARAMS + _SEARCH_PARAMS,
-        responses={200: _PAGE, 304: _NOT_MODIFIED, **errors(400)},
+        responses={200: _PAGE, 304: _NOT_MODIFIED, **errors(400, 429)},
         tags=["chats"],
         auth=[],
     )
@@ -308,7 +301,7 @@ class ChatDetailApi(AnonymousReadLimited):
         return response
 
     @extend_schema(
-        responses={200: ChatOutput, 304: _NOT_MODIFIED, **errors(404)}, tags=["chats"], auth=[]
+        responses={200: ChatOutput, 304: _NOT_MODIFIED, **errors(404, 429)}, tags=["chats"], auth=[]
     )
     @inject
     def get(

@@ -190,18 +190,26 @@ class ChatSummaryOutput(serializers.Serializer[Any]):
         return None if chat.author is None else {"nickname": chat.author}
 
 
-class SearchResultOutput(ChatSummaryOutput):
+class ChatListItemOutput(ChatSummaryOutput):
+    """An item of a chat list: a summary, and for a search its snippet and highlights. One
+    schema with two optional fields rather than a oneOf of two: a search result is a valid
+    summary too, and oneOf requires exactly one match."""
+
     snippet = serializers.CharField(
-        help_text="Plain text around the best match (no markup: `highlights` marks it)."
+        required=False,
+        help_text="Searches only (`q`, `from` or `to` given): plain text around the best match "
+        "(no markup: `highlights` marks it).",
     )
     highlights = serializers.ListField(
         child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
-        help_text="The matches within `snippet`: [start, end) offsets in Unicode code points.",
+        required=False,
+        help_text="Searches only: the matches within `snippet`, [start, end) offsets in Unicode "
+        "code points.",
     )
 
 
 def search_data(found: Iterable[Found]) -> list[dict[str, Any]]:
-    """SearchResultOutput(found, many=True).data, the way summaries_data is made."""
+    """ChatListItemOutput(found, many=True).data, the way summaries_data is made."""
     zone = timezone.get_current_timezone()
     return [
         {
