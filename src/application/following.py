@@ -9,13 +9,15 @@ from functools import partial
 from application.chats import GetChat
 from application.errors import ChatNotFound
 from application.ports import AnswerFeed, AnswerNote, Blocking, ChatQueries
-from application.streaming import PROGRESS_S, Delta, Finished, LiveAnswer, LiveAnswers
+from application.streaming import FOLLOWED_S, PROGRESS_S, Delta, Finished, LiveAnswer, LiveAnswers
 from domain.chat import TurnStatus
 from domain.ids import ChatId, MemberId, TurnId
 
 # How often a follower reads the stored progress when no note tells it anything: the safety
-# net for notes lost (the broker down) and for a turn a lease sweep ended.
+# net for notes lost (the broker down) and for a turn a lease sweep ended. It says again that it
+# follows as often, well within FOLLOWED_S.
 SAFETY_POLL_S = 3.0
+assert SAFETY_POLL_S < FOLLOWED_S / 2
 
 
 class FollowAnswer:
@@ -96,6 +98,8 @@ class FollowAnswer:
             if text:
                 yield Delta(text)
             have = len(text)
+            # The generating process sends notes only to answers someone follows.
+            self._feed.publish(AnswerNote(turn_id, have, wanted=True))
             waiting: list[AnswerNote] = []  # notes beyond a gap
             next_read = loop.time() + self._poll_s
             while True:
@@ -108,10 +112,13 @@ class FollowAnswer:
                     if len(text) > have:
                         yield Delta(text[have:])
                         have = len(text)
+                    self._feed.publish(AnswerNote(turn_id, have, wanted=True))
                     next_read = loop.time() + self._poll_s
                 else:
                     if note.final:
                         return
+                    if note.wanted:  # another follower's, on a feed that echoes them
+                        continue
                     waiting.append(note)
                 waiting.sort(key=lambda n: n.offset)
                 beyond: list[AnswerNote] = []

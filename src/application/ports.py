@@ -611,12 +611,14 @@ class UsageQueries(Protocol):
 @dataclass(frozen=True, slots=True)
 class AnswerNote:
     """News of one answer: `text` is the answer's text from character `offset` on; `final`
-    says the turn's outcome is stored (read it there)."""
+    says the turn's outcome is stored (read it there). A note that is `wanted` comes the other
+    way: a follower somewhere has the text up to `offset` and wants the rest."""
 
     turn_id: TurnId
     offset: int = 0
     text: str = ""
     final: bool = False
+    wanted: bool = False
 
 
 class AnswerFeed(Protocol):
@@ -634,6 +636,12 @@ class AnswerFeed(Protocol):
     ) -> AbstractAsyncContextManager["asyncio.Queue[AnswerNote]"]:
         """A queue of the turn's notes published from the moment the context is entered on
         (as far as the broker is up); must be entered on the event loop."""
+        ...
+
+    def on_wanted(self, callback: "Callable[[AnswerNote], None]") -> None:
+        """Call `callback` on the event loop with every `wanted` note published anywhere from
+        now on (as far as the broker is up): how a generating process learns that someone
+        follows one of its answers. Must be called on the event loop."""
         ...
 
 

@@ -39,6 +39,9 @@ COALESCE_S = 0.1
 # How often the generating process saves each answer's text so far to its turn, for followers
 # that come late or lost notes (a few statements a second for the whole process, not per answer).
 PROGRESS_S = 1.0
+# Notes go out only while someone in another process follows the answer: a follower's `wanted`
+# note holds this long, and followers send one again every few seconds (following.py).
+FOLLOWED_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class LiveAnswer:
         self._sent = 0  # characters and pieces sent to the feed
         self._sent_pieces = 0
         self._sending: asyncio.TimerHandle | None = None
+        self._followed_until = 0.0  # the event loop's time; 0: nobody elsewhere follows it
 
     @property
     def turn_id(self) -> TurnId:
@@ -94,7 +98,7 @@ class LiveAnswer:
     def record(self, prepared: PreparedTurn | None) -> None:
         self.prepared = prepared
         self._recorded.set()
-        if prepared is not None and self.pieces:
+        if prepared is not None and self.pieces and self._followed():
             self._send_soon()
 
     def text(self) -> str:
@@ -126,7 +130,7 @@ class LiveAnswer:
         if isinstance(event, Delta):
             self.pieces.append(event.text)
             self.length += len(event.text)
-            if self._sending is None and self.prepared is not None:
+            if self._sending is None and self.prepared is not None and self._followed():
                 self._send_soon()
         else:
             self.finished = event
@@ -136,6 +140,22 @@ class LiveAnswer:
         for queue in self._watchers:
             queue.put_nowait(event)
 
+    def _followed(self) -> bool:
+        return self._followed_until > 0 and asyncio.get_running_loop().time() < self._followed_until
+
+    def wanted(self, note: AnswerNote) -> None:
+        """A follower in another process has the text up to `note.offset`: it gets what it
+        lacks of what went out already, and notes from now on. Before anyone followed, nothing
+        went out, and the next note has the whole text so far."""
+        if self._feed is None or self.finished is not None:
+            return
+        self._followed_until = asyncio.get_running_loop().time() + FOLLOWED_S
+        if note.offset < self._sent:
+            text = "".join(self.pieces)[note.offset : self._sent]
+            self._feed.publish(AnswerNote(self.turn_id, note.offset, text))
+        if self._sending is None and self.prepared is not None and self.length > self._sent:
+            self._send_soon()
+
     def _send_soon(self) -> None:
         if self._feed is not None:
             self._sending = asyncio.get_running_loop().call_later(COALESCE_S, self._send)
@@ -143,7 +163,7 @@ class LiveAnswer:
     def _send(self) -> None:
         """One note with everything that came since the last one."""
         self._sending = None
-        if self._feed is None or self.finished is not None:
+        if self._feed is None or self.finished is not None or not self._followed():
             return
         text = "".join(self.pieces[self._sent_pieces :])
         self._sent_pieces = len(self.pieces)
@@ -190,6 +210,12 @@ class LiveAnswers:
         if live is not None:
             live.stop()
 
+    def wanted(self, note: AnswerNote) -> None:
+        """A follower somewhere wants one of the answers, perhaps one of this process's."""
+        live = self._live.get(note.turn_id)
+        if live is not None:
+            live.wanted(note)
+
 
 class StreamAnswer:
     """Generate the answer to a prepared turn in the background and let callers watch it."""
@@ -233,6 +259,8 @@ class StreamAnswer:
             return None
         live.record(prepared)
         self._live.add(live)
+        if self._feed is not None:
+            self._feed.on_wanted(self._live.wanted)  # listens, once per process and event loop
         if self._live.needs_poller():
             self._live.set_poller(asyncio.create_task(self._poll_stops()))
         return prepared

@@ -19,8 +19,12 @@ TURN = TurnId(7)
 class FakeAnswerFeed(AnswerFeed):
     def __init__(self) -> None:
         self.queues: list[asyncio.Queue[AnswerNote]] = []
+        self.wanted: list[AnswerNote] = []
 
     def publish(self, note: AnswerNote) -> None:
+        if note.wanted:
+            self.wanted.append(note)  # for the generating process, not for followers
+            return
         for queue in self.queues:
             queue.put_nowait(note)
 
@@ -41,13 +45,13 @@ class SavedProgress:
         return self.status, self.text
 
 
-def follower(saved: SavedProgress, feed: FakeAnswerFeed) -> Any:
+def follower(saved: SavedProgress, feed: FakeAnswerFeed, poll_s: float = 60.0) -> Any:
     follow = FollowAnswer(
         saved,  # type: ignore[arg-type]  # only answer_so_far is read here
         LiveAnswers(),
         feed,
         FakeBlocking(),
-        poll_s=60.0,
+        poll_s=poll_s,
         catch_up_s=0.01,
     )
     return follow._followed(ChatId(1), TURN)
@@ -78,14 +82,7 @@ def test_a_gap_waits_for_the_saved_text_and_nothing_comes_twice() -> None:
 def test_without_notes_the_saved_text_is_read_until_the_turn_ends() -> None:
     async def run() -> list[str]:
         saved, feed = SavedProgress(""), FakeAnswerFeed()
-        follow = FollowAnswer(
-            saved,  # type: ignore[arg-type]
-            LiveAnswers(),
-            feed,
-            FakeBlocking(),
-            poll_s=0.01,
-        )
-        followed = follow._followed(ChatId(1), TURN)
+        followed = follower(saved, feed, poll_s=0.01)
         saved.text = "Half"
         got = [(await anext(followed)).text]
         saved.text, saved.status = "Half done", TurnStatus.COMPLETED
@@ -93,3 +90,20 @@ def test_without_notes_the_saved_text_is_read_until_the_turn_ends() -> None:
         return got
 
     assert asyncio.run(run()) == ["Half"]
+
+
+def test_a_follower_says_how_far_it_is_when_it_starts_and_at_each_read() -> None:
+    # The generating process sends notes only for answers someone follows (streaming.py).
+    async def run() -> list[tuple[int, bool]]:
+        saved, feed = SavedProgress("Hello "), FakeAnswerFeed()
+        followed = follower(saved, feed, poll_s=0.01)
+        await anext(followed)  # the saved text
+        saved.text = "Hello there"
+        await anext(followed)  # read at the next poll
+        saved.status = TurnStatus.COMPLETED
+        assert [d async for d in followed] == []
+        return [(n.offset, n.wanted) for n in feed.wanted if n.turn_id == TURN]
+
+    announced = asyncio.run(run())
+
+    assert announced[:2] == [(6, True), (11, True)]

@@ -2,15 +2,19 @@
 when they complete or the member stops them after some text, never when they fail."""
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from application.asking import AdmittedTurn
 from application.errors import ModelBusy, ModelTimeout
+from application.ports import AnswerFeed, AnswerNote
 from application.recovery import RecoverInterruptedTurns
 from application.start_chat_session import StartChatSessionInput
-from application.streaming import Delta, Event, Finished, LiveAnswer, StreamAnswer
+from application.streaming import COALESCE_S, Delta, Event, Finished, LiveAnswer, StreamAnswer
 from domain.chat import TurnStatus
+from domain.ids import TurnId
 from domain.member import Member
 from tests.unit.fakes import FakeBlocking, FakeChatModel, FakeStream, Harness, completion, harness
 
@@ -339,3 +343,82 @@ def test_an_answer_whose_turn_was_swept_meanwhile_stays_swept_and_free() -> None
     error = finished(events).error
     assert error is not None
     assert error.code == "interrupted"
+
+
+class RecordingFeed(AnswerFeed):
+    """What the generating process sends to other processes; a `wanted` note reaches the
+    process's callbacks at once, as a broker would deliver it."""
+
+    def __init__(self) -> None:
+        self.notes: list[AnswerNote] = []
+        self._callbacks: list[Callable[[AnswerNote], None]] = []
+
+    def publish(self, note: AnswerNote) -> None:
+        if note.wanted:
+            for callback in self._callbacks:
+                callback(note)
+        else:
+            self.notes.append(note)
+
+    @asynccontextmanager
+    async def subscribe(self, turn_id: TurnId) -> AsyncIterator["asyncio.Queue[AnswerNote]"]:
+        yield asyncio.Queue()
+
+    def on_wanted(self, callback: Callable[[AnswerNote], None]) -> None:
+        if callback not in self._callbacks:
+            self._callbacks.append(callback)
+
+
+def test_notes_go_to_other_processes_only_while_someone_there_follows() -> None:
+    gate = asyncio.Event()
+    app = harness(model=FakeChatModel(FakeStream(["a", "b", "c", "d"], gate=gate)))
+    feed = RecordingFeed()
+    stream_answer = StreamAnswer(app.uow, app.model, app.clock, FakeBlocking(), app.live, feed=feed)
+    _, admitted = begin(app)
+
+    async def word() -> None:
+        gate.set()
+        await asyncio.sleep(COALESCE_S * 2)  # past the coalescing timer
+
+    async def run() -> tuple[list[AnswerNote], list[AnswerNote], list[Event]]:
+        live = stream_answer.start(admitted)
+        await word()
+        await word()
+        unfollowed = list(feed.notes)
+        # A follower elsewhere has "a" and asks for the rest: what came so far goes out in one
+        # note, then the new words.
+        feed.publish(AnswerNote(live.turn_id, 1, wanted=True))
+        await asyncio.sleep(COALESCE_S * 2)
+        await word()
+        await word()
+        followed = list(feed.notes)
+        return unfollowed, followed, await drain(live)
+
+    unfollowed, followed, events = asyncio.run(run())
+
+    assert text_of(events) == "a b c d"
+    assert unfollowed == []  # nobody followed: nothing was sent
+    texts = [(n.offset, n.text) for n in followed if not n.final]
+    # The last word goes with the stored outcome, which the final note announces.
+    assert texts == [(0, "a b"), (3, " c")]
+    assert followed[-1].final
+
+
+def test_without_a_follower_only_the_outcome_is_announced() -> None:
+    gate = asyncio.Event()
+    app = harness(model=FakeChatModel(FakeStream(["one", "two", "three"], gate=gate)))
+    feed = RecordingFeed()
+    stream_answer = StreamAnswer(app.uow, app.model, app.clock, FakeBlocking(), app.live, feed=feed)
+    _, admitted = begin(app)
+
+    async def run() -> list[Event]:
+        live = stream_answer.start(admitted)
+        for _ in range(3):
+            gate.set()
+            await asyncio.sleep(COALESCE_S * 2)  # a note would have gone out meanwhile
+        return await drain(live)
+
+    events = asyncio.run(run())
+
+    assert text_of(events) == "one two three"
+    assert [(n.text, n.final) for n in feed.notes] == [("", True)]

@@ -31,6 +31,8 @@ RETRY_S = 2.0
 def encode(note: AnswerNote) -> list[str]:
     if note.final:
         return [json.dumps({"t": note.turn_id, "f": 1})]
+    if note.wanted:
+        return [json.dumps({"t": note.turn_id, "o": note.offset, "w": 1})]
     text, offset = note.text, note.offset
     return [
         json.dumps({"t": note.turn_id, "o": offset + i, "x": text[i : i + PIECE_CHARS]})
@@ -41,7 +43,11 @@ def encode(note: AnswerNote) -> list[str]:
 def decode(payload: str | bytes) -> AnswerNote:
     data = json.loads(payload)
     return AnswerNote(
-        TurnId(int(data["t"])), int(data.get("o", 0)), str(data.get("x", "")), bool(data.get("f"))
+        TurnId(int(data["t"])),
+        int(data.get("o", 0)),
+        str(data.get("x", "")),
+        bool(data.get("f")),
+        bool(data.get("w")),
     )
 
 
@@ -60,6 +66,7 @@ class BrokerFeed(AnswerFeed):
             self._listening = asyncio.Event()
             self._sender: asyncio.Task[None] | None = None
             self._listener: asyncio.Task[None] | None = None
+            self._wanted: list[Callable[[AnswerNote], None]] = []
             self._fresh()
         return loop
 
@@ -70,11 +77,20 @@ class BrokerFeed(AnswerFeed):
         if self._sender is None or self._sender.done():
             self._sender = loop.create_task(self._send_forever())
 
-    @asynccontextmanager
-    async def subscribe(self, turn_id: TurnId) -> AsyncIterator["asyncio.Queue[AnswerNote]"]:
+    def on_wanted(self, callback: Callable[[AnswerNote], None]) -> None:
+        self._here()
+        if callback not in self._wanted:
+            self._wanted.append(callback)
+        self._listen_soon()
+
+    def _listen_soon(self) -> None:
         loop = self._here()
         if self._listener is None or self._listener.done():
             self._listener = loop.create_task(self._listen_forever())
+
+    @asynccontextmanager
+    async def subscribe(self, turn_id: TurnId) -> AsyncIterator["asyncio.Queue[AnswerNote]"]:
+        self._listen_soon()
         queue: asyncio.Queue[AnswerNote] = asyncio.Queue()
         self._followers.setdefault(turn_id, []).append(queue)
         try:
@@ -114,6 +130,10 @@ class BrokerFeed(AnswerFeed):
             note = decode(payload)
         except (ValueError, KeyError, TypeError):
             log.warning("an answer note that is no note: %.100r", payload)
+            return
+        if note.wanted:
+            for callback in self._wanted:
+                callback(note)
             return
         for queue in self._followers.get(note.turn_id, ()):
             queue.put_nowait(note)

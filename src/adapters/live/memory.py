@@ -1,5 +1,5 @@
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from application.ports import AnswerFeed, AnswerNote
@@ -12,10 +12,19 @@ class MemoryAnswerFeed(AnswerFeed):
 
     def __init__(self) -> None:
         self._followers: dict[TurnId, list[asyncio.Queue[AnswerNote]]] = {}
+        self._wanted: list[Callable[[AnswerNote], None]] = []
 
     def publish(self, note: AnswerNote) -> None:
+        if note.wanted:
+            for callback in self._wanted:
+                callback(note)
+            return
         for queue in self._followers.get(note.turn_id, ()):
             queue.put_nowait(note)
+
+    def on_wanted(self, callback: Callable[[AnswerNote], None]) -> None:
+        if callback not in self._wanted:
+            self._wanted.append(callback)
 
     @asynccontextmanager
     async def subscribe(self, turn_id: TurnId) -> AsyncIterator["asyncio.Queue[AnswerNote]"]:
