@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import cast
 
+import httpx2
 import openai
 import pytest
 from openai import Stream
@@ -611,6 +612,29 @@ def test_a_kept_alive_connection_the_provider_closed_is_not_used_again(
     assert answers == ("one two", "three four")
     assert len(fake_openai.requests) == 2
     assert len({r.client_port for r in fake_openai.requests}) == 2
+
+
+async def _answer_then_a_slow_one(fake: FakeOpenAI) -> type[BaseException]:
+    timeout = httpx2.Timeout(5.0, read=0.3)
+    async with httpx2.AsyncClient(transport=LeanTransport(), timeout=timeout) as client:
+        url = f"{fake.base_url}/chat/completions"
+        body = {"model": "gpt-test", "messages": []}
+        (await client.post(url, json=body)).raise_for_status()  # its connection is kept
+        with pytest.raises(httpx2.TransportError) as caught:
+            await client.post(url, json=body)
+        return caught.type
+
+
+def test_a_timeout_on_a_kept_alive_connection_does_not_ask_the_provider_twice(
+    fake_openai: FakeOpenAI,
+) -> None:
+    # A dead kept-alive connection is tried once more on a new one; a slow provider is not.
+    fake_openai.script(Reply("first"), Delay(1.0))
+
+    failure = asyncio.run(_answer_then_a_slow_one(fake_openai))
+
+    assert failure is httpx2.ReadTimeout
+    assert len(fake_openai.requests) == 2
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ IDLE_S = 30.0
 _READ_SIZE = 65536
 
 _Origin = tuple[str, str, int]
+# What a kept-alive connection that the server closed meanwhile fails with.
+_DEAD_CONNECTION = (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError)
 
 
 class _Response:
@@ -219,12 +221,15 @@ class LeanTransport(httpx2.AsyncBaseTransport):
         connection = reused or await self._connect(origin, timeouts.get("connect"))
         try:
             return await self._exchange(connection, message, request, timeouts)
-        except httpx2.TransportError:
+        except _DEAD_CONNECTION:
             connection.close()
             if reused is None:
                 raise
+        except httpx2.TransportError:  # a timeout: the provider may be working on it
+            connection.close()
+            raise
         # The kept-alive connection was closed by the server meanwhile: once more on a new one,
-        # as httpcore does.
+        # as httpcore does. Not after a timeout, which would ask the provider twice.
         connection = await self._connect(origin, timeouts.get("connect"))
         try:
             return await self._exchange(connection, message, request, timeouts)
