@@ -117,8 +117,6 @@ class FollowAnswer:
                 else:
                     if note.final:
                         return
-                    if note.wanted:  # another follower's, on a feed that echoes them
-                        continue
                     waiting.append(note)
                 waiting.sort(key=lambda n: n.offset)
                 beyond: list[AnswerNote] = []

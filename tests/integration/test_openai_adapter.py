@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -554,8 +555,12 @@ def _transport(model: OpenAIChatModel) -> object:
     return client._client._transport  # type: ignore[attr-defined]
 
 
-async def _two_answers(model: OpenAIChatModel) -> tuple[str, str]:
+async def _two_answers(
+    model: OpenAIChatModel, between: Callable[[], None] = lambda: None
+) -> tuple[str, str]:
     first, _ = await pieces_of(model)
+    between()
+    await asyncio.sleep(0.1)  # for what `between` did to reach the client
     second, _ = await pieces_of(model)
     return "".join(first), "".join(second)
 
@@ -591,23 +596,14 @@ def test_with_a_proxy_configured_streams_go_through_httpx_own_transport(
     assert not isinstance(_transport(model), LeanTransport)
 
 
-async def _answers_around_a_dropped_connection(
-    model: OpenAIChatModel, fake: FakeOpenAI
-) -> tuple[str, str]:
-    first, _ = await pieces_of(model)
-    fake.drop_connections()  # the provider closes the idle kept-alive connection
-    await asyncio.sleep(0.1)
-    second, _ = await pieces_of(model)
-    return "".join(first), "".join(second)
-
-
 def test_a_kept_alive_connection_the_provider_closed_is_not_used_again(
     fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.script(Reply("one two"), Reply("three four"))
 
     # No retries: the second answer must not be sent on the dead connection first.
-    answers = asyncio.run(_answers_around_a_dropped_connection(model_for(fake_openai), fake_openai))
+    # The provider closes the idle kept-alive connection between the two.
+    answers = asyncio.run(_two_answers(model_for(fake_openai), fake_openai.drop_connections))
 
     assert answers == ("one two", "three four")
     assert len(fake_openai.requests) == 2

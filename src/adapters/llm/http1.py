@@ -11,7 +11,7 @@ next answer.
 
 Only what the provider's API needs: HTTP/1.1 over TCP or TLS, a small pool of kept-alive
 connections per origin, the four httpx timeouts. A proxy from the environment (HTTPS_PROXY and
-the like) is left to httpx's own transport: see `lean_client`.
+the like) is left to httpx's own transport: see `proxied`.
 """
 
 import asyncio
@@ -167,8 +167,8 @@ class _Body(httpx2.AsyncByteStream):
 
 
 class LeanTransport(httpx2.AsyncBaseTransport):
-    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._ssl_context = ssl_context
+    def __init__(self) -> None:
+        self._ssl_context: ssl.SSLContext | None = None  # made at the first https connection
         self._idle: dict[_Origin, deque[_Connection]] = {}
 
     def _tls(self) -> ssl.SSLContext:
