@@ -1,7 +1,7 @@
 """What the use cases need from the outside world. Adapters and fakes subclass these."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -677,7 +677,10 @@ class ChatSearch(Protocol):
         constant number of queries."""
         ...
 
-    def sources(self, chat_ids: list[ChatId]) -> dict[ChatId, list[str]]:
+    def sources(
+        self, chat_ids: list[ChatId], heads_only: Collection[ChatId] = ()
+    ) -> dict[ChatId, list[str]]:
         """Each chat's searchable texts as written: title, intake answers, then each message
-        and answer in order. One query."""
+        and answer in order; only the title and intake answers of those in `heads_only`. One
+        query."""
         ...

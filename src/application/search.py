@@ -42,8 +42,8 @@ def parse_query(q: str | None, from_: str | None, to: str | None) -> SearchQuery
 
 class SearchChats:
     """Chats matching every word asked, the best matches first, then the newest; each with the
-    part of it that matched. Two queries a page: the hits, then the texts of the page's chats
-    for their snippets."""
+    part of it that matched. The hits, then one query for the texts of the page's chats for
+    their snippets."""
 
     def __init__(self, index: ChatSearch) -> None:
         self._index = index
@@ -55,8 +55,12 @@ class SearchChats:
         hits = self._index.search(query, owner=data.owner, after=data.after, limit=limit + 1)
         more = len(hits) > limit
         hits = hits[:limit]
-        sources = self._index.sources([h.chat.id for h in hits])
         words = query.all_words
+        # A lone word that a chat's title or intake answers hold (its tier 0) is snippeted
+        # from the first of them that holds it, whatever its messages hold: the best source
+        # holds the most words, and the first of equals wins. So their texts are not read.
+        heads = [h.chat.id for h in hits if h.position.tier == 0] if len(words) == 1 else []
+        sources = self._index.sources([h.chat.id for h in hits], heads_only=heads)
         items = [
             Found(
                 chat=h.chat if data.owner is not None else h.chat.public(),

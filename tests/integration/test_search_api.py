@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from adapters.clock import SystemClock
+from adapters.orm import search as search_index
 from adapters.orm.models import Member as MemberRow
 from adapters.orm.unit_of_work import DjangoUnitOfWork
 from application.moderation import HideChat, HideChatInput, ModerateInput, RestoreChat
@@ -146,6 +147,18 @@ def test_results_keep_the_list_shape_and_add_snippet_and_highlights(
     assert found["next"] is None
 
 
+def test_the_snippet_is_the_text_holding_the_most_words_the_first_of_equals(
+    member: Member, korean: int
+) -> None:
+    # 개발자 and 팀장 are in different intake answers; the offline model's first answer
+    # quotes them both. One word is snippeted from the first text holding it, two from the
+    # first text holding both.
+    assert search(APIClient(), q="팀장").json()["results"][0]["snippet"] == KOREAN["goal"]
+    both = search(APIClient(), q="팀장 개발자").json()["results"][0]
+    assert both["snippet"] not in KOREAN.values()
+    assert set(marked(both)) == {"개발자", "팀장"}
+
+
 def test_blank_q_is_the_plain_list(korean: int, english: int) -> None:
     plain = APIClient().get("/api/chats/").json()
     for blank in ("", "   "):
@@ -196,12 +209,54 @@ def test_a_page_costs_at_most_six_queries_whatever_its_size(member: Member) -> N
         )
         other = start_chat(member).json()["id"]
         member.client.post(f"/api/chats/{other}/messages/", {"content": "engineer"}, format="json")
+    if connection.vendor == "postgresql":
+        search_index._shares()  # read once every 5 minutes, not on every page
     for size in (1, 3, 5, 20):
         with CaptureQueriesContext(connection) as queries:
             assert len(ids(search(APIClient(), q="engineer", page_size=size))) == min(size, 6)
         assert len(queries) <= (6 if connection.vendor == "postgresql" else 3), [
             q["sql"] for q in queries
         ]
+
+
+@pytest.fixture
+def fresh_statistics() -> Any:
+    """The bigram frequencies read anew, and forgotten after (they are the test's own)."""
+    search_index._stats.clear()
+    yield
+    search_index._stats.clear()
+
+
+def windowed(statements: list[dict[str, Any]]) -> int:
+    """How many statements looked among the newest chats only."""
+    return sum("(SELECT * FROM" in q["sql"] for q in statements)
+
+
+def test_a_rare_word_is_looked_up_in_the_index_at_once(
+    member: Member, fresh_statistics: None
+) -> None:
+    # With the bigrams' frequencies known, a word too rare to fill a page among the newest
+    # chats is not looked for there first; a common one still is (the index would read every
+    # chat holding it). Only PostgreSQL has the index; SQLite checks every chat in one go.
+    for n in range(30):
+        start_chat(member, goal=f"Become a staff engineer {n}")
+    rare = start_chat(member, goal="Become a staff engineer", misc="Quantum computing").json()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE chatbot_chatsearch")
+    with CaptureQueriesContext(connection) as common_queries:
+        assert len(ids(search(APIClient(), q="engineer"))) == 20
+    with CaptureQueriesContext(connection) as rare_queries:
+        assert ids(search(APIClient(), q="quantum")) == [rare["id"]]
+    if connection.vendor == "postgresql":
+        assert windowed(common_queries.captured_queries) == 1
+        assert windowed(rare_queries.captured_queries) == 0
+        # Nor does a lookup in the index start a parallel worker (ms to start, for µs of work).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'chatbot_chatsearch'")
+            assert cursor.fetchone()[0] == ["parallel_workers=0"]
+    else:
+        assert windowed(common_queries.captured_queries + rare_queries.captured_queries) == 0
 
 
 def test_a_members_own_search_sees_only_their_chats_hidden_ones_too(

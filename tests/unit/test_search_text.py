@@ -86,3 +86,20 @@ def test_highlights_map_back_through_full_width_and_decomposed_text() -> None:
     nfd = unicodedata.normalize("NFD", "나는 개발자")
     found = snippet([f"ＤＥＶＥＬＯＰＥＲ {nfd}"], ("developer", "개발자"))
     assert [found.text[s:e] for s, e in found.highlights] == ["ＤＥＶＥＬＯＰＥＲ", "개발자"]
+
+
+@given(
+    st.text(alphabet="개발자팀장 DevEloperß\u0301ﬁＤ", max_size=60),
+    st.sampled_from(["개발자", "developer", "ss", "fi", "d", "팀장"]),
+)
+def test_highlights_are_the_matches_whatever_the_text_folds_to(text: str, word: str) -> None:
+    # Most text folds one character to one (read without a per-character map); ß, ﬁ and
+    # combining marks do not. Either way each range is a match and every match is marked.
+    found = snippet([text], (word,), length=1000)
+    for start, end in found.highlights:
+        assert word in normalize(found.text[start:end])
+    unmarked = "".join(
+        "\n" if any(s <= i < e for s, e in found.highlights) else ch
+        for i, ch in enumerate(found.text)
+    )
+    assert all(word not in normalize(part) for part in unmarked.split("\n"))

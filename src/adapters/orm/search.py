@@ -2,14 +2,18 @@
 
 Writes: adapters/orm/indexing.py.
 
-Reads (PostgreSQL): a word is found by its bigrams in the GIN index of the tsvector, then checked
-as a substring of the normalized text (`strpos`: no pattern syntax, so no operator of the query
-reaches the engine). A page is the newest matches of the best tier first: each tier is one
-`ORDER BY chat_id DESC LIMIT n` on which the planner picks, from the bigrams' statistics, either
-the GIN index (rare words) or the primary key read backwards with the check as a filter (common
-words, found within a few rows).
+Reads (PostgreSQL): a word is checked as a substring of the normalized text (`strpos`: no
+pattern syntax, so no operator of the query reaches the engine). A page is the newest matches of
+the best tier first. A tier looks among the newest chats first when the bigrams' frequencies
+(pg_stats) leave room for a page there, which a common word fills; otherwise, or when that does
+not fill the page, the GIN index of the bigrams finds the candidates, from the rarest bigrams of
+each word.
 """
 
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -35,10 +39,99 @@ _FIELDS = (*SUMMARY_FIELDS, None)  # then the tier
 WINDOWS = {0: (300, 4000), 1: (300,)}
 
 
-def _tsquery(words: tuple[str, ...]) -> str | None:
-    """Every bigram of every word of two characters or more, ANDed; None: none to look up (a
-    one-character word is checked on the text alone)."""
-    terms = list(dict.fromkeys(g for w in words if len(w) > 1 for g in grams(w)))
+# How long a process trusts the bigrams' frequencies it read (ANALYZE, run by autovacuum as the
+# table grows, moves them).
+STATS_TTL_S = 300.0
+# How many rows a lookup in the index may leave for their texts to be checked before it is worth
+# reading one more bigram's posting list (about 5 µs a row against 8 ns a posting, at 1M chats).
+CANDIDATES = 500
+_stats: list[tuple[float, "_Shares"]] = []  # [(read at, what was read)], replaced whole
+_stats_lock = threading.Lock()
+_HEAD_TERMS = sql.column_name(SearchRow, "head_terms")
+_BODY_TERMS = sql.column_name(SearchRow, "body_terms")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shares:
+    """The share of search rows holding each bigram, per tsvector column, as ANALYZE sampled
+    it (pg_stats' most common elements). A bigram it does not list is rarer than every one it
+    does (`floor`); a column it has no figures for is taken as holding everything."""
+
+    of: dict[str, dict[str, float]]
+    floor: dict[str, float]
+    rows: float  # in the table, by the same ANALYZE (-1: never analyzed)
+
+    def share(self, column: str, term: str) -> float:
+        shares, floor = self.of.get(column), self.floor.get(column)
+        return 1.0 if shares is None or floor is None else shares.get(term, floor)
+
+    def at_most(self, column: str, words: tuple[str, ...]) -> float:
+        """An upper bound on the share of rows whose `column` holds every word: a row holding a
+        word holds each of its bigrams, so no more than the rarest one's."""
+        bound = 1.0
+        for word in words:
+            if len(word) > 1:
+                bound = min(bound, *(self.share(column, g) for g in grams(word)))
+        return bound
+
+    def lookup(self, column: str, word: str) -> list[str]:
+        """The bigrams of `word` worth looking up in the index: the rarest first, until so few
+        rows could hold them all (as if they were independent) that checking each row's text
+        costs less than reading another posting list. The bigrams of one word come together,
+        so a common one removes few candidates: `compilers`' seven took 12 ms of GIN reading
+        at 1M chats, its rarest two 1 ms, for the same 442 candidates."""
+        terms = sorted(dict.fromkeys(grams(word)), key=lambda g: self.share(column, g))
+        if self.rows <= 0:
+            return terms
+        chosen, candidates = [], self.rows
+        for term in terms:
+            chosen.append(term)
+            candidates *= self.share(column, term)
+            if candidates <= CANDIDATES:
+                break
+        return chosen
+
+
+def _shares() -> _Shares:
+    now = time.monotonic()
+    if _stats and now - _stats[0][0] < STATS_TTL_S:
+        return _stats[0][1]
+    with _stats_lock:
+        if _stats and now - _stats[0][0] < STATS_TTL_S:
+            return _stats[0][1]
+        columns = [_HEAD_TERMS, _BODY_TERMS]
+        table = SearchRow._meta.db_table
+        found = sql.select(
+            "SELECT c.reltuples, s.attname, s.most_common_elems::text::text[], "
+            "s.most_common_elem_freqs FROM pg_class c LEFT JOIN pg_stats s "
+            "ON s.schemaname = current_schema() AND s.tablename = c.relname "
+            "AND s.attname = ANY(%s) WHERE c.oid = to_regclass(%s)",
+            [columns, table],
+            (None,) * 4,
+        )
+        of, floor = {}, {}
+        rows = float(found[0][0]) if found else -1.0
+        for _, column, elements, freqs in found:
+            if elements and freqs:
+                # The frequencies of the elements, then their minimum and maximum.
+                of[column] = dict(zip(elements, freqs, strict=False))
+                floor[column] = freqs[len(elements)]
+        _stats[:] = [(now, _Shares(of, floor, rows))]
+        return _stats[0][1]
+
+
+def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str | None:
+    """The bigrams to look up of every word of two characters or more (all of them without
+    `shares`), ANDed; None: none to look up (a one-character word is checked on the text
+    alone)."""
+    terms = list(
+        dict.fromkeys(
+            g
+            for w in words
+            if len(w) > 1
+            for g in (grams(w) if shares is None else shares.lookup(column, w))
+        )
+    )
     if not terms:
         return None
     return " & ".join(terms_literal([t]) for t in terms)
@@ -129,12 +222,16 @@ def _tier_statement(
     limit: int,
     mode: str = "plain",
     window: int = 0,
+    shares: _Shares | None = None,
 ) -> tuple[str, list[Any]]:
-    pg = connection.vendor == "postgresql"
+    # The index is read on PostgreSQL outside a window; in a window the texts alone are
+    # checked (the tsvectors would be read as well, for nothing).
+    indexed = connection.vendor == "postgresql" and mode != "window"
     words, from_words, to_words = query.words, query.from_words, query.to_words
     journey = (*from_words, *to_words)
-    head_q = _tsquery((*words, *journey) if tier == 0 else journey) if pg else None
-    body_q = _tsquery(words) if pg and tier == 1 else None
+    head_words = (*words, *journey) if tier == 0 else journey
+    head_q = _tsquery(head_words, _HEAD_TERMS, shares) if indexed else None
+    body_q = _tsquery(words, _BODY_TERMS, shares) if indexed and tier == 1 else None
     statement = _tier(
         tier, len(words), len(from_words), len(to_words),
         (head_q is not None, body_q is not None), owner is not None, before is not None, limit,
@@ -153,45 +250,67 @@ def _tier_statement(
 
 
 @cache
-def _sources(count: int) -> str:
-    # One query for the page: the chats' titles, intake answers, messages and answers, each
-    # with the order it is shown in.
-    marks = ", ".join(["%s"] * count)
+def _sources(count: int, whole: int) -> str:
+    """One query for the page: the chats' titles and intake answers, and the messages and
+    answers of `whole` of them, each with the order it is shown in. On PostgreSQL (count 0) two
+    arrays of ids, the first bound twice, the second twice: its text is the same for every
+    page, prepared once per connection."""
+    if count == 0:
+        ids, body_ids = "= ANY(%s)", "= ANY(%s)"
+    else:
+        ids, body_ids = (f"IN ({', '.join(['%s'] * n)})" for n in (count, max(whole, 1)))
     chat, prompt = sql.table(ChatRow), sql.table(PromptRow)
     turn, choice = sql.table(TurnRow), sql.table(ChoiceRow)
     t_chat, t_index = sql.column(TurnRow, "chat"), sql.column(TurnRow, "index")
     content, x_index = sql.column(TurnRow, "content"), sql.column(ChoiceRow, "index")
     title = sql.column(ChatRow, "title")
     return (
-        f"SELECT id, 0, 0, 0, {title} FROM {chat} WHERE id IN ({marks}) "
+        f"SELECT id, 0, 0, 0, {title} FROM {chat} WHERE id {ids} "
         f"UNION ALL SELECT {sql.column(PromptRow, 'chat')}, 1, "
         f"{sql.column(PromptRow, 'position')}, 0, {sql.column(PromptRow, 'answer')} "
-        f"FROM {prompt} WHERE {sql.column(PromptRow, 'chat')} IN ({marks}) "
+        f"FROM {prompt} WHERE {sql.column(PromptRow, 'chat')} {ids} "
         f"UNION ALL SELECT t.{t_chat}, 2, t.{t_index}, 0, t.{content} "
-        f"FROM {turn} t WHERE t.{t_chat} IN ({marks}) "
+        f"FROM {turn} t WHERE t.{t_chat} {body_ids} "
         f"UNION ALL SELECT t.{t_chat}, 2, t.{t_index}, 1 + x.{x_index}, "
         f"x.{sql.column(ChoiceRow, 'content')} FROM {turn} t JOIN {choice} x "
-        f"ON x.{sql.column(ChoiceRow, 'turn')} = t.id WHERE t.{t_chat} IN ({marks}) "
+        f"ON x.{sql.column(ChoiceRow, 'turn')} = t.id WHERE t.{t_chat} {body_ids} "
         "ORDER BY 1, 2, 3, 4"
     )
+
+
+def _share(shares: _Shares, query: SearchQuery, tier: int) -> float:
+    """At most this share of the chats can be in `tier`, by the bigrams' frequencies."""
+    journey = (*query.from_words, *query.to_words)
+    if tier == 0:
+        return shares.at_most(_HEAD_TERMS, (*query.words, *journey))
+    return min(shares.at_most(_BODY_TERMS, query.words), shares.at_most(_HEAD_TERMS, journey))
 
 
 def _tier_rows(
     query: SearchQuery, tier: int, owner: MemberId | None, before: ChatId | None, limit: int
 ) -> list[tuple[Any, ...]]:
     """Up to `limit` rows of one tier. On PostgreSQL, for the public feed, first among the
-    WINDOWS newest chats: a common word fills the page there, at a bounded cost. When it does
-    not, the word is rare enough below that for the GIN index: the planner's own choice, from
-    bigram statistics that multiply as if bigrams were independent, can badly misjudge
-    a word and read every chat backwards for it."""
+    WINDOWS newest chats, when the bigrams' frequencies leave room for a page there: a common
+    word fills the page at a bounded cost. Otherwise the word is rare enough for the GIN index:
+    the planner's own choice, from bigram statistics that it multiplies as if bigrams were
+    independent, can badly misjudge a word and read every chat backwards for it."""
     if connection.vendor != "postgresql":
         return sql.select(*_tier_statement(query, tier, owner, before, limit), _FIELDS)
-    for window in WINDOWS[tier] if owner is None else ():
+    if owner is not None:  # a member's own chats: no window of everyone's newest
+        return sql.select(
+            *_tier_statement(query, tier, owner, before, limit, "index"), _FIELDS, prepare=False
+        )
+    shares = _shares()
+    for window in WINDOWS[tier]:
+        if shares.rows >= 0 and _share(shares, query, tier) * min(window, shares.rows) < limit:
+            continue  # fewer matches there than a page, even at the most
         statement, params = _tier_statement(query, tier, owner, before, limit, "window", window)
-        rows = sql.select(statement, params, _FIELDS, prepare=False)
+        # Prepared: the window drives the plan whatever the words are (planning it took more
+        # than running it, 0.5 ms).
+        rows = sql.select(statement, params, _FIELDS)
         if len(rows) >= limit:
             return rows
-    statement, params = _tier_statement(query, tier, owner, before, limit, "index")
+    statement, params = _tier_statement(query, tier, owner, before, limit, "index", 0, shares)
     return sql.select(statement, params, _FIELDS, prepare=False)
 
 
@@ -224,11 +343,23 @@ class DjangoChatSearch(ChatSearch):
             for row in rows
         ]
 
-    def sources(self, chat_ids: list[ChatId]) -> dict[ChatId, list[str]]:
+    def sources(
+        self, chat_ids: list[ChatId], heads_only: Collection[ChatId] = ()
+    ) -> dict[ChatId, list[str]]:
         if not chat_ids:
             return {}
         found: dict[ChatId, list[str]] = {}
-        rows = sql.select(_sources(len(chat_ids)), chat_ids * 4, (None,) * 5)
+        skip = set(heads_only)
+        whole = [c for c in chat_ids if c not in skip]
+        params: list[Any]
+        if connection.vendor == "postgresql":
+            statement, params = _sources(0, 0), [chat_ids, chat_ids, whole, whole]
+        else:
+            # An empty IN () is no SQL: an id no chat has stands for none.
+            body = whole or [ChatId(0)]
+            statement = _sources(len(chat_ids), len(body))
+            params = [*chat_ids, *chat_ids, *body, *body]
+        rows = sql.select(statement, params, (None,) * 5)
         for chat_id, *_, text in rows:
             found.setdefault(ChatId(chat_id), []).append(text)
         return found

@@ -80,9 +80,14 @@ def select(
 ) -> list[tuple[Any, ...]]:
     """The rows of `statement`, each column's value converted as the ORM would for the model
     field in the same place of `fields` (None: a value taken as the database returns it).
-    `prepare=False` runs it on Django's own cursor, planned for its values every time."""
-    with cursor() if prepare else connection.cursor() as c:
-        c.execute(statement, params)
+    `prepare=False`: planned for its values every time, never prepared."""
+    with cursor() as c:
+        if prepare or type(c.cursor) is not psycopg.Cursor:
+            c.execute(statement, params)
+        else:
+            # Still bound on the server and read with the C loaders (Django's own cursor
+            # binds on the client and loads timestamps in Python: 1.5 ms of a search page).
+            c.cursor.execute(statement, params, prepare=False)
         rows = c.fetchall()
     return convert(rows, fields)
 
