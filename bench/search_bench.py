@@ -9,11 +9,15 @@ grows it with `manage.py seed_data` (COPY; the search rows are seeded with the c
 indexes dropped while the rows go in and built again after, as a bulk load does) to each size.
 At each size it serves the app as `make serve` does (bench/read_bench.py's helpers) and measures
 each search with wrk (one thread, --connections clients, --duration seconds after a 1 s warm-up):
-p50 and p99 latency, requests per second, and how many chats the first page found.
+p50 and p99 latency, requests per second, the CPU a request cost the app's processes and
+PostgreSQL's (from /proc, over the same seconds), and how many chats the first page found. The
+feed's first page (no search) is measured the same way, as the yardstick of a request's fixed
+cost on the same machine in the same run.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.parse
@@ -23,12 +27,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_bench import log, manage, server_env, start_server, wrk
-from stream_bench import Database, machine
+from read_bench import app_ticks, log, manage, server_env, start_server, wrk
+from stream_bench import Database, _postgres_ticks, machine
 
 DB_NAME = "chatbot_search_bench"
 # (name, query string): what the first page of each search costs.
+FEED = "feed, no search"
 SEARCHES = [
+    (FEED, {}),
     ("ko, 1 word, common", {"q": "개발자"}),
     ("ko, 1 word, 2 syllables", {"q": "팀장"}),
     ("ko, 2 words, common", {"q": "개발자 팀장"}),
@@ -80,6 +86,22 @@ def grow(db: Database, env: dict[str, str], size: int) -> float:
     return time.monotonic() - started
 
 
+def measure(server: Any, url: str, connections: int, seconds: float) -> dict[str, Any]:
+    """wrk's figures for `url`, with the CPU milliseconds a request cost the app (the server
+    and its workers) and PostgreSQL (every postgres process) over the same seconds."""
+    hz = os.sysconf("SC_CLK_TCK")
+    app0, pg0 = app_ticks(server), _postgres_ticks()
+    measured, _ = wrk(url, connections, seconds, {}, None)
+    app1, pg1 = app_ticks(server), _postgres_ticks()
+    requests = max(1, measured["requests"])
+    pg = sum(t - pg0.get(p, 0) for p, t in pg1.items())
+    return {
+        **measured,
+        "app_cpu_ms": round((app1 - app0) / hz * 1000 / requests, 2),
+        "pg_cpu_ms": round(pg / hz * 1000 / requests, 2),
+    }
+
+
 def first_page(base: str, path: str) -> int:
     with urllib.request.urlopen(base + path) as response:  # noqa: S310 - our own server
         return len(json.loads(response.read())["results"])
@@ -111,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
             rows: dict[str, Any] = {"seed_seconds": round(seconds, 1)}
             try:
                 for name, params in SEARCHES:
-                    path = "/api/chats/?" + urllib.parse.urlencode(params)
+                    path = "/api/chats/" + ("?" + urllib.parse.urlencode(params) if params else "")
                     found = first_page(base, path)
                     try:
                         wrk(base + path, args.connections, 1, {}, None)  # warm-up
-                        measured, _ = wrk(base + path, args.connections, args.duration, {}, None)
+                        measured = measure(server, base + path, args.connections, args.duration)
                     except (KeyError, AttributeError) as error:  # wrk printed no percentiles
                         log(f"{size:>9} {name}: wrk gave no figures ({error!r})")
                         continue
@@ -123,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                     log(
                         f"{size:>9} {name:<26} p50 {measured['p50']:7.2f} ms  "
                         f"p99 {measured['p99']:7.2f} ms  {measured['rps']:8.1f}/s  "
-                        f"page {found}  errors {measured['errors']}"
+                        f"CPU app {measured['app_cpu_ms']:5.2f} PG {measured['pg_cpu_ms']:5.2f} "
+                        f"ms/request  page {found}  errors {measured['errors']}"
                     )
             finally:
                 server.stop()
@@ -139,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(results: dict[str, Any]) -> str:
     sizes = list(results["sizes"])
-    head = "| search | " + " | ".join(f"{int(s):,} p50 / p99 ms (page)" for s in sizes) + " |"
+    head = (
+        "| search | "
+        + " | ".join(f"{int(s):,}: p50 / p99 ms (page); CPU app / PG ms" for s in sizes)
+        + " |"
+    )
     lines = [head, "|" + " --- |" * (len(sizes) + 1)]
     for name, _ in SEARCHES:
         cells = []
@@ -148,7 +175,10 @@ def report(results: dict[str, Any]) -> str:
             if row is None:
                 cells.append("-")
                 continue
-            cells.append(f"{row['p50']:.1f} / {row['p99']:.1f} ({row['found']})")
+            cells.append(
+                f"{row['p50']:.1f} / {row['p99']:.1f} ({row['found']}); "
+                f"{row['app_cpu_ms']:.1f} / {row['pg_cpu_ms']:.2f}"
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     seeds = ", ".join(f"{int(s):,}: {results['sizes'][s]['seed_seconds']} s" for s in sizes)
     lines.append(f"\nSeeding (to each size, GIN indexes included): {seeds}")
