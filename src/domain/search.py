@@ -11,11 +11,13 @@ substring of the inflected form. docs/search.md has the measurements behind this
 - English word forms: a query word loses a plural or verb suffix (`developers` -> `developer`,
   `studies` -> `studi`, `working` -> `work`), and what remains is always a prefix of the word
   written, so a substring match finds the other forms too. Stored text is never stemmed.
-- Index: the bigrams of each run of letters and digits (a run of one character: itself). Every
-  bigram of a query word of two or more characters occurs in any text it matches, so a
-  bigram index finds every candidate, and the substring check removes the false ones.
+- Index: the bigrams and the ASCII trigrams of each run of letters and digits (a run of one
+  character: itself). Every such term of a query word of two or more characters occurs in any
+  text it matches, so the index finds every candidate, and the substring check removes the
+  false ones.
 """
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,20 +35,13 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# A run of letters and digits: what str.isalnum() accepts (\w is those and "_").
+_RUN = re.compile(r"[^\W_]+")
+
+
 def _runs(normalized: str) -> list[str]:
     """The runs of letters and digits (what a word is made of, in any script)."""
-    runs: list[str] = []
-    start = None
-    for i, ch in enumerate(normalized):
-        if ch.isalnum():
-            if start is None:
-                start = i
-        elif start is not None:
-            runs.append(normalized[start:i])
-            start = None
-    if start is not None:
-        runs.append(normalized[start:])
-    return runs
+    return _RUN.findall(normalized)
 
 
 _VOWELS = frozenset("aeiou")
@@ -86,15 +81,28 @@ def query_words(text: str) -> tuple[str, ...]:
 
 
 def grams(word: str) -> list[str]:
-    """The index terms of one run of letters and digits."""
+    """The index terms of one run of letters and digits, or of a query word: its bigrams and
+    its trigrams of ASCII characters (English bigrams such as `co` or `er` are in most texts,
+    too common to narrow a lookup; Korean syllables are not), or itself when it is one
+    character. The terms of a word are terms of any run holding it."""
     if len(word) == 1:
         return [word]
-    return [word[i : i + 2] for i in range(len(word) - 1)]
+    terms = [word[i : i + 2] for i in range(len(word) - 1)]
+    if word.isascii():
+        terms += [word[i : i + 3] for i in range(len(word) - 2)]
+    else:
+        terms += [t for i in range(len(word) - 2) if (t := word[i : i + 3]).isascii()]
+    return terms
 
 
 def index_terms(text: str) -> list[str]:
-    """The distinct index terms of a text (normalized here)."""
-    return list(dict.fromkeys(g for run in _runs(normalize(text)) for g in grams(run)))
+    """The distinct index terms of a text (normalized here), in no particular order. Each
+    distinct run once: words repeat, and their terms were most of the time (0.7 against 1.1 ms
+    for a body of 1,100 characters)."""
+    terms: set[str] = set()
+    for run in set(_runs(normalize(text))):
+        terms.update(grams(run))
+    return list(terms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,9 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from domain.search import index_terms
 
 BEFORE = [("chatbot", "0003_social_login")]
 AFTER = [("chatbot", "0004_member_email_verified")]
@@ -75,3 +78,54 @@ def test_existing_look_alike_nicknames_are_told_apart_in_sign_up_order() -> None
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_rows_stored_before_trigrams_are_indexed_again_with_them() -> None:
+    before = [("chatbot", "0016_chat_search_serial_scans")]
+    after = [("chatbot", "0017_chat_search_trigrams")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    member = old.get_model("chatbot", "Member").objects.create(
+        email="m@example.com", nickname="m", nickname_key="m", password="!"
+    )
+    now = timezone.now()
+    chat = old.get_model("chatbot", "Chat").objects.create(
+        member=member, title="Compilers", created_at=now, updated_at=now, model="offline"
+    )
+    head, body = "compilers\n팀장이 되고 싶어요", "compilers\n팀장이 되고 싶어요\nlexers"
+    bigrams = [g for run in ("compilers", "팀장이", "lexers") for g in bigrams_of(run)]
+    old.get_model("chatbot", "ChatSearch").objects.create(
+        chat=chat, head=head, body=body, from_text="", to_text="",
+        head_terms=bigrams[:8], body_terms=bigrams,
+    )  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT head_terms::text, body_terms::text, head, body FROM chatbot_chatsearch "
+                "WHERE chat_id = %s",
+                [chat.pk],
+            )
+            head_terms, body_terms, *texts = cursor.fetchone()
+        assert terms_of(head_terms) == set(index_terms(head))
+        assert terms_of(body_terms) == set(index_terms(body))
+        assert {"com", "pil", "lex"} <= terms_of(body_terms)
+    else:  # SQLite keeps no terms: the texts are as they were
+        ChatSearch = executor.loader.project_state(after).apps.get_model("chatbot", "ChatSearch")
+        texts = list(ChatSearch.objects.values_list("head", "body").get())
+    assert texts == [head, body]
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def bigrams_of(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def terms_of(tsvector: str) -> set[str]:
+    return {term.strip("'") for term in tsvector.split()}

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from domain.search import (
     QueryTooLong,
     SearchQuery,
+    _runs,
     grams,
     index_terms,
     normalize,
@@ -60,11 +61,41 @@ def test_a_query_of_punctuation_alone_matches_nothing_and_a_blank_one_is_no_sear
     assert SearchQuery.parse("  ", None, "").empty
 
 
-@given(st.text(alphabet="개발자팀장이되고싶어요 abcxyz", min_size=2, max_size=40))
-def test_every_bigram_of_a_word_is_indexed_in_a_text_holding_it(text: str) -> None:
+@given(st.text(alphabet="개발자팀장이되고 abcxyzé1_-.", min_size=2, max_size=40))
+def test_every_term_of_a_word_is_indexed_in_a_text_holding_it(text: str) -> None:
+    # Any word a text holds is a part of one of its runs of letters and digits: the index
+    # finds the text by that word's terms, bigrams and ASCII trigrams alike.
     terms = set(index_terms(text))
-    for word in text.split():
-        assert set(grams(normalize(word))) <= terms
+    folded = normalize(text)
+    for start in range(len(folded)):
+        for end in range(start + 2, len(folded) + 1):
+            word = folded[start:end]
+            if all(ch.isalnum() for ch in word):
+                assert set(grams(word)) <= terms, word
+
+
+def test_english_words_are_indexed_by_trigrams_too() -> None:
+    assert grams("compiler") == [
+        "co", "om", "mp", "pi", "il", "le", "er",
+        "com", "omp", "mpi", "pil", "ile", "ler",
+    ]  # fmt: skip
+    assert grams("팀장이") == ["팀장", "장이"]  # Korean syllables are selective as bigrams
+    assert grams("react로") == ["re", "ea", "ac", "ct", "t로", "rea", "eac", "act"]
+    assert grams("x") == ["x"]
+
+
+@given(st.text(max_size=60))
+def test_runs_are_the_longest_stretches_of_letters_and_digits(text: str) -> None:
+    runs, run = [], ""
+    for ch in text:
+        if ch.isalnum():
+            run += ch
+        elif run:
+            runs.append(run)
+            run = ""
+    if run:
+        runs.append(run)
+    assert _runs(text) == runs
 
 
 def test_snippet_marks_every_match_in_the_best_source() -> None:

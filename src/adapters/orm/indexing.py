@@ -1,6 +1,6 @@
 """Keeping the search index (ChatSearch rows): the chat's own statements do it
 (adapters/orm/chats.py). A new chat inserts its row; each message and answer appends its
-normalized text and bigrams (`||` on the text and on the tsvector), so a write costs the size of
+normalized text and terms (`||` on the text and on the tsvector), so a write costs the size of
 what it adds, not of the chat. Moderation and anonymity are read from the chat row when
 searching, and the row goes with the chat."""
 

@@ -142,7 +142,7 @@ def terms_literal(terms: list[str]) -> str:
 
 class ChatSearch(models.Model):
     """What search reads of a chat, kept by the same statements that write the chat: its text
-    normalized (domain.search.normalize), and on PostgreSQL the bigrams of that text
+    normalized (domain.search.normalize), and on PostgreSQL the terms of that text
     (docs/search.md). One row per chat, gone with it."""
 
     chat = models.OneToOneField(

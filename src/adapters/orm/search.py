@@ -4,10 +4,10 @@ Writes: adapters/orm/indexing.py.
 
 Reads (PostgreSQL): a word is checked as a substring of the normalized text (`strpos`: no
 pattern syntax, so no operator of the query reaches the engine). A page is the newest matches of
-the best tier first. A tier looks among the newest chats first when the bigrams' frequencies
+the best tier first. A tier looks among the newest chats first when the terms' frequencies
 (pg_stats) leave room for a page there, which a common word fills; otherwise, or when that does
-not fill the page, the GIN index of the bigrams finds the candidates, from the rarest bigrams of
-each word.
+not fill the page, the GIN index of the terms (bigrams, ASCII trigrams) finds the candidates,
+from the rarest terms of each word.
 """
 
 import threading
@@ -33,17 +33,18 @@ from domain.ids import ChatId, MemberId
 from domain.search import SearchQuery, grams
 
 _FIELDS = (*SUMMARY_FIELDS, None)  # then the tier
-# How many of the newest chats a tier reads, in turn, before it asks the GIN index instead: a
-# head is short and cheap to check, so tier 0 looks further (a pair of words in 1 head of 20
-# fills a page from 4,000 heads; from the index it costs reading all their matches).
-WINDOWS = {0: (300, 4000), 1: (300,)}
+# How many of the newest chats a tier reads at most before it asks the GIN index instead. The
+# read stops at a page of matches, so a common word costs what it finds. A head is short and
+# cheap to check, so tier 0 looks further (a pair of words in 1 head of 20 fills a page from
+# 4,000 heads; from the index it costs reading all their matches); a body is not.
+WINDOWS = {0: 4000, 1: 300}
 
 
-# How long a process trusts the bigrams' frequencies it read (ANALYZE, run by autovacuum as the
+# How long a process trusts the terms' frequencies it read (ANALYZE, run by autovacuum as the
 # table grows, moves them).
 STATS_TTL_S = 300.0
 # How many rows a lookup in the index may leave for their texts to be checked before it is worth
-# reading one more bigram's posting list (about 5 µs a row against 8 ns a posting, at 1M chats).
+# reading one more term's posting list (about 5 µs a row against 8 ns a posting, at 1M chats).
 CANDIDATES = 500
 _stats: list[tuple[float, "_Shares"]] = []  # [(read at, what was read)], replaced whole
 _stats_lock = threading.Lock()
@@ -53,8 +54,8 @@ _BODY_TERMS = sql.column_name(SearchRow, "body_terms")
 
 @dataclass(frozen=True, slots=True)
 class _Shares:
-    """The share of search rows holding each bigram, per tsvector column, as ANALYZE sampled
-    it (pg_stats' most common elements). A bigram it does not list is rarer than every one it
+    """The share of search rows holding each term, per tsvector column, as ANALYZE sampled
+    it (pg_stats' most common elements). A term it does not list is rarer than every one it
     does (`floor`); a column it has no figures for is taken as holding everything."""
 
     of: dict[str, dict[str, float]]
@@ -67,7 +68,7 @@ class _Shares:
 
     def at_most(self, column: str, words: tuple[str, ...]) -> float:
         """An upper bound on the share of rows whose `column` holds every word: a row holding a
-        word holds each of its bigrams, so no more than the rarest one's."""
+        word holds each of its terms, so no more than the rarest one's."""
         bound = 1.0
         for word in words:
             if len(word) > 1:
@@ -75,20 +76,24 @@ class _Shares:
         return bound
 
     def lookup(self, column: str, word: str) -> list[str]:
-        """The bigrams of `word` worth looking up in the index: the rarest first, until so few
-        rows could hold them all (as if they were independent) that checking each row's text
-        costs less than reading another posting list. The bigrams of one word come together,
-        so a common one removes few candidates: `compilers`' seven took 12 ms of GIN reading
-        at 1M chats, its rarest two 1 ms, for the same 442 candidates."""
-        terms = sorted(dict.fromkeys(grams(word)), key=lambda g: self.share(column, g))
-        if self.rows <= 0:
+        """The terms of `word` worth looking up in the index: those too rare for ANALYZE to list
+        (their posting lists are short, and how rare each is is not known), then the listed
+        ones, the rarest first, until so few rows could hold them all (as if they were
+        independent) that checking each row's text costs less than reading another posting
+        list. The terms of one word come together, so a common one removes few candidates:
+        `compilers`' seven bigrams took 12 ms of GIN reading at 1M chats, its rarest two 1 ms,
+        for the same 442 candidates."""
+        shares, floor = self.of.get(column), self.floor.get(column)
+        terms = list(dict.fromkeys(grams(word)))
+        if shares is None or floor is None or self.rows <= 0:
             return terms
-        chosen, candidates = [], self.rows
-        for term in terms:
-            chosen.append(term)
-            candidates *= self.share(column, term)
-            if candidates <= CANDIDATES:
+        chosen = [t for t in terms if t not in shares]
+        candidates = self.rows * floor ** len(chosen)
+        for term in sorted((t for t in terms if t in shares), key=shares.__getitem__):
+            if chosen and candidates <= CANDIDATES:
                 break
+            chosen.append(term)
+            candidates *= shares[term]
         return chosen
 
 
@@ -121,7 +126,7 @@ def _shares() -> _Shares:
 
 
 def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str | None:
-    """The bigrams to look up of every word of two characters or more (all of them without
+    """The terms to look up of every word of two characters or more (all of them without
     `shares`), ANDed; None: none to look up (a one-character word is checked on the text
     alone)."""
     terms = list(
@@ -279,7 +284,7 @@ def _sources(count: int, whole: int) -> str:
 
 
 def _share(shares: _Shares, query: SearchQuery, tier: int) -> float:
-    """At most this share of the chats can be in `tier`, by the bigrams' frequencies."""
+    """At most this share of the chats can be in `tier`, by the terms' frequencies."""
     journey = (*query.from_words, *query.to_words)
     if tier == 0:
         return shares.at_most(_HEAD_TERMS, (*query.words, *journey))
@@ -290,9 +295,9 @@ def _tier_rows(
     query: SearchQuery, tier: int, owner: MemberId | None, before: ChatId | None, limit: int
 ) -> list[tuple[Any, ...]]:
     """Up to `limit` rows of one tier. On PostgreSQL, for the public feed, first among the
-    WINDOWS newest chats, when the bigrams' frequencies leave room for a page there: a common
+    WINDOWS newest chats, when the terms' frequencies leave room for a page there: a common
     word fills the page at a bounded cost. Otherwise the word is rare enough for the GIN index:
-    the planner's own choice, from bigram statistics that it multiplies as if bigrams were
+    the planner's own choice, from term statistics that it multiplies as if terms were
     independent, can badly misjudge a word and read every chat backwards for it."""
     if connection.vendor != "postgresql":
         return sql.select(*_tier_statement(query, tier, owner, before, limit), _FIELDS)
@@ -300,10 +305,9 @@ def _tier_rows(
         return sql.select(
             *_tier_statement(query, tier, owner, before, limit, "index"), _FIELDS, prepare=False
         )
-    shares = _shares()
-    for window in WINDOWS[tier]:
-        if shares.rows >= 0 and _share(shares, query, tier) * min(window, shares.rows) < limit:
-            continue  # fewer matches there than a page, even at the most
+    shares, window = _shares(), WINDOWS[tier]
+    # Unless there are fewer matches there than a page, even at the most:
+    if shares.rows < 0 or _share(shares, query, tier) * min(window, shares.rows) >= limit:
         statement, params = _tier_statement(query, tier, owner, before, limit, "window", window)
         # Prepared: the window drives the plan whatever the words are (planning it took more
         # than running it, 0.5 ms).
