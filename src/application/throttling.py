@@ -21,5 +21,7 @@ class Throttle:
         for key in keys:
             window = self._counter.count(key, now, rate.period)
             if not rate.admits(window.count):
-                return max(window.ends_at - now, timedelta(0))
+                # A concurrent attempt that read the clock after this one but counted first
+                # opened the window later than `now`: the wait is never more than a period.
+                return min(max(window.ends_at - now, timedelta(0)), rate.period)
         return None

@@ -27,6 +27,17 @@ def test_exactly_the_limit_passes_in_a_window_then_the_wait_is_until_it_ends() -
     assert refused == timedelta(seconds=40)
 
 
+def test_the_wait_is_never_longer_than_the_period() -> None:
+    # Another process read its clock a moment after this one but counted first, opening the
+    # window a moment after `now`.
+    check, _, clock = throttle()
+    rate = Rate(limit=1, period=MINUTE)
+    clock.advance(timedelta(seconds=2))
+    check(rate, ["a"])
+    clock.advance(timedelta(seconds=-2))
+    assert check(rate, ["a"]) == MINUTE
+
+
 def test_a_new_window_opens_when_the_last_one_ends() -> None:
     check, _, clock = throttle()
     rate = Rate(limit=1, period=MINUTE)
