@@ -55,7 +55,7 @@ class SearchChats:
         hits = self._index.search(query, owner=data.owner, after=data.after, limit=limit + 1)
         more = len(hits) > limit
         hits = hits[:limit]
-        words = query.all_words
+        words = query.all_forms
         # A lone word that a chat's title or intake answers hold (its tier 0) is snippeted
         # from the first of them that holds it, whatever its messages hold: the best source
         # holds the most words, and the first of equals wins. So their texts are not read.

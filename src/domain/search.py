@@ -10,7 +10,8 @@ substring of the inflected form. docs/search.md has the measurements behind this
   then casefold.
 - English word forms: a query word loses a plural or verb suffix (`developers` -> `developer`,
   `studies` -> `studi`, `working` -> `work`), and what remains is always a prefix of the word
-  written, so a substring match finds the other forms too. Stored text is never stemmed.
+  written, so a substring match finds the other forms too; a stem ending in a consonant and y
+  or i matches with either letter (`study`, `studi`). Stored text is never stemmed.
 - Index: the bigrams and the ASCII trigrams of each run of letters and digits (a run of one
   character: itself). Every such term of a query word of two or more characters occurs in any
   text it matches, so the index finds every candidate, and the substring check removes the
@@ -67,6 +68,26 @@ def stem(word: str) -> str:
                 return base[:-1]  # running -> run, planned -> plan
             return base
     return word
+
+
+def forms(word: str) -> tuple[str, ...]:
+    """The spellings a query word matches as, the first being the word: an English word whose
+    stem ends in a consonant and y or i also matches with the other letter (`study` and
+    `studi`, so `study` finds "studies" and "studied", and `studies` finds "study"), as its
+    plural and past forms spell it; "student" holds neither."""
+    if len(word) >= 4 and word.isascii() and word.isalpha() and word[-2] not in _VOWELS:
+        if word[-1] == "y":
+            return (word, word[:-1] + "i")
+        if word[-1] == "i":
+            return (word, word[:-1] + "y")
+    return (word,)
+
+
+def common_part(word: str) -> str:
+    """What every spelling of `word` holds (`stud` of `study`/`studi`): its index terms are in
+    any text that matches it."""
+    spellings = forms(word)
+    return word if len(spellings) == 1 else word[:-1]
 
 
 def query_words(text: str) -> tuple[str, ...]:
@@ -130,6 +151,11 @@ class SearchQuery:
     @property
     def all_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.words, *self.from_words, *self.to_words)))
+
+    @property
+    def all_forms(self) -> tuple[str, ...]:
+        """Every spelling of every word: what a snippet marks."""
+        return tuple(dict.fromkeys(f for w in self.all_words for f in forms(w)))
 
 
 @dataclass(frozen=True, slots=True)

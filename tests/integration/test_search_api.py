@@ -95,6 +95,19 @@ def test_english_word_forms_case_and_width_do_not_matter(korean: int, english: i
     assert marked(found.json()["results"][0]) == ["developer"]
 
 
+def test_a_y_and_its_ies_and_ied_find_each_other(member: Member) -> None:
+    made = {
+        goal: start_chat(member, goal=goal).json()["id"]
+        for goal in ("I want to study abroad.", "She studies at night.", "We studied compilers.")
+    }
+    student = start_chat(member, goal="I am a student of music.").json()["id"]
+    for q in ("study", "studies", "studied", "Studying"):
+        found = search(APIClient(), q=q).json()["results"]
+        assert sorted(item["id"] for item in found) == sorted(made.values()), q
+        assert student not in {item["id"] for item in found}
+        assert {tuple(marked(item)) for item in found} == {("study",), ("studi",)}, q
+
+
 def test_unicode_normalization_does_not_matter(member: Member) -> None:
     chat_id = start_chat(member, current_state=unicodedata.normalize("NFD", "개발자예요")).json()[
         "id"

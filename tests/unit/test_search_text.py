@@ -10,6 +10,8 @@ from domain.search import (
     QueryTooLong,
     SearchQuery,
     _runs,
+    common_part,
+    forms,
     grams,
     index_terms,
     normalize,
@@ -38,6 +40,24 @@ from domain.search import (
 def test_stems_are_prefixes_of_the_word(word: str, stemmed: str) -> None:
     assert stem(word) == stemmed
     assert word.startswith(stemmed)
+
+
+@pytest.mark.parametrize(
+    ("word", "spelled"),
+    [
+        ("study", ("study", "studi")),  # studies, studied
+        ("studi", ("studi", "study")),  # what `studies` and `studied` stem to
+        ("city", ("city", "citi")),
+        ("play", ("play",)),  # a vowel before the y: plays, played
+        ("try", ("try",)),  # too short to tell
+        ("developer", ("developer",)),
+        ("팀장", ("팀장",)),
+    ],
+)
+def test_a_consonant_and_y_or_i_match_either_way(word: str, spelled: tuple[str, ...]) -> None:
+    assert forms(word) == spelled
+    # Every spelling holds the common part, so its index terms find them all.
+    assert all(f.startswith(common_part(word)) for f in spelled)
 
 
 def test_normalization_folds_case_width_and_composition() -> None:

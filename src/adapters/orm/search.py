@@ -30,7 +30,7 @@ from adapters.orm.models import terms_literal
 from adapters.orm.queries import SUMMARY, SUMMARY_FIELDS, journey_columns, summary
 from application.ports import ChatSearch, SearchHit, SearchPosition
 from domain.ids import ChatId, MemberId
-from domain.search import SearchQuery, grams
+from domain.search import SearchQuery, common_part, forms, grams
 
 _FIELDS = (*SUMMARY_FIELDS, None)  # then the tier
 # How many of the newest chats a tier reads at most before it asks the GIN index instead. The
@@ -126,13 +126,14 @@ def _shares() -> _Shares:
 
 
 def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str | None:
-    """The terms to look up of every word of two characters or more (all of them without
-    `shares`), ANDed; None: none to look up (a one-character word is checked on the text
-    alone)."""
+    """The terms to look up of every word of two characters or more (of what all its spellings
+    hold; all of them without `shares`), ANDed; None: none to look up (a one-character word is
+    checked on the text alone)."""
+    parts = [common_part(w) for w in words]
     terms = list(
         dict.fromkeys(
             g
-            for w in words
+            for w in parts
             if len(w) > 1
             for g in (grams(w) if shares is None else shares.lookup(column, w))
         )
@@ -142,17 +143,27 @@ def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str
     return " & ".join(terms_literal([t]) for t in terms)
 
 
-def _contains(column: str, count: int) -> str:
+def _contains(column: str, spellings: tuple[int, ...]) -> str:
+    """Every word in `column`, each in any of its spellings (their count for each word)."""
     check = "strpos({}, %s) > 0" if connection.vendor == "postgresql" else "instr({}, %s) > 0"
-    return " AND ".join([check.format(column)] * count)
+    check = check.format(column)
+    return " AND ".join(check if n == 1 else f"({' OR '.join([check] * n)})" for n in spellings)
+
+
+def _spellings(words: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(len(forms(w)) for w in words)
+
+
+def _spelled(words: tuple[str, ...]) -> list[str]:
+    return [f for w in words for f in forms(w)]
 
 
 @cache
 def _tier(
     tier: int,
-    words: int,
-    from_words: int,
-    to_words: int,
+    words: tuple[int, ...],
+    from_words: tuple[int, ...],
+    to_words: tuple[int, ...],
     by_terms: tuple[bool, bool],
     mine: bool,
     after: bool,
@@ -161,7 +172,8 @@ def _tier(
     window: int = 0,
 ) -> str:
     """The chat ids of one tier, newest first. Tier 0: the words in the head; tier 1: in the
-    body and not all in the head. `by_terms`: whether a tsquery is bound for the head and for
+    body and not all in the head. The words are their spellings' counts (`_spellings`).
+    `by_terms`: whether a tsquery is bound for the head and for
     the body. `mode`: "window" looks only among the WINDOW newest chats (a bounded read: the
     whole answer when it fills the page); "index" keeps the planner off the primary key read
     backwards, so the GIN index finds the candidates; "plain" leaves the plan to it."""
@@ -238,15 +250,15 @@ def _tier_statement(
     head_q = _tsquery(head_words, _HEAD_TERMS, shares) if indexed else None
     body_q = _tsquery(words, _BODY_TERMS, shares) if indexed and tier == 1 else None
     statement = _tier(
-        tier, len(words), len(from_words), len(to_words),
+        tier, _spellings(words), _spellings(from_words), _spellings(to_words),
         (head_q is not None, body_q is not None), owner is not None, before is not None, limit,
         mode, window,
     )  # fmt: skip
     params: list[Any] = [before] if mode == "window" and before is not None else []
     params += [q for q in (head_q, body_q) if q is not None]
-    params += [*words, *from_words, *to_words]
+    params += _spelled((*words, *from_words, *to_words))
     if tier == 1:
-        params += words
+        params += _spelled(words)
     if owner is not None:
         params.append(owner)
     if before is not None:
@@ -285,10 +297,11 @@ def _sources(count: int, whole: int) -> str:
 
 def _share(shares: _Shares, query: SearchQuery, tier: int) -> float:
     """At most this share of the chats can be in `tier`, by the terms' frequencies."""
-    journey = (*query.from_words, *query.to_words)
+    words = tuple(common_part(w) for w in query.words)
+    journey = tuple(common_part(w) for w in (*query.from_words, *query.to_words))
     if tier == 0:
-        return shares.at_most(_HEAD_TERMS, (*query.words, *journey))
-    return min(shares.at_most(_BODY_TERMS, query.words), shares.at_most(_HEAD_TERMS, journey))
+        return shares.at_most(_HEAD_TERMS, (*words, *journey))
+    return min(shares.at_most(_BODY_TERMS, words), shares.at_most(_HEAD_TERMS, journey))
 
 
 def _tier_rows(
