@@ -681,6 +681,6 @@ class ChatSearch(Protocol):
         self, chat_ids: list[ChatId], heads_only: Collection[ChatId] = ()
     ) -> dict[ChatId, list[str]]:
         """Each chat's searchable texts as written: title, intake answers, then each message
-        and answer in order; only the title and intake answers of those in `heads_only`. One
-        query."""
+        and answer in order. Of those in `heads_only` the title and intake answers are enough
+        (an adapter may read the rest as well). One query."""
         ...

@@ -173,10 +173,10 @@ def _tier(
 ) -> str:
     """The chat ids of one tier, newest first. Tier 0: the words in the head; tier 1: in the
     body and not all in the head. The words are their spellings' counts (`_spellings`).
-    `by_terms`: whether a tsquery is bound for the head and for
-    the body. `mode`: "window" looks only among the WINDOW newest chats (a bounded read: the
-    whole answer when it fills the page); "index" keeps the planner off the primary key read
-    backwards, so the GIN index finds the candidates; "plain" leaves the plan to it."""
+    `by_terms`: whether a tsquery is bound for the head and for the body. `mode`: "window"
+    looks only among the WINDOW newest chats (a bounded read: the whole answer when it fills
+    the page); "index" keeps the planner off the primary key read backwards, so the GIN index
+    finds the candidates; "plain" leaves the plan to it."""
     s, c = "s.", "c."
     head, body = s + sql.column(SearchRow, "head"), s + sql.column(SearchRow, "body")
     conditions = []
@@ -267,15 +267,12 @@ def _tier_statement(
 
 
 @cache
-def _sources(count: int, whole: int) -> str:
-    """One query for the page: the chats' titles and intake answers, and the messages and
-    answers of `whole` of them, each with the order it is shown in. On PostgreSQL (count 0) two
-    arrays of ids, the first bound twice, the second twice: its text is the same for every
-    page, prepared once per connection."""
-    if count == 0:
-        ids, body_ids = "= ANY(%s)", "= ANY(%s)"
-    else:
-        ids, body_ids = (f"IN ({', '.join(['%s'] * n)})" for n in (count, max(whole, 1)))
+def _sources(count: int) -> str:
+    """One query for the page: the chats' titles and intake answers, then their messages and
+    answers, each with the order it is shown in. `count` ids bound four times; on PostgreSQL
+    (count 0) four arrays, the last two of the chats whose messages and answers are read: the
+    statement is the same for every page, prepared once per connection."""
+    ids = body_ids = "= ANY(%s)" if count == 0 else f"IN ({', '.join(['%s'] * count)})"
     chat, prompt = sql.table(ChatRow), sql.table(PromptRow)
     turn, choice = sql.table(TurnRow), sql.table(ChoiceRow)
     t_chat, t_index = sql.column(TurnRow, "chat"), sql.column(TurnRow, "index")
@@ -366,16 +363,13 @@ class DjangoChatSearch(ChatSearch):
         if not chat_ids:
             return {}
         found: dict[ChatId, list[str]] = {}
-        skip = set(heads_only)
-        whole = [c for c in chat_ids if c not in skip]
         params: list[Any]
         if connection.vendor == "postgresql":
-            statement, params = _sources(0, 0), [chat_ids, chat_ids, whole, whole]
-        else:
-            # An empty IN () is no SQL: an id no chat has stands for none.
-            body = whole or [ChatId(0)]
-            statement = _sources(len(chat_ids), len(body))
-            params = [*chat_ids, *chat_ids, *body, *body]
+            skip = set(heads_only)
+            whole = [c for c in chat_ids if c not in skip]
+            statement, params = _sources(0), [chat_ids, chat_ids, whole, whole]
+        else:  # every text: leaving some out saves PostgreSQL's time, not SQLite's
+            statement, params = _sources(len(chat_ids)), chat_ids * 4
         rows = sql.select(statement, params, (None,) * 5)
         for chat_id, *_, text in rows:
             found.setdefault(ChatId(chat_id), []).append(text)
