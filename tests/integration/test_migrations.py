@@ -1,12 +1,14 @@
 """Data migrations give existing rows the values the code would have given them."""
 
+from importlib import import_module
+
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from domain.search import index_terms
+from domain.search import index_terms, normalize
 
 BEFORE = [("chatbot", "0003_social_login")]
 AFTER = [("chatbot", "0004_member_email_verified")]
@@ -75,6 +77,78 @@ def test_existing_look_alike_nicknames_are_told_apart_in_sign_up_order() -> None
         ("kim", "kim"),
         ("\uff4b\uff49\uff4d2", "kim2"),
     ]
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chats_stored_before_search_get_the_rows_new_chats_get(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Batches of 2 chats, so that a batch's range of ids ends inside the chats and a chat's
+    # turns and answers are not mixed up with a neighbour's.
+    monkeypatch.setattr(import_module("adapters.orm.migrations.0015_chat_search"), "BATCH", 2)
+    before, after = [("chatbot", "0014_turn_answer_so_far")], [("chatbot", "0015_chat_search")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Chat, Prompt, Turn, Choice = (
+        old.get_model("chatbot", name) for name in ("Chat", "Prompt", "Turn", "Choice")
+    )
+    member = old.get_model("chatbot", "Member").objects.create(
+        email="m@example.com", nickname="m", nickname_key="m", password="!"
+    )
+    now = timezone.now()
+    expected = {}
+    for n in range(5):
+        chat = Chat.objects.create(
+            member=member, title=f"Chat {n}", created_at=now, updated_at=now, model="offline"
+        )
+        answers = [f"주니어 개발자예요 {n}", f"Team Lead {n}", f"ＦＵＬＬ width {n}"]
+        # Stored out of order: the rows follow position and index, not insertion.
+        for position, kind in reversed(list(enumerate(("current_state", "goal", "misc")))):
+            Prompt.objects.create(
+                chat=chat, position=position, kind=kind, question="?", answer=answers[position]
+            )
+        texts = []
+        for index in range(n % 3):  # chats with no turn, one and two
+            message = f"message {n}.{index}"
+            turn = Turn.objects.create(
+                chat=chat, index=index, content=message, status="completed", created_at=now,
+                model="offline", temperature=0.7, max_tokens=100, messages=[],
+            )  # fmt: skip
+            choices = [f"answer {n}.{index}.{c}" for c in range(index + 1)]
+            for c in reversed(range(index + 1)):
+                Choice.objects.create(turn=turn, index=c, role="assistant", content=choices[c])
+            texts += [message, *choices]
+        head = "\n".join([chat.title, *answers])
+        expected[chat.pk] = {
+            "head": normalize(head),
+            "body": normalize("\n".join([head, *texts])),
+            "from_text": normalize(answers[0]),
+            "to_text": normalize(answers[1]),
+            "terms": (set(index_terms(head)), set(index_terms("\n".join([head, *texts])))),
+        }
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    wanted = list(expected.values())  # in the order made
+    assert wanted[2]["body"].endswith("message 2.1\nanswer 2.1.0\nanswer 2.1.1")
+    assert "full width 4" in wanted[4]["head"]
+    fields = ("head", "body", "from_text", "to_text")
+    ChatSearch = executor.loader.project_state(after).apps.get_model("chatbot", "ChatSearch")
+    rows = {row["chat_id"]: row for row in ChatSearch.objects.values("chat_id", *fields)}
+    assert {pk: {f: row[f] for f in fields} for pk, row in rows.items()} == {
+        pk: {f: want[f] for f in fields} for pk, want in expected.items()
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT chat_id, head_terms::text, body_terms::text FROM chatbot_chatsearch"
+            )
+            terms = {pk: (terms_of(head), terms_of(body)) for pk, head, body in cursor}
+        assert terms == {pk: want["terms"] for pk, want in expected.items()}
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
