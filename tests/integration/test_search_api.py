@@ -319,6 +319,32 @@ def test_hidden_chats_leave_public_search_and_come_back_when_restored(korean: in
     assert ids(search(APIClient(), q="팀장")) == [korean]
 
 
+def test_hidden_chats_among_a_rare_words_matches_are_skipped_across_pages(
+    member: Member, fresh_statistics: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rare word's matches come from the index (PostgreSQL) and are ordered before each is
+    # checked for being hidden: the pages skip hidden ones, before and between them. No window
+    # of newest chats, so that every page, not only the ones it cannot fill, is the index's.
+    monkeypatch.setattr(search_index, "WINDOWS", {0: 0, 1: 0})
+    for n in range(30):
+        start_chat(member, goal=f"Become a staff engineer {n}")
+    made = [start_chat(member, misc=f"Quantum computing {n}").json()["id"] for n in range(6)]
+    hide(made[5])
+    hide(made[2])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE chatbot_chatsearch")
+    seen: list[int] = []
+    url: str | None = "/api/chats/?q=quantum&page_size=2"
+    with CaptureQueriesContext(connection) as queries:
+        while url:
+            page = APIClient().get(url).json()
+            seen += [item["id"] for item in page["results"]]
+            url = page["next"]
+    assert seen == [made[4], made[3], made[1], made[0]]
+    assert windowed(queries.captured_queries) == 0
+
+
 def test_deleted_chats_never_appear(member: Member, korean: int) -> None:
     assert member.client.delete(f"/api/chats/{korean}/").status_code == 204
     assert ids(search(APIClient(), q="팀장")) == []
