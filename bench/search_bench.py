@@ -18,6 +18,7 @@ cost on the same machine in the same run.
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import urllib.parse
@@ -118,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-db", action="store_true", help="grow the kept database")
     parser.add_argument("--out", type=Path, default=Path("test-output/search_bench.json"))
     args = parser.parse_args(argv)
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # through the `finally`s below: the server is stopped
+
+    # The server runs in a session of its own (out of a terminal's Ctrl-C): without this, a
+    # SIGTERM would end the script and leave it serving.
+    signal.signal(signal.SIGTERM, terminate)
     workdir = Path("test-output/search_bench")
     workdir.mkdir(parents=True, exist_ok=True)
     db = Database(args.db, workdir)
