@@ -11,6 +11,8 @@ gc_freeze, stateless_jwt and raw_chunks, once patches here, have been part of th
 adapters/llm/openai_compatible.py; docs/benchmarks.md has what they bought).
 
 - lag: log the event loop's lag and the garbage collector's pauses, every 2 s, per worker.
+- trim: give the allocator's free pages back to the system (glibc's malloc_trim) once a second,
+  to see how much of a worker's resident memory is free memory the allocator kept.
 """
 
 import asyncio
@@ -21,7 +23,7 @@ import time
 from typing import Any
 
 PATCHES = {p for p in os.environ.get("BENCH_PATCHES", "").split(",") if p}
-KNOWN = {"lag"}
+KNOWN = {"lag", "trim"}
 if PATCHES - KNOWN:
     raise SystemExit(f"unknown BENCH_PATCHES: {sorted(PATCHES - KNOWN)}; known: {sorted(KNOWN)}")
 
@@ -79,7 +81,30 @@ def _lag() -> None:
     streaming.LiveAnswers.add = add_and_watch  # type: ignore[method-assign]
 
 
-for _name, _patch in (("lag", _lag),):
+def _trim() -> None:
+    import ctypes
+
+    import application.streaming as streaming
+
+    libc = ctypes.CDLL("libc.so.6")
+
+    async def trim() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            libc.malloc_trim(0)
+
+    trimmer: list[asyncio.Task[None]] = []
+    add = streaming.LiveAnswers.add
+
+    def add_and_trim(self: Any, live: Any) -> None:
+        if not trimmer:
+            trimmer.append(asyncio.get_running_loop().create_task(trim()))
+        add(self, live)
+
+    streaming.LiveAnswers.add = add_and_trim  # type: ignore[method-assign]
+
+
+for _name, _patch in (("lag", _lag), ("trim", _trim)):
     if _name in PATCHES:
         _patch()
 print(f"bench variants: {sorted(PATCHES)}", file=sys.stderr, flush=True)
