@@ -75,7 +75,13 @@ def test_a_public_chat_has_a_share_page_with_its_preview_tags(
     assert page.meta["og:image"] == "http://testserver/img/share-card.png"
     image = Client().get("/img/share-card.png")
     assert (image.status_code, image["Content-Type"]) == (200, "image/png")
-    assert b"".join(image.streaming_content)[1:4] == b"PNG"  # type: ignore[attr-defined]
+    png = b"".join(image.streaming_content)  # type: ignore[attr-defined]
+    assert png[1:4] == b"PNG"
+    # As large as the tags say (IHDR's width and height), and light enough for a preview
+    # fetched with every share (a quantized palette: 48 KB where the full-colour one was 321).
+    size = (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
+    assert size == (int(page.meta["og:image:width"]), int(page.meta["og:image:height"]))
+    assert len(png) < 100_000
     assert page.meta["twitter:card"] == "summary_large_image"
     assert page.meta["twitter:title"] == TO
     target = f"https://app.example.com/#/chats/{chat_id}"
