@@ -300,6 +300,23 @@ def test_a_members_own_search_sees_only_their_chats_hidden_ones_too(
     assert search(APIClient(), "/api/me/chats/", q="팀장").status_code == 401
 
 
+def test_a_members_own_search_pages_through_their_chats_only(
+    make_member: Callable[..., Member],
+) -> None:
+    owner, other = make_member(), make_member()
+    mine = []
+    for n in range(5):
+        mine.append(start_chat(owner, goal=f"Lead a robotics team, plan {n}").json()["id"])
+        start_chat(other, goal=f"Lead a robotics team, plan {n}")
+    seen: list[int] = []
+    url: str | None = "/api/me/chats/?q=robotics&page_size=2"
+    while url:
+        page = owner.client.get(url).json()
+        seen += [item["id"] for item in page["results"]]
+        url = page["next"]
+    assert seen == list(reversed(mine))
+
+
 def hide(chat_id: int) -> int:
     staff = MemberRow.objects.create_superuser(
         f"staff{chat_id}@example.com", "x", nickname=f"staff{chat_id}"
