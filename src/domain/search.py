@@ -12,16 +12,20 @@ substring of the inflected form. docs/search.md has the measurements behind this
   `studies` -> `studi`, `working` -> `work`), and what remains is always a prefix of the word
   written, so a substring match finds the other forms too; a stem ending in a consonant and y
   or i matches with either letter (`study`, `studi`). Stored text is never stemmed.
+- Short English words: a word of one or two ASCII letters or digits (`ai`, `ux`, `pm`, `c`) is
+  matched as a whole word (its plural `s` allowed): as a substring it is inside too many others
+  (`ai` in "said", `ui` in "build"). It may touch any other character (`ai로`, `생성형ai`).
 - Index: the bigrams and the ASCII trigrams of each run of letters and digits (a run of one
-  character: itself). Every such term of a query word of two or more characters occurs in any
-  text it matches, so the index finds every candidate, and the substring check removes the
-  false ones.
+  character: itself), and a term of its own for each short English word held whole (`=ai`).
+  Every term of a query word (`query_terms`) occurs in any text it matches, so the index finds
+  every candidate, and the check on the text removes the false ones.
 """
 
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 QUERY_MAX = 200  # characters of `q`, `from` or `to`, before normalization
 WORDS_MAX = 8  # words a query may hold; more is refused rather than slowly matched
@@ -83,6 +87,32 @@ def forms(word: str) -> tuple[str, ...]:
     return (word,)
 
 
+WHOLE_WORD_MAX = 2  # characters of an ASCII word matched as a whole word only
+
+
+def whole_word(word: str) -> bool:
+    """Whether a query word (normalized) matches only as a whole word."""
+    return len(word) <= WHOLE_WORD_MAX and word.isascii()
+
+
+def word_pattern(word: str) -> str:
+    """A whole word's regular expression over normalized text, with the characters around it:
+    the same in Python, PostgreSQL (`~`) and SQLite (Django's REGEXP). A query word is letters
+    and digits only, so nothing in it is an operator."""
+    return f"(^|[^a-z0-9]){word}s?([^a-z0-9]|$)"
+
+
+@cache
+def _whole(word: str) -> re.Pattern[str]:
+    # The word alone in the match (lookarounds), so that it can be marked.
+    return re.compile(f"(?<![a-z0-9]){word}s?(?![a-z0-9])")
+
+
+def occurs(word: str, folded: str) -> bool:
+    """Whether a query word occurs in a normalized text."""
+    return _whole(word).search(folded) is not None if whole_word(word) else word in folded
+
+
 def common_part(word: str) -> str:
     """What every spelling of `word` holds (`stud` of `study`/`studi`): its index terms are in
     any text that matches it."""
@@ -116,14 +146,42 @@ def grams(word: str) -> list[str]:
     return terms
 
 
-def index_terms(text: str) -> list[str]:
-    """The distinct index terms of a text (normalized here), in no particular order. Each
-    distinct run once: words repeat, and their terms were most of the time (0.7 against 1.1 ms
-    for a body of 1,100 characters)."""
+# A stretch of ASCII letters and digits: what a whole word's boundaries (word_pattern) delimit.
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# Marks the index term of a short word held whole (`=ai`): no gram has it.
+WHOLE = "="
+
+
+def _whole_terms(normalized: str) -> set[str]:
+    """The terms of the short words a normalized text holds whole: `=ai` for "ai", and for
+    "ais" too (the plural a whole word's match allows)."""
     terms: set[str] = set()
-    for run in set(_runs(normalize(text))):
+    for word in set(_ASCII_WORD.findall(normalized)):
+        if len(word) <= WHOLE_WORD_MAX:
+            terms.add(WHOLE + word)
+        if 2 <= len(word) <= WHOLE_WORD_MAX + 1 and word[-1] == "s":
+            terms.add(WHOLE + word[:-1])
+    return terms
+
+
+def index_terms(text: str) -> list[str]:
+    """The distinct index terms of a text (normalized here), in no particular order: the grams
+    of its runs and its short words held whole. Each distinct run once: words repeat, and their
+    terms were most of the time (0.7 against 1.1 ms for a body of 1,100 characters)."""
+    normalized = normalize(text)
+    terms = _whole_terms(normalized)
+    for run in set(_runs(normalized)):
         terms.update(grams(run))
     return list(terms)
+
+
+def query_terms(word: str) -> list[str]:
+    """The index terms any text matching a query word holds (none: the word is checked on the
+    text alone): a whole word's own term, else the word's grams when it has two characters or
+    more. The grams of `ai` are in "said"; its term `=ai` only where it stands alone."""
+    if whole_word(word):
+        return [WHOLE + word]
+    return grams(word) if len(word) > 1 else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +245,17 @@ def _matches(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     """The [start, end) ranges of `text` where a word occurs (normalized), merged."""
     folded, origin = _folded(text)
     found: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
     for word in words:
+        if whole_word(word):
+            spans += [m.span() for m in _whole(word).finditer(folded)]
+            continue
         at = folded.find(word)
         while at != -1:
-            end = at + len(word)
-            found.append((at, end) if origin is None else (origin[at], origin[end - 1] + 1))
-            at = folded.find(word, end)
+            spans.append((at, at + len(word)))
+            at = folded.find(word, at + len(word))
+    for at, end in spans:
+        found.append((at, end) if origin is None else (origin[at], origin[end - 1] + 1))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
         if merged and start <= merged[-1][1]:
@@ -209,7 +272,7 @@ def snippet(sources: Sequence[str], words: Sequence[str], length: int = SNIPPET_
     for i, source in enumerate(sources):
         text = unicodedata.normalize("NFC", source)
         folded = normalize(text)
-        found = sum(1 for w in words if w in folded)
+        found = sum(1 for w in words if occurs(w, folded))
         if found > best_found or best == -1:
             best, best_text, best_found = i, text, found
     text = " ".join(best_text.split())  # one line: newlines and runs of spaces as one space

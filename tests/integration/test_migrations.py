@@ -197,6 +197,44 @@ def test_search_rows_stored_before_trigrams_are_indexed_again_with_them() -> Non
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
+@pytest.mark.django_db(transaction=True)
+def test_search_rows_get_the_terms_of_their_short_words() -> None:
+    before = [("chatbot", "0017_chat_search_trigrams")]
+    after = [("chatbot", "0018_chat_search_whole_words")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    member = old.get_model("chatbot", "Member").objects.create(
+        email="m@example.com", nickname="m", nickname_key="m", password="!"
+    )
+    now = timezone.now()
+    chat = old.get_model("chatbot", "Chat").objects.create(
+        member=member, title="AI", created_at=now, updated_at=now, model="offline"
+    )
+    head, body = "ai\nux 디자인", "ai\nux 디자인\nour pms said"
+    old.get_model("chatbot", "ChatSearch").objects.create(
+        chat=chat, head=head, body=body, from_text="", to_text="",
+        head_terms=bigrams_of("ai"), body_terms=bigrams_of("ai") + bigrams_of("said"),
+    )  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT head_terms::text, body_terms::text FROM chatbot_chatsearch "
+                "WHERE chat_id = %s",
+                [chat.pk],
+            )
+            head_terms, body_terms = (terms_of(t) for t in cursor.fetchone())
+        assert {"=ai", "=ux"} <= head_terms
+        assert {"=ai", "=ux", "=pm", "=our"} & body_terms == {"=ai", "=ux", "=pm"}
+        assert head_terms == set(index_terms(head))
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def bigrams_of(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 

@@ -147,6 +147,33 @@ def test_messages_and_answers_are_searched_and_the_index_follows_them(
     assert ids(search(reader, q="template")) == [korean]
 
 
+@pytest.mark.parametrize("windows", [None, {0: 0, 1: 0}], ids=["newest first", "index"])
+def test_a_short_english_word_is_found_as_a_whole_word_only(
+    member: Member,
+    fresh_statistics: None,
+    monkeypatch: pytest.MonkeyPatch,
+    windows: dict[int, int] | None,
+) -> None:
+    # `ai` is in "said" and `ui` in "build": as substrings they would find nearly every chat.
+    # Looked for among the newest chats and through the index (PostgreSQL), on SQLite as is.
+    if windows is not None:
+        monkeypatch.setattr(search_index, "WINDOWS", windows)
+    ai = start_chat(member, goal="AI 엔지니어가 되고 싶어요", misc="UI 디자인도").json()["id"]
+    said = start_chat(member, goal="He said to build it again").json()["id"]
+    plural = start_chat(member, goal="Manage the team's PMs").json()["id"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE chatbot_chatsearch")
+    # Every offline answer says "no AI provider": the chat with it in its goal comes first.
+    assert ids(search(APIClient(), q="ai")) == [ai, plural, said]
+    assert ids(search(APIClient(), to="ai")) == [ai]  # not "said", nor "again"
+    assert ids(search(APIClient(), q="UI")) == [ai]  # not "build"
+    assert ids(search(APIClient(), q="pm")) == [plural]
+    assert ids(search(APIClient(), q="ai 디자인")) == [ai]
+    assert ids(search(APIClient(), q="said")) == [said]
+    assert marked(search(APIClient(), q="ai").json()["results"][0]) == ["AI"]
+
+
 def test_results_keep_the_list_shape_and_add_snippet_and_highlights(
     member: Member, korean: int
 ) -> None:

@@ -1,5 +1,6 @@
 """domain.search: what a query word matches, what is indexed and the snippet around a match."""
 
+import re
 import unicodedata
 
 import pytest
@@ -15,9 +16,12 @@ from domain.search import (
     grams,
     index_terms,
     normalize,
+    occurs,
+    query_terms,
     query_words,
     snippet,
     stem,
+    word_pattern,
 )
 
 
@@ -94,6 +98,16 @@ def test_every_term_of_a_word_is_indexed_in_a_text_holding_it(text: str) -> None
                 assert set(grams(word)) <= terms, word
 
 
+@given(
+    st.text(alphabet="개발자 aisxyzé1_-.AIＡ", max_size=40),
+    st.sampled_from(["ai", "a", "s", "x", "1", "is", "xy"]),
+)
+def test_a_text_holding_a_short_word_whole_has_its_term(text: str, word: str) -> None:
+    # The index finds every text a short word matches by its own term, and only those: the
+    # terms follow the same boundaries as the match (a plural `s` included).
+    assert (query_terms(word)[0] in index_terms(text)) is occurs(word, normalize(text))
+
+
 def test_english_words_are_indexed_by_trigrams_too() -> None:
     assert grams("compiler") == [
         "co", "om", "mp", "pi", "il", "le", "er",
@@ -146,11 +160,42 @@ def test_highlights_map_back_through_full_width_and_decomposed_text() -> None:
 def test_highlights_are_the_matches_whatever_the_text_folds_to(text: str, word: str) -> None:
     # Most text folds one character to one (read without a per-character map); ß, ﬁ and
     # combining marks do not. Either way each range is a match and every match is marked.
+    # (`ss`, `fi` and `d` are short English words, matched whole.)
     found = snippet([text], (word,), length=1000)
     for start, end in found.highlights:
-        assert word in normalize(found.text[start:end])
+        assert occurs(word, normalize(found.text[start:end]))
     unmarked = "".join(
         "\n" if any(s <= i < e for s, e in found.highlights) else ch
         for i, ch in enumerate(found.text)
     )
-    assert all(word not in normalize(part) for part in unmarked.split("\n"))
+    assert not any(occurs(word, normalize(part)) for part in unmarked.split("\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "found"),
+    [
+        ("AI 엔지니어가 되고 싶어요", "ai", True),
+        ("생성형AI로 전직", "ai", True),  # Korean on either side is not part of the word
+        ("Working with AI-powered tools", "ai", True),
+        ("He said it again", "ai", False),
+        ("Build a UI kit", "ui", True),
+        ("I build things", "ui", False),
+        ("Our PMs meet daily", "pm", True),  # the plural
+        ("Writing C and Rust", "c", True),
+        ("Writing code", "c", False),
+        ("5G rollout", "5g", True),
+        ("html and xml", "ml", False),
+    ],
+)
+def test_a_short_english_word_matches_as_a_whole_word(text: str, word: str, found: bool) -> None:
+    assert occurs(word, normalize(text)) is found
+    # The pattern the databases are given says the same (Python's re reads it as they do).
+    assert (re.search(word_pattern(word), normalize(text)) is not None) is found
+    marked = snippet([text], (word,))
+    assert bool(marked.highlights) is found
+    assert all(normalize(marked.text[s:e]).startswith(word) for s, e in marked.highlights)
+
+
+def test_longer_and_korean_words_still_match_inside_words() -> None:
+    assert occurs("act", normalize("React developer"))
+    assert occurs("팀", normalize("팀장이 되고 싶어요"))

@@ -30,7 +30,7 @@ from adapters.orm.models import terms_literal
 from adapters.orm.queries import SUMMARY, SUMMARY_FIELDS, journey_columns, summary
 from application.ports import ChatSearch, SearchHit, SearchPosition
 from domain.ids import ChatId, MemberId
-from domain.search import SearchQuery, common_part, forms, grams
+from domain.search import SearchQuery, common_part, forms, query_terms, whole_word, word_pattern
 
 _FIELDS = (*SUMMARY_FIELDS, None)  # then the tier
 # How many of the newest chats a tier reads at most before it asks the GIN index instead. The
@@ -71,8 +71,8 @@ class _Shares:
         word holds each of its terms, so no more than the rarest one's."""
         bound = 1.0
         for word in words:
-            if len(word) > 1:
-                bound = min(bound, *(self.share(column, g) for g in grams(word)))
+            if terms := query_terms(word):
+                bound = min(bound, *(self.share(column, t) for t in terms))
         return bound
 
     def lookup(self, column: str, word: str) -> list[str]:
@@ -84,7 +84,7 @@ class _Shares:
         `compilers`' seven bigrams took 12 ms of GIN reading at 1M chats, its rarest two 1 ms,
         for the same 442 candidates."""
         shares, floor = self.of.get(column), self.floor.get(column)
-        terms = list(dict.fromkeys(grams(word)))
+        terms = list(dict.fromkeys(query_terms(word)))
         if shares is None or floor is None or self.rows <= 0:
             return terms
         chosen = [t for t in terms if t not in shares]
@@ -126,16 +126,16 @@ def _shares() -> _Shares:
 
 
 def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str | None:
-    """The terms to look up of every word of two characters or more (of what all its spellings
-    hold; all of them without `shares`), ANDed; None: none to look up (a one-character word is
-    checked on the text alone)."""
+    """The terms to look up of every word that has some (domain.search.query_terms; of what
+    all its spellings hold; all of them without `shares`), ANDed; None: none to look up (a
+    one-character word other than a short English one is checked on the text alone)."""
     parts = [common_part(w) for w in words]
     terms = list(
         dict.fromkeys(
             g
             for w in parts
-            if len(w) > 1
-            for g in (grams(w) if shares is None else shares.lookup(column, w))
+            if query_terms(w)
+            for g in (query_terms(w) if shares is None else shares.lookup(column, w))
         )
     )
     if not terms:
@@ -144,18 +144,24 @@ def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str
 
 
 def _contains(column: str, spellings: tuple[int, ...]) -> str:
-    """Every word in `column`, each in any of its spellings (their count for each word)."""
-    check = "strpos({}, %s) > 0" if connection.vendor == "postgresql" else "instr({}, %s) > 0"
-    check = check.format(column)
-    return " AND ".join(check if n == 1 else f"({' OR '.join([check] * n)})" for n in spellings)
+    """Every word in `column`, each in any of its spellings (their count for each word; 0: a
+    whole word, bound as its pattern)."""
+    postgresql = connection.vendor == "postgresql"
+    check = ("strpos({}, %s) > 0" if postgresql else "instr({}, %s) > 0").format(column)
+    pattern = ("{} ~ %s" if postgresql else "{} REGEXP %s").format(column)
+    return " AND ".join(
+        pattern if n == 0 else check if n == 1 else f"({' OR '.join([check] * n)})"
+        for n in spellings
+    )
 
 
 def _spellings(words: tuple[str, ...]) -> tuple[int, ...]:
-    return tuple(len(forms(w)) for w in words)
+    return tuple(0 if whole_word(w) else len(forms(w)) for w in words)
 
 
 def _spelled(words: tuple[str, ...]) -> list[str]:
-    return [f for w in words for f in forms(w)]
+    """What `_contains` binds for `words`: each spelling, or a whole word's pattern."""
+    return [f for w in words for f in ([word_pattern(w)] if whole_word(w) else forms(w))]
 
 
 @cache

@@ -84,7 +84,8 @@ _SEARCH_PARAMS = [
         str,
         description="Search: chats holding every word (title, intake answers, messages, "
         "answers); Korean words are found inside inflected forms, English ones in other word "
-        f"forms. At most {QUERY_MAX} characters and {WORDS_MAX} words (else 400 "
+        "forms; a word of one or two English letters or digits only whole (`ai`: not in "
+        f"'said'). At most {QUERY_MAX} characters and {WORDS_MAX} words (else 400 "
         "`query_too_long`). Results are ranked (words in the title or the intake answers "
         "first), then newest first, and carry `snippet` and `highlights`. Blank: the list.",
     ),
