@@ -145,10 +145,12 @@ def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str
 
 def _contains(column: str, spellings: tuple[int, ...]) -> str:
     """Every word in `column`, each in any of its spellings (their count for each word; 0: a
-    whole word, bound as its pattern)."""
+    whole word, bound as itself then its pattern)."""
     postgresql = connection.vendor == "postgresql"
     check = ("strpos({}, %s) > 0" if postgresql else "instr({}, %s) > 0").format(column)
-    pattern = ("{} ~ %s" if postgresql else "{} REGEXP %s").format(column)
+    # The substring first: it turns most texts away at a fraction of the pattern's cost (4,000
+    # heads read for `ui`: 4.6 ms with the pattern alone).
+    pattern = f"({check} AND " + ("{} ~ %s)" if postgresql else "{} REGEXP %s)").format(column)
     return " AND ".join(
         pattern if n == 0 else check if n == 1 else f"({' OR '.join([check] * n)})"
         for n in spellings
@@ -160,8 +162,8 @@ def _spellings(words: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def _spelled(words: tuple[str, ...]) -> list[str]:
-    """What `_contains` binds for `words`: each spelling, or a whole word's pattern."""
-    return [f for w in words for f in ([word_pattern(w)] if whole_word(w) else forms(w))]
+    """What `_contains` binds for `words`: each spelling, or a whole word and its pattern."""
+    return [f for w in words for f in ([w, word_pattern(w)] if whole_word(w) else forms(w))]
 
 
 @cache
