@@ -96,16 +96,16 @@ def whole_word(word: str) -> bool:
 
 
 def word_pattern(word: str) -> str:
-    """A whole word's regular expression over normalized text, with the characters around it:
-    the same in Python, PostgreSQL (`~`) and SQLite (Django's REGEXP). A query word is letters
-    and digits only, so nothing in it is an operator."""
-    return f"(^|[^a-z0-9]){word}s?([^a-z0-9]|$)"
+    """A whole word's regular expression over normalized text, the same in Python, PostgreSQL
+    (`~`) and SQLite (Django's REGEXP); the boundaries are lookarounds, so a match is the word
+    alone, as it is marked. A query word is letters and digits only: nothing in it is an
+    operator."""
+    return f"(?<![a-z0-9]){word}s?(?![a-z0-9])"
 
 
 @cache
 def _whole(word: str) -> re.Pattern[str]:
-    # The word alone in the match (lookarounds), so that it can be marked.
-    return re.compile(f"(?<![a-z0-9]){word}s?(?![a-z0-9])")
+    return re.compile(word_pattern(word))
 
 
 def occurs(word: str, folded: str) -> bool:

@@ -47,9 +47,7 @@ def test_only_members_made_by_a_provider_with_a_real_address_start_verified() ->
         "provider, no address": False,
         "no password, never linked": False,
     }
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,9 +75,7 @@ def test_existing_look_alike_nicknames_are_told_apart_in_sign_up_order() -> None
         ("kim", "kim"),
         ("\uff4b\uff49\uff4d2", "kim2"),
     ]
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -149,90 +145,43 @@ def test_chats_stored_before_search_get_the_rows_new_chats_get(
             )
             terms = {pk: (terms_of(head), terms_of(body)) for pk, head, body in cursor}
         assert terms == {pk: want["terms"] for pk, want in expected.items()}
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_search_rows_stored_before_trigrams_are_indexed_again_with_them() -> None:
-    before = [("chatbot", "0016_chat_search_serial_scans")]
-    after = [("chatbot", "0017_chat_search_trigrams")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    member = old.get_model("chatbot", "Member").objects.create(
-        email="m@example.com", nickname="m", nickname_key="m", password="!"
-    )
-    now = timezone.now()
-    chat = old.get_model("chatbot", "Chat").objects.create(
-        member=member, title="Compilers", created_at=now, updated_at=now, model="offline"
-    )
     head, body = "compilers\n팀장이 되고 싶어요", "compilers\n팀장이 되고 싶어요\nlexers"
     bigrams = [g for run in ("compilers", "팀장이", "lexers") for g in bigrams_of(run)]
-    old.get_model("chatbot", "ChatSearch").objects.create(
-        chat=chat, head=head, body=body, from_text="", to_text="",
-        head_terms=bigrams[:8], body_terms=bigrams,
-    )  # fmt: skip
+    chat = search_row_at(
+        [("chatbot", "0016_chat_search_serial_scans")], head, body, bigrams[:8], bigrams
+    )
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    MigrationExecutor(connection).migrate([("chatbot", "0017_chat_search_trigrams")])
+    head_terms, body_terms, texts = stored_search_row(chat)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT head_terms::text, body_terms::text, head, body FROM chatbot_chatsearch "
-                "WHERE chat_id = %s",
-                [chat.pk],
-            )
-            head_terms, body_terms, *texts = cursor.fetchone()
-        assert terms_of(head_terms) == set(index_terms(head))
-        assert terms_of(body_terms) == set(index_terms(body))
-        assert {"com", "pil", "lex"} <= terms_of(body_terms)
-    else:  # SQLite keeps no terms: the texts are as they were
-        ChatSearch = executor.loader.project_state(after).apps.get_model("chatbot", "ChatSearch")
-        texts = list(ChatSearch.objects.values_list("head", "body").get())
-    assert texts == [head, body]
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+        assert head_terms == set(index_terms(head))
+        assert body_terms == set(index_terms(body))
+        assert {"com", "pil", "lex"} <= body_terms
+    assert texts == [head, body]  # as they were
+    migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_search_rows_get_the_terms_of_their_short_words() -> None:
-    before = [("chatbot", "0017_chat_search_trigrams")]
-    after = [("chatbot", "0018_chat_search_whole_words")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    member = old.get_model("chatbot", "Member").objects.create(
-        email="m@example.com", nickname="m", nickname_key="m", password="!"
-    )
-    now = timezone.now()
-    chat = old.get_model("chatbot", "Chat").objects.create(
-        member=member, title="AI", created_at=now, updated_at=now, model="offline"
-    )
     head, body = "ai\nux 디자인", "ai\nux 디자인\nour pms said"
-    old.get_model("chatbot", "ChatSearch").objects.create(
-        chat=chat, head=head, body=body, from_text="", to_text="",
-        head_terms=bigrams_of("ai"), body_terms=bigrams_of("ai") + bigrams_of("said"),
+    chat = search_row_at(
+        [("chatbot", "0017_chat_search_trigrams")],
+        head, body, bigrams_of("ai"), bigrams_of("ai") + bigrams_of("said"),
     )  # fmt: skip
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    MigrationExecutor(connection).migrate([("chatbot", "0018_chat_search_whole_words")])
+    head_terms, body_terms, texts = stored_search_row(chat)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT head_terms::text, body_terms::text FROM chatbot_chatsearch "
-                "WHERE chat_id = %s",
-                [chat.pk],
-            )
-            head_terms, body_terms = (terms_of(t) for t in cursor.fetchone())
         assert {"=ai", "=ux"} <= head_terms
         assert {"=ai", "=ux", "=pm", "=our"} & body_terms == {"=ai", "=ux", "=pm"}
         assert head_terms == set(index_terms(head))
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert texts == [head, body]
+    migrate_to_latest()
 
 
 def bigrams_of(run: str) -> list[str]:
@@ -241,3 +190,48 @@ def bigrams_of(run: str) -> list[str]:
 
 def terms_of(tsvector: str) -> set[str]:
     return {term.strip("'") for term in tsvector.split()}
+
+
+def search_row_at(
+    state: list[tuple[str, str]], head: str, body: str, head_terms: list[str], body_terms: list[str]
+) -> int:
+    """Migrate to `state` and store a chat with this search row as it stood then; its id."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(state)
+    old = executor.loader.project_state(state).apps
+    member = old.get_model("chatbot", "Member").objects.create(
+        email="m@example.com", nickname="m", nickname_key="m", password="!"
+    )
+    now = timezone.now()
+    chat = old.get_model("chatbot", "Chat").objects.create(
+        member=member, title=head.split("\n")[0], created_at=now, updated_at=now, model="offline"
+    )
+    old.get_model("chatbot", "ChatSearch").objects.create(
+        chat=chat, head=head, body=body, from_text="", to_text="",
+        head_terms=head_terms, body_terms=body_terms,
+    )  # fmt: skip
+    return int(chat.pk)
+
+
+def stored_search_row(chat_id: int) -> tuple[set[str], set[str], list[str]]:
+    """A search row's terms (PostgreSQL's tsvectors; none on SQLite) and its texts."""
+    if connection.vendor != "postgresql":  # SQLite keeps no terms
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT head, body FROM chatbot_chatsearch WHERE chat_id = %s", [chat_id]
+            )
+            return set(), set(), list(cursor.fetchone())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT head_terms::text, body_terms::text, head, body FROM chatbot_chatsearch "
+            "WHERE chat_id = %s",
+            [chat_id],
+        )
+        head_terms, body_terms, *texts = cursor.fetchone()
+    return terms_of(head_terms), terms_of(body_terms), texts
+
+
+def migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

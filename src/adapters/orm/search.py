@@ -139,7 +139,6 @@ def _tsquery(words: tuple[str, ...], column: str, shares: _Shares | None) -> str
         dict.fromkeys(
             g
             for w in parts
-            if query_terms(w)
             for g in (query_terms(w) if shares is None else shares.lookup(column, w))
         )
     )
