@@ -275,6 +275,8 @@ def snippet(sources: Sequence[str], words: Sequence[str], length: int = SNIPPET_
         found = sum(1 for w in words if occurs(w, folded))
         if found > best_found or best == -1:
             best, best_text, best_found = i, text, found
+            if found == len(words):  # no later source can hold more, and the first wins
+                break
     text = " ".join(best_text.split())  # one line: newlines and runs of spaces as one space
     ranges = _matches(text, words)
     if len(text) <= length:

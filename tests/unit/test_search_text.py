@@ -136,6 +136,21 @@ def test_snippet_marks_every_match_in_the_best_source() -> None:
     assert [found.text[s:e] for s, e in found.highlights] == ["개발자", "개발자"]
 
 
+_PIECES = st.sampled_from(["개발자", "팀장", "AI", "said", " ", "가"])
+
+
+@given(
+    st.lists(st.lists(_PIECES, max_size=5).map("".join), min_size=1, max_size=6),
+    st.lists(st.sampled_from(["개발자", "팀장", "ai"]), min_size=1, max_size=3, unique=True),
+)
+def test_the_snippet_comes_from_the_first_source_holding_the_most_words(
+    sources: list[str], words: list[str]
+) -> None:
+    held = [sum(occurs(w, normalize(s)) for w in words) for s in sources]
+    best = sources[held.index(max(held))]
+    assert snippet(sources, words, length=1000).text == " ".join(best.split())
+
+
 def test_a_long_source_is_cut_around_the_match() -> None:
     text = "word " * 100 + "target here " + "word " * 100
     found = snippet([text], ("target",), length=60)
