@@ -262,6 +262,37 @@ def test_large_bodies_are_refused_before_they_reach_the_app(site: Nginx) -> None
             headers={"Content-Type": "application/json"},
         )
     assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize("q", ["a" * 10_000, "가" * 1_000])
+def test_a_search_too_long_for_nginx_is_refused_as_json(site: Nginx, q: str) -> None:
+    # Past nginx's 8 KB request line (1,000 Korean characters are 9 KB in a URL): refused
+    # there, in the app's error shape. Below it, the app's own 400.
+    with site.client() as client:
+        too_long = client.get("/api/chats/", params={"q": q})
+        long = client.get("/api/chats/", params={"q": q[:300]})
+    assert too_long.status_code == 414
+    assert too_long.headers["content-type"] == "application/json"
+    assert too_long.json()["code"] == "uri_too_long"
+    assert too_long.headers["strict-transport-security"].startswith("max-age=")
+    assert long.status_code == 400
+    assert long.json()["code"] == "query_too_long"
+
+
+def test_oversized_headers_are_refused_as_json(site: Nginx) -> None:
+    with site.client() as client:
+        answer = client.get("/api/chats/", headers={"Cookie": "c=" + "x" * 20_000})
+    assert answer.status_code == 431
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["code"] == "headers_too_large"
+
+
+def test_nginx_error_paths_are_not_reachable_from_outside(site: Nginx) -> None:
+    with site.client() as client:
+        answer = client.get("/__errors/uri_too_long")
+    assert answer.status_code == 404
 
 
 # ---------------------------------------------------------------- logging in
