@@ -76,8 +76,7 @@ class OneHopASGIHandler(ASGIHandler):
         else:
             assert isinstance(response, HttpResponse)  # what every other response is
             content = response.content
-        response.close()  # request_finished: the connection goes back to the pool here
-        _untangle(response)
+        _close(response)  # request_finished: the connection goes back to the pool here
         return response, content
 
     async def _stream(self, response: HttpResponseBase, receive: Any, send: Any) -> None:
@@ -111,14 +110,12 @@ def _untangle(response: HttpResponseBase) -> None:
     reads the view once its response is closed. (A DRF serializer that validated a body is a
     cycle of its own, with its fields, out of reach here: a write still waits for a
     collection.)"""
-    context = getattr(response, "renderer_context", None)
+    context = getattr(response, "renderer_context", None)  # a DRF Response's, once rendered
     if not context:
         return
-    request, view = context.get("request"), context.get("view")
-    if request is not None and isinstance(getattr(request, "parser_context", None), dict):
+    if (request := context.get("request")) is not None:  # None when DRF failed to make one
         request.parser_context.clear()
-    if view is not None:
-        view.__dict__.clear()
+    context["view"].__dict__.clear()
     context.clear()
 
 

@@ -1,5 +1,6 @@
 """Fixtures for tests that talk to real things: the database, the HTTP API with real JWTs."""
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -8,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.core import signals
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from adapters.llm.offline import OfflineChatModel
@@ -175,3 +178,17 @@ INTAKE = {"current_state": "I write Python at a small startup.", "goal": "Lead a
 
 def start_chat(member: Member, **answers: str) -> Any:
     return member.client.post("/api/chats/", {**INTAKE, **answers}, format="json")
+
+
+@contextlib.contextmanager
+def connection_kept() -> Iterator[None]:
+    """Requests served outside Django's test client, as it does around its own: the handlers
+    close the database connection when a request starts and finishes, which would end the
+    test's transaction. (The test client puts them back after each of its requests.)"""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -28,7 +26,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from django_project.wsgi import application
-from tests.integration.conftest import Configure, Member, start_chat
+from tests.integration.conftest import Configure, Member, connection_kept, start_chat
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -90,13 +88,9 @@ def as_role(role: str, make_member: Callable[..., Member], configure: Configure)
             {"Authorization": f"Bearer {member.access}"},
             {"chat_id": chat["id"], "turn_id": chat["turns"][0]["id"]},
         )
-    # The WSGI handler closes the database connection after each request, which would end the
-    # test's transaction; Django's own test client keeps it open the same way.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield made
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    # The WSGI handler closes the database connection after each request.
+    with connection_kept():
+        yield made
 
 
 @pytest.mark.parametrize("role", ["anonymous", "member", "bad token"])

@@ -4,38 +4,21 @@ walks every object it holds when it runs (django_project/handler.py, `_untangle`
 whose body a DRF serializer validates still leaves the serializer's own cycle (it and its
 fields), which holds the request until the next collection."""
 
-import contextlib
 import gc
 import io
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from django_project.handler import OneHopASGIHandler
-from tests.integration.conftest import Member, start_chat
+from tests.integration.conftest import Member, connection_kept, start_chat
 
 
 @pytest.fixture
 def handler() -> OneHopASGIHandler:
     return OneHopASGIHandler()
-
-
-@contextlib.contextmanager
-def _connection_kept() -> Iterator[None]:
-    """As Django's test client does around a request: the test's transaction holds the
-    connection, so the request's signals must not close it."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 def _scope(
@@ -73,7 +56,7 @@ def _left_behind(
     gc.collect()
     gc.set_debug(debug | gc.DEBUG_SAVEALL)
     try:
-        with _connection_kept():
+        with connection_kept():
             response, content = handler._serve(scope, io.BytesIO(body))
         assert response.status_code == status, content
         sent = weakref.ref(response)
